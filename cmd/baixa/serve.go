@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"baixa"
+	"baixa/provider/generic"
+	"baixa/queue"
+	"baixa/settle"
+	"baixa/store"
+	"baixa/web"
+)
+
+// dbFlags are shared by every command that opens the database.
+type dbFlags struct {
+	DatabaseURL string `name:"database-url" env:"BAIXA_DATABASE_URL" default:"sqlite:baixa.db" help:"sqlite:PATH (embedded, the default) or postgres://USER:PASS@HOST:PORT/DB."`
+}
+
+type logFlags struct {
+	LogFormat string `env:"BAIXA_LOG_FORMAT" enum:"text,json" default:"text" help:"Log format (text or json)."`
+	LogLevel  string `env:"BAIXA_LOG_LEVEL" enum:"debug,info,warn,error" default:"info" help:"Minimum log level."`
+}
+
+type serveCmd struct {
+	dbFlags
+	logFlags
+	Listen          string        `env:"BAIXA_LISTEN" default:"127.0.0.1:8080" help:"Address to serve HTTP on."`
+	APIKey          string        `name:"api-key" env:"BAIXA_API_KEY" help:"Bearer token for the /v1 API (at least 16 characters). With SQLite and none given, one is generated and kept beside the database file."`
+	SecretKey       string        `name:"secret-key" env:"BAIXA_SECRET_KEY" help:"Key for provider secrets at rest: 32 bytes as 64 hex characters."`
+	Workers         int           `env:"BAIXA_WORKERS" default:"4" help:"Background jobs run at once."`
+	ShutdownTimeout time.Duration `env:"BAIXA_SHUTDOWN_TIMEOUT" default:"30s" help:"How long to wait for requests and jobs on shutdown before cancelling them (they are retried later)."`
+	MaxImportBytes  int64         `env:"BAIXA_MAX_IMPORT_BYTES" default:"268435456" help:"Largest accepted import upload."`
+}
+
+// serveConfig is what an App needs; plain data, owned by cmd.
+type serveConfig struct {
+	DatabaseURL     string
+	APIKey          string
+	Workers         int
+	ShutdownTimeout time.Duration
+	MaxImportBytes  int64
+	Logger          *slog.Logger
+	// PollInterval overrides how often idle workers look for jobs (tests).
+	PollInterval time.Duration
+}
+
+func (c *serveCmd) validate() error {
+	if c.Workers < 1 || c.Workers > 256 {
+		return fmt.Errorf("--workers (BAIXA_WORKERS) must be 1 to 256, got %d", c.Workers)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("--shutdown-timeout (BAIXA_SHUTDOWN_TIMEOUT) must be positive")
+	}
+	if c.MaxImportBytes < 1024 {
+		return errors.New("--max-import-bytes (BAIXA_MAX_IMPORT_BYTES) must be at least 1024")
+	}
+	if c.APIKey != "" && len(c.APIKey) < 16 {
+		return errors.New("--api-key (BAIXA_API_KEY) must have at least 16 characters")
+	}
+	if c.SecretKey != "" {
+		if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {
+			return errors.New("--secret-key (BAIXA_SECRET_KEY) must be 32 bytes written as 64 hex characters (openssl rand -hex 32)")
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("--listen (BAIXA_LISTEN) %q: want HOST:PORT", c.Listen)
+	}
+	return nil
+}
+
+func (c *serveCmd) Run(ctx context.Context, e *env) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log := e.logger(c.LogFormat, c.LogLevel)
+	key, err := c.apiKey(log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Listen, err)
+	}
+	app, err := newApp(ctx, serveConfig{
+		DatabaseURL: c.DatabaseURL, APIKey: key, Workers: c.Workers, ShutdownTimeout: c.ShutdownTimeout,
+		MaxImportBytes: c.MaxImportBytes, Logger: log,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if err := app.start(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("baixa serving", "addr", "http://"+ln.Addr().String(), "database", app.db.URL, "docs", "http://"+ln.Addr().String()+"/docs")
+	<-ctx.Done()
+	log.Info("shutting down")
+	return app.shutdown()
+}
+
+// apiKey returns the configured key or, with SQLite, the one kept beside
+// the database (generated on first start).
+func (c *serveCmd) apiKey(log *slog.Logger) (string, error) {
+	if c.APIKey != "" {
+		return c.APIKey, nil
+	}
+	path, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:")
+	if !ok {
+		return "", errors.New("set BAIXA_API_KEY (or --api-key): the API needs a key")
+	}
+	file := strings.TrimPrefix(path, "//") + ".apikey"
+	if b, err := os.ReadFile(file); err == nil {
+		if k := strings.TrimSpace(string(b)); len(k) >= 16 {
+			log.Info("using the API key kept in " + file)
+			return k, nil
+		}
+	}
+	raw := make([]byte, 24)
+	_, _ = rand.Read(raw)
+	k := "bx_" + hex.EncodeToString(raw)
+	if err := os.WriteFile(file, []byte(k+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("no BAIXA_API_KEY given, and keeping a generated one failed: %w", err)
+	}
+	abs, _ := filepath.Abs(file)
+	log.Warn("no BAIXA_API_KEY given: generated one; read it from " + abs)
+	return k, nil
+}
+
+// app is baixa wired together.
+type app struct {
+	cfg     serveConfig
+	db      *store.DB
+	queue   *queue.Queue
+	http    *http.Server
+	served  chan error
+	stopped sync.Once
+}
+
+func openAndMigrate(ctx context.Context, url string) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{URL: url})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := queue.Migrate(ctx, db.W, db.Dialect == store.Postgres); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	db, err := openAndMigrate(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	metrics := web.NewMetrics(func(ctx context.Context) (map[string]int64, error) { return queue.JobCounts(ctx, db.R) })
+	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}}
+	settler := &settle.Settler{}
+	proc := &settle.Processor{Store: db, Decoders: decoders, Settler: settler, Settled: metrics.Settled, Logger: cfg.Logger}
+	q, err := queue.New(queue.Config{
+		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process,
+		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.Jobs = q
+	srv := &web.Server{
+		Accounts: db, Charges: db, Documents: db, Events: db,
+		Movements: &settle.Service{Store: db, Settler: settler, Settled: metrics.Settled},
+		Decoders:  decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
+		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
+	}
+	return &app{
+		cfg: cfg, db: db, queue: q, served: make(chan error, 1),
+		http: &http.Server{
+			Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		},
+	}, nil
+}
+
+// start runs the workers and serves HTTP on ln.
+func (a *app) start(ctx context.Context, ln net.Listener) error {
+	if err := a.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		ln.Close()
+		a.db.Close()
+		return fmt.Errorf("start workers: %w", err)
+	}
+	go func() { a.served <- a.http.Serve(ln) }()
+	return nil
+}
+
+// shutdown stops taking requests, lets in-flight requests and jobs finish
+// within the timeout (jobs still running then are cancelled and retried
+// later), and closes the database.
+func (a *app) shutdown() error {
+	var errs []error
+	a.stopped.Do(func() {
+		timeout := a.cfg.ShutdownTimeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := a.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		if err := a.queue.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop workers: %w", err))
+		}
+		errs = append(errs, a.db.Close())
+	})
+	return errors.Join(errs...)
+}
+
+type migrateCmd struct {
+	dbFlags
+}
+
+func (c *migrateCmd) Run(ctx context.Context, e *env) error {
+	db, err := openAndMigrate(ctx, c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintln(e.stdout, "migrated", db.URL)
+	return nil
+}

@@ -1,0 +1,82 @@
+package baixa
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// DocumentStatus is how far a document has been processed.
+type DocumentStatus string
+
+// Document statuses.
+const (
+	DocPending DocumentStatus = "pending" // stored; decoding and settling queued or under way
+	DocSettled DocumentStatus = "settled" // every movement settled
+	DocFailed  DocumentStatus = "failed"  // could not be decoded; Error says why; nothing was applied
+)
+
+// Document is raw provider input, stored verbatim before anything is done
+// with it: a downloaded file, a callback request, an API response page.
+type Document struct {
+	ID           string         `json:"id"`
+	Provider     string         `json:"provider"`
+	ConnectionID string         `json:"connection_id,omitempty"`
+	AccountID    string         `json:"account_id,omitempty"`
+	ContentType  string         `json:"content_type"`
+	SHA256       string         `json:"sha256"`
+	DedupKey     string         `json:"dedup_key"`
+	Size         int64          `json:"size"`
+	Status       DocumentStatus `json:"status" enum:"pending,settled,failed"`
+	Error        string         `json:"error,omitempty"`
+	Progress     int64          `json:"progress" doc:"Movements settled so far"`
+	Total        int64          `json:"total" doc:"Movements in the document, once decoded"`
+	Applied      int64          `json:"applied"`
+	Duplicate    int64          `json:"duplicate"`
+	Unmatched    int64          `json:"unmatched"`
+	Conflict     int64          `json:"conflict"`
+	CreatedAt    time.Time      `json:"created_at"`
+	SettledAt    time.Time      `json:"settled_at,omitzero"`
+}
+
+// NewDocument describes a document to store.
+type NewDocument struct {
+	Provider     string
+	ConnectionID string
+	AccountID    string
+	ContentType  string
+	// DedupKey is the provider's key for this input; "" means the content's
+	// SHA-256. A second document with the same Provider and DedupKey is not
+	// stored again.
+	DedupKey string
+	Body     io.Reader
+}
+
+// DocumentService stores documents.
+type DocumentService interface {
+	// CreateDocument stores the document's bytes and queues its settling, in
+	// one transaction. If a document with the same provider and dedup key
+	// exists, it returns that one and created=false.
+	CreateDocument(ctx context.Context, d NewDocument) (doc *Document, created bool, err error)
+	FindDocumentByID(ctx context.Context, id string) (*Document, error)
+	// OpenDocument streams a stored document's bytes.
+	OpenDocument(ctx context.Context, id string) (io.ReadCloser, error)
+}
+
+// Decoder turns a document's bytes into movements. It is pure: the same
+// bytes always give the same movements, with the same keys. It calls emit for
+// each movement in order and stops at the first error emit returns.
+type Decoder interface {
+	Decode(ctx context.Context, doc *Document, r io.Reader, emit func(*Movement) error) error
+}
+
+// SettleDocumentArgs is the job that decodes and settles one document.
+type SettleDocumentArgs struct {
+	DocumentID string `json:"document_id"`
+}
+
+// Kind names the job for the queue.
+func (SettleDocumentArgs) Kind() string { return "settle_document" }
+
+// JobArgs is a queued job's arguments.
+type JobArgs interface{ Kind() string }

@@ -1,0 +1,63 @@
+package baixa
+
+import (
+	"context"
+	"time"
+)
+
+// EventType names an outbound notification.
+type EventType string
+
+// Event types.
+const (
+	EventChargeRegistered     EventType = "charge.registered"
+	EventChargeRejected       EventType = "charge.rejected"
+	EventChargeDueDateChanged EventType = "charge.due_date_changed"
+	EventChargeOverdue        EventType = "charge.overdue"
+	EventChargePaid           EventType = "charge.paid"
+	EventChargePartiallyPaid  EventType = "charge.partially_paid"
+	EventChargeWrittenOff     EventType = "charge.written_off"
+	EventChargeCancelled      EventType = "charge.cancelled"
+	EventChargeDeclined       EventType = "charge.declined"
+	EventChargeStatusChanged  EventType = "charge.status_changed"
+	EventChargeConflict       EventType = "charge.conflict"
+	EventMovementUnmatched    EventType = "movement.unmatched"
+)
+
+// EventTypes lists every type.
+var EventTypes = []EventType{
+	EventChargeRegistered, EventChargeRejected, EventChargeDueDateChanged, EventChargeOverdue,
+	EventChargePaid, EventChargePartiallyPaid, EventChargeWrittenOff, EventChargeCancelled,
+	EventChargeDeclined, EventChargeStatusChanged, EventChargeConflict, EventMovementUnmatched,
+}
+
+// Event is an immutable outbound notification.
+type Event struct {
+	ID        string    `json:"id"`
+	Type      EventType `json:"type"`
+	AccountID string    `json:"account_id"`
+	ChargeID  string    `json:"charge_id,omitempty"`
+	// Sequence numbers the events of one charge from 1, with no gaps;
+	// 0 for events about no charge.
+	Sequence  int64     `json:"sequence"`
+	Charge    *Charge   `json:"charge,omitempty" doc:"The charge as it was right after this event"`
+	Movement  *Movement `json:"movement,omitempty" doc:"The movement that caused this event"`
+	CreatedAt time.Time `json:"created_at"`
+	// Cursor is the event's position in the feed (an opaque string).
+	Cursor string `json:"cursor"`
+}
+
+// EventFilter selects a page of the feed: events after the cursor After,
+// in feed order.
+type EventFilter struct {
+	After     string
+	Limit     int
+	AccountID string
+	ChargeID  string
+}
+
+// EventService reads events.
+type EventService interface {
+	FindEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+	FindEventByID(ctx context.Context, id string) (*Event, error)
+}

@@ -1,0 +1,72 @@
+package baixa
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Amount is an exact amount of money in centavos (R$ 0,01). It is written
+// outside as a decimal string with two places ("427.81") and never as a float.
+type Amount int64
+
+// ParseAmount parses a non-negative decimal string with at most two decimal
+// places ("427.81", "10", "0.5"). Anything else is an error, never a rounding.
+func ParseAmount(s string) (Amount, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty amount")
+	}
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if whole == "" || (hasDot && (frac == "" || len(frac) > 2)) {
+		return 0, fmt.Errorf("amount %q: want a decimal string with at most two decimal places, like \"427.81\"", s)
+	}
+	for _, part := range []string{whole, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return 0, fmt.Errorf("amount %q: want a non-negative decimal string, like \"427.81\"", s)
+			}
+		}
+	}
+	if len(whole) > 15 {
+		return 0, fmt.Errorf("amount %q is too large", s)
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("amount %q: %w", s, err)
+	}
+	var f int64
+	if frac != "" {
+		f, _ = strconv.ParseInt(frac, 10, 64)
+		if len(frac) == 1 {
+			f *= 10
+		}
+	}
+	return Amount(w*100 + f), nil
+}
+
+// String formats a as "1234.56" (negative amounts as "-1234.56").
+func (a Amount) String() string {
+	sign := ""
+	v := int64(a)
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+}
+
+// MarshalJSON writes a as a JSON string.
+func (a Amount) MarshalJSON() ([]byte, error) { return []byte(`"` + a.String() + `"`), nil }
+
+// UnmarshalJSON reads a JSON string such as "427.81". JSON numbers are refused
+// on purpose: they invite float rounding in the sender.
+func (a *Amount) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("amount must be a decimal string like \"427.81\", not %s", b)
+	}
+	v, err := ParseAmount(string(b[1 : len(b)-1]))
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}

@@ -1,0 +1,89 @@
+package baixa
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// MovementKind is what a provider reported about a charge.
+type MovementKind string
+
+// Movement kinds.
+const (
+	MoveRegistered     MovementKind = "registered"       // the provider accepted the charge (entrada)
+	MoveRejected       MovementKind = "rejected"         // the provider refused to register it
+	MoveDueDateChanged MovementKind = "due_date_changed" // prorrogação
+	MoveOverdue        MovementKind = "overdue"          // vencido
+	MovePaid           MovementKind = "paid"             // liquidação; partial when it covers less than what is open
+	MoveWrittenOff     MovementKind = "written_off"      // baixa
+	MoveCancelled      MovementKind = "cancelled"
+	MoveDeclined       MovementKind = "declined" // a refused payment attempt or credit proposal
+	MoveStatusChanged  MovementKind = "status_changed"
+)
+
+// MovementKinds lists every kind.
+var MovementKinds = []MovementKind{MoveRegistered, MoveRejected, MoveDueDateChanged, MoveOverdue, MovePaid, MoveWrittenOff, MoveCancelled, MoveDeclined, MoveStatusChanged}
+
+// MovementResult is what settling a movement did.
+type MovementResult string
+
+// Movement results.
+const (
+	ResultApplied   MovementResult = "applied"   // the charge changed
+	ResultDuplicate MovementResult = "duplicate" // already known; nothing changed
+	ResultUnmatched MovementResult = "unmatched" // no charge matched; kept and announced
+	ResultConflict  MovementResult = "conflict"  // contradicts the charge's state; kept and announced
+)
+
+// MovementResults lists every result.
+var MovementResults = []MovementResult{ResultApplied, ResultDuplicate, ResultUnmatched, ResultConflict}
+
+// ProviderManual is the provider of an operator's own settlement.
+const ProviderManual = "manual"
+
+// Movement is one normalized fact from a provider about a charge.
+type Movement struct {
+	ID         string `json:"id"`
+	DocumentID string `json:"document_id"`
+	AccountID  string `json:"account_id"`
+	Provider   string `json:"provider"`
+	// Key is the provider's natural key of this fact; the same Provider and
+	// Key seen again is a no-op.
+	Key            string       `json:"key"`
+	Kind           MovementKind `json:"kind"`
+	References     References   `json:"references"`
+	Amount         Amount       `json:"amount,omitempty" doc:"Face amount as reported"`
+	PaidAmount     Amount       `json:"paid_amount,omitempty"`
+	InterestAmount Amount       `json:"interest_amount,omitempty"`
+	FineAmount     Amount       `json:"fine_amount,omitempty"`
+	DiscountAmount Amount       `json:"discount_amount,omitempty"`
+	RebateAmount   Amount       `json:"rebate_amount,omitempty"`
+	FeeAmount      Amount       `json:"fee_amount,omitempty"`
+	CreditedAmount Amount       `json:"credited_amount,omitempty"`
+	OccurredAt     time.Time    `json:"occurred_at,omitzero"`
+	PaidOn         Date         `json:"paid_on,omitzero"`
+	CreditedOn     Date         `json:"credited_on,omitzero"`
+	DueDate        Date         `json:"due_date,omitzero" doc:"The new due date, for due_date_changed"`
+	Channel        string       `json:"channel,omitempty"`
+	ProviderCode   string       `json:"provider_code,omitempty"`
+	ProviderStatus string       `json:"provider_status,omitempty"`
+	Note           string       `json:"note,omitempty"`
+	// Raw is the provider's record as received, when it has one of its own.
+	Raw json.RawMessage `json:"raw,omitempty"`
+
+	// Set when settled.
+	ChargeID  string         `json:"charge_id,omitempty"`
+	Result    MovementResult `json:"result,omitempty"`
+	Reason    string         `json:"reason,omitempty"`
+	CreatedAt time.Time      `json:"created_at,omitzero"`
+}
+
+// MovementService records an operator's own movements (manual payments,
+// write-offs, cancellations) through the same path as a provider's, at once.
+type MovementService interface {
+	// SettleManual stores body as a Document of provider "manual" with the
+	// movement, settles it in the same transaction, and returns the charge.
+	// A repeated idempotency key returns the first outcome unchanged.
+	SettleManual(ctx context.Context, m *Movement, body []byte, idempotencyKey string) (*Charge, *Movement, error)
+}

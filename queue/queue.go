@@ -1,0 +1,172 @@
+// Package queue runs baixa's durable jobs on River, over SQLite
+// (riversqlite) or PostgreSQL (riverdatabasesql with a pgx listener); both
+// use *sql.Tx, so jobs are enqueued in the transaction of the state change
+// that causes them.
+package queue
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"baixa"
+)
+
+// Config says how to run the queue.
+type Config struct {
+	// DB is the write pool (on SQLite its single connection).
+	DB *sql.DB
+	// Postgres selects the PostgreSQL driver; Listener is then required.
+	Postgres bool
+	Listener *pgxpool.Pool
+	// Settle decodes and settles one document (settle.Processor.Process).
+	Settle func(ctx context.Context, documentID string) error
+	// Workers is the number of jobs run at once (default 4).
+	Workers int
+	// PollInterval is how often workers look for new jobs when nothing
+	// notifies them (default 1 s on PostgreSQL, which notifies; 200 ms on SQLite).
+	PollInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// Queue is the River client.
+type Queue struct {
+	client *river.Client[*sql.Tx]
+}
+
+func driver(cfg Config) riverdriver.Driver[*sql.Tx] {
+	if cfg.Postgres {
+		return riverdatabasesql.NewWithPgxListener(cfg.DB, cfg.Listener)
+	}
+	return riversqlite.New(cfg.DB)
+}
+
+// New builds the client; call Start to work jobs. With no Settle function the
+// client only inserts (as `baixa migrate` or a read-only tool would).
+func New(cfg Config) (*Queue, error) {
+	if cfg.Postgres && cfg.Listener == nil {
+		return nil, errors.New("queue: PostgreSQL needs a listener pool")
+	}
+	workers := river.NewWorkers()
+	if cfg.Settle != nil {
+		river.AddWorker(workers, &settleWorker{settle: cfg.Settle})
+	}
+	rc := &river.Config{
+		Logger:            cmp.Or(cfg.Logger, slog.Default()),
+		Workers:           workers,
+		FetchPollInterval: cmp.Or(cfg.PollInterval, map[bool]time.Duration{true: time.Second, false: 200 * time.Millisecond}[cfg.Postgres]),
+		FetchCooldown:     20 * time.Millisecond,
+		JobTimeout:        5 * time.Minute,
+		PollOnly:          !cfg.Postgres,
+		// An insert-only client (no Settle) knows no workers but may still enqueue.
+		SkipUnknownJobCheck: cfg.Settle == nil,
+	}
+	if cfg.Settle != nil {
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp.Or(cfg.Workers, 4)}}
+	}
+	client, err := river.NewClient(driver(cfg), rc)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	return &Queue{client: client}, nil
+}
+
+// InsertTx enqueues a job in tx: it exists if and only if tx commits.
+func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args baixa.JobArgs) error {
+	_, err := q.client.InsertTx(ctx, tx, args, nil)
+	return err
+}
+
+// Start starts working jobs until Stop.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop waits for running jobs to finish; if ctx ends first, it cancels them
+// (River runs them again later, since their documents' progress is durable).
+func (q *Queue) Stop(ctx context.Context) error {
+	err := q.client.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return q.client.StopAndCancel(cctx)
+	}
+	return err
+}
+
+// Client exposes the River client (for River UI and tests).
+func (q *Queue) Client() *river.Client[*sql.Tx] { return q.client }
+
+// Migrate applies River's own migrations. On PostgreSQL a session advisory
+// lock, held on a connection of its own, serializes instances that start
+// together (River's migrations cannot all run in one transaction).
+func Migrate(ctx context.Context, db *sql.DB, postgres bool) error {
+	var drv riverdriver.Driver[*sql.Tx]
+	if postgres {
+		drv = riverdatabasesql.New(db)
+	} else {
+		drv = riversqlite.New(db)
+	}
+	m, err := rivermigrate.New(drv, nil)
+	if err != nil {
+		return fmt.Errorf("queue migrations: %w", err)
+	}
+	if postgres {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		const key = 7261647
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+			return fmt.Errorf("queue migrations lock: %w", err)
+		}
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key) }()
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("queue migrations: %w", err)
+	}
+	return nil
+}
+
+// JobCounts returns the number of jobs in each state (for metrics).
+func JobCounts(ctx context.Context, db *sql.DB) (map[string]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT state, count(*) FROM river_job GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+type settleWorker struct {
+	river.WorkerDefaults[baixa.SettleDocumentArgs]
+	settle func(ctx context.Context, documentID string) error
+}
+
+// Timeout allows large documents; progress is committed batch by batch.
+func (w *settleWorker) Timeout(*river.Job[baixa.SettleDocumentArgs]) time.Duration {
+	return 30 * time.Minute
+}
+
+func (w *settleWorker) Work(ctx context.Context, job *river.Job[baixa.SettleDocumentArgs]) error {
+	return w.settle(ctx, job.Args.DocumentID)
+}

@@ -1,0 +1,202 @@
+package settle
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"baixa"
+)
+
+// Processor decodes stored documents and settles their movements in
+// batches, each in one transaction with the document's progress, so that a
+// restart resumes after the last committed batch.
+type Processor struct {
+	Store    baixa.SettleStore
+	Decoders map[string]baixa.Decoder // by provider
+	Settler  *Settler
+	// BatchSize is the number of movements settled per transaction (default 1000).
+	BatchSize int
+	// Settled, when set, is called after each committed batch.
+	Settled func(provider string, c baixa.Counts)
+	Logger  *slog.Logger
+}
+
+// Process decodes and settles document id. It is idempotent: a settled or
+// failed document is left alone, and movements already settled are skipped.
+// A document that cannot be decoded is marked failed with the reason before
+// any of its movements is applied; Process then returns nil (retrying cannot
+// help). Other errors are worth retrying.
+func (p *Processor) Process(ctx context.Context, id string) error {
+	doc, err := p.Store.FindDocumentByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if doc.Status != baixa.DocPending {
+		return nil
+	}
+	log := cmp.Or(p.Logger, slog.Default()).With("document", doc.ID, "provider", doc.Provider)
+	dec := p.Decoders[doc.Provider]
+	if dec == nil {
+		return p.fail(ctx, doc, fmt.Sprintf("no decoder for provider %q", doc.Provider))
+	}
+
+	// Pass 1: decode everything, so that a bad record fails the document
+	// before anything is applied.
+	var total int64
+	err = p.decode(ctx, doc, dec, func(m *baixa.Movement) error {
+		total++
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		var decodeErr *decodeError
+		if errors.As(err, &decodeErr) {
+			log.Warn("document failed", "reason", decodeErr.Error())
+			return p.fail(ctx, doc, decodeErr.Error())
+		}
+		return err
+	}
+
+	// Pass 2: settle in batches, resuming after doc.Progress.
+	size := cmp.Or(p.BatchSize, 1000)
+	batch := make([]*baixa.Movement, 0, size)
+	var index int64
+	progress := doc.Progress
+	flush := func(done bool) error {
+		for attempt := 0; ; attempt++ {
+			var counts baixa.Counts
+			err := p.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
+				var err error
+				if counts, err = p.Settler.Settle(ctx, tx, batch); err != nil {
+					return err
+				}
+				return tx.AdvanceDocument(ctx, doc.ID, counts, progress+int64(len(batch)), total, done)
+			})
+			if errors.Is(err, ErrRace) && attempt < 5 {
+				for _, m := range batch {
+					m.Result, m.Reason, m.ChargeID, m.ID = "", "", "", ""
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			progress += int64(len(batch))
+			if p.Settled != nil {
+				p.Settled(doc.Provider, counts)
+			}
+			batch = batch[:0]
+			return nil
+		}
+	}
+	err = p.decode(ctx, doc, dec, func(m *baixa.Movement) error {
+		index++
+		if index <= doc.Progress {
+			return nil
+		}
+		batch = append(batch, m)
+		if len(batch) == size {
+			return flush(false)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := flush(true); err != nil {
+		return err
+	}
+	log.Info("document settled", "movements", total)
+	return nil
+}
+
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+// decode runs the decoder over the stored bytes, fills what every movement
+// inherits from its document, and checks what settling relies on. Decoder
+// and validation failures come back as *decodeError; errors of emit and of
+// reading storage come back as they are.
+func (p *Processor) decode(ctx context.Context, doc *baixa.Document, dec baixa.Decoder, emit func(*baixa.Movement) error) error {
+	r, err := p.Store.OpenDocument(ctx, doc.ID)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var emitErr error
+	var n int
+	err = dec.Decode(ctx, doc, &storageReader{r: r}, func(m *baixa.Movement) error {
+		n++
+		m.DocumentID = doc.ID
+		m.Provider = cmp.Or(m.Provider, doc.Provider)
+		m.AccountID = cmp.Or(m.AccountID, doc.AccountID)
+		if err := check(m); err != nil {
+			return &decodeError{fmt.Errorf("movement %d: %w", n, err)}
+		}
+		if emitErr = emit(m); emitErr != nil {
+			return emitErr
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case emitErr != nil && errors.Is(err, emitErr):
+		return emitErr
+	}
+	var se *storageError
+	if errors.As(err, &se) {
+		return se.err
+	}
+	var de *decodeError
+	if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &decodeError{err}
+}
+
+func check(m *baixa.Movement) error {
+	switch {
+	case m.Key == "":
+		return errors.New("no key")
+	case m.AccountID == "":
+		return errors.New("no account")
+	case len(m.References.List()) == 0:
+		return errors.New("no reference to match a charge by")
+	}
+	for _, k := range baixa.MovementKinds {
+		if m.Kind == k {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown kind %q", m.Kind)
+}
+
+func (p *Processor) fail(ctx context.Context, doc *baixa.Document, reason string) error {
+	return p.Store.WriteTx(ctx, func(tx baixa.SettleTx) error { return tx.FailDocument(ctx, doc.ID, reason) })
+}
+
+// storageReader marks read errors as storage failures, so that a database
+// hiccup is retried rather than taken for a corrupt document.
+type storageReader struct{ r io.Reader }
+
+type storageError struct{ err error }
+
+func (e *storageError) Error() string { return e.err.Error() }
+func (e *storageError) Unwrap() error { return e.err }
+
+func (s *storageReader) Read(b []byte) (int, error) {
+	n, err := s.r.Read(b)
+	if err != nil && err != io.EOF {
+		err = &storageError{err}
+	}
+	return n, err
+}

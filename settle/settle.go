@@ -1,0 +1,242 @@
+package settle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"baixa"
+)
+
+// ErrRace means a concurrent transaction recorded some of the same movements
+// first; roll back and settle the batch again.
+var ErrRace = errors.New("settle: concurrent settlement of the same movements")
+
+// Settler settles batches of movements.
+type Settler struct {
+	Now func() time.Time
+}
+
+type refKey struct{ account, kind string }
+
+// Settle settles ms inside tx: it drops movements already known (and
+// repeats within ms), matches the rest to charges by their references,
+// applies the state machine in order, and records movements, charge changes
+// and events. Each movement gets its Result, Reason and ChargeID. All or
+// nothing: on error, roll tx back; on ErrRace, roll back and call again.
+func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement) (baixa.Counts, error) {
+	var counts baixa.Counts
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	at := now().UTC()
+
+	// 1. Duplicates: within the batch, then against what is stored.
+	byProvider := map[string][]string{}
+	seen := map[[2]string]bool{}
+	fresh := make([]*baixa.Movement, 0, len(ms))
+	for _, m := range ms {
+		k := [2]string{m.Provider, m.Key}
+		if seen[k] {
+			m.Result, m.Reason = baixa.ResultDuplicate, "repeated in the same document"
+			counts.Add(m.Result)
+			continue
+		}
+		seen[k] = true
+		byProvider[m.Provider] = append(byProvider[m.Provider], m.Key)
+		fresh = append(fresh, m)
+	}
+	known := map[[2]string]bool{}
+	for p, keys := range byProvider {
+		got, err := tx.KnownMovements(ctx, p, keys)
+		if err != nil {
+			return counts, fmt.Errorf("known movements: %w", err)
+		}
+		for k := range got {
+			known[[2]string{p, k}] = true
+		}
+	}
+	todo := fresh[:0]
+	for _, m := range fresh {
+		if known[[2]string{m.Provider, m.Key}] {
+			m.Result, m.Reason = baixa.ResultDuplicate, "already settled"
+			counts.Add(m.Result)
+			continue
+		}
+		todo = append(todo, m)
+	}
+
+	// 2. Match: look every candidate reference up, grouped by account and kind.
+	wanted := map[refKey][]string{}
+	for _, m := range todo {
+		if m.ChargeID != "" {
+			continue // the target is known (an operator's manual movement)
+		}
+		for _, q := range lookups(m) {
+			k := refKey{m.AccountID, q.Kind}
+			wanted[k] = append(wanted[k], q.Value)
+		}
+	}
+	found := map[refKey]map[string][]string{}
+	for k, values := range wanted {
+		slices.Sort(values)
+		got, err := tx.FindRefs(ctx, k.account, k.kind, slices.Compact(values))
+		if err != nil {
+			return counts, fmt.Errorf("find references: %w", err)
+		}
+		found[k] = got
+	}
+	var ids []string
+	for _, m := range todo {
+		if m.ChargeID == "" {
+			m.ChargeID, m.Reason = match(m, found)
+		}
+		if m.ChargeID != "" {
+			ids = append(ids, m.ChargeID)
+		}
+	}
+	slices.Sort(ids)
+	charges, err := tx.LoadCharges(ctx, slices.Compact(ids))
+	if err != nil {
+		return counts, fmt.Errorf("load charges: %w", err)
+	}
+
+	// 3. Apply in order; collect changed charges and events.
+	var events []*baixa.Event
+	var changed []*baixa.Charge
+	dirty := map[string]bool{}
+	for _, m := range todo {
+		m.ID = baixa.NewID("mov", at)
+		m.CreatedAt = at
+		c := charges[m.ChargeID]
+		if c == nil {
+			m.ChargeID = ""
+			m.Result = baixa.ResultUnmatched
+			counts.Add(m.Result)
+			mv := *m
+			events = append(events, &baixa.Event{
+				ID: baixa.NewID("evt", at), Type: baixa.EventMovementUnmatched,
+				AccountID: m.AccountID, Movement: &mv, CreatedAt: at,
+			})
+			continue
+		}
+		o := Apply(*c, m)
+		m.Result = o.Result
+		if o.Reason != "" {
+			m.Reason = o.Reason
+		}
+		counts.Add(m.Result)
+		if len(o.Events) == 0 {
+			continue
+		}
+		*c = o.Charge
+		c.UpdatedAt = at
+		for _, t := range o.Events {
+			c.Sequence++
+			snap := *c
+			mv := *m
+			events = append(events, &baixa.Event{
+				ID: baixa.NewID("evt", at), Type: t, AccountID: c.AccountID, ChargeID: c.ID,
+				Sequence: c.Sequence, Charge: &snap, Movement: &mv, CreatedAt: at,
+			})
+		}
+		if !dirty[c.ID] {
+			dirty[c.ID] = true
+			changed = append(changed, c)
+		}
+	}
+
+	// 4. Record.
+	n, err := tx.InsertMovements(ctx, todo)
+	if err != nil {
+		return counts, fmt.Errorf("insert movements: %w", err)
+	}
+	if n != len(todo) {
+		return counts, ErrRace
+	}
+	if err := tx.UpdateCharges(ctx, changed); err != nil {
+		return counts, fmt.Errorf("update charges: %w", err)
+	}
+	if err := tx.InsertEvents(ctx, events); err != nil {
+		return counts, fmt.Errorf("insert events: %w", err)
+	}
+	return counts, nil
+}
+
+// lookups lists the reference values to look up for m.
+func lookups(m *baixa.Movement) []baixa.Ref {
+	var out []baixa.Ref
+	for _, r := range m.References.List() {
+		if r.Kind != baixa.RefNossoNumero {
+			out = append(out, r)
+			continue
+		}
+		for _, q := range nossoNumeroLookups(r.Value) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// nossoNumeroLookups: the number as is; without its last digit, when the
+// report carries a check digit the charge lacks; and the stored numbers whose
+// last digit is a check digit the report lacks.
+func nossoNumeroLookups(v string) []baixa.Ref {
+	n := baixa.NormalizeNossoNumero(v)
+	if n == "" {
+		return nil
+	}
+	out := []baixa.Ref{{Kind: baixa.RefNossoNumero, Value: n}, {Kind: RefNossoNumeroBase, Value: n}}
+	if len(n) > 1 {
+		out = append(out, baixa.Ref{Kind: baixa.RefNossoNumero, Value: baixa.NormalizeNossoNumero(n[:len(n)-1])})
+	}
+	return out
+}
+
+// RefNossoNumeroBase indexes a charge's nosso número without its last digit.
+const RefNossoNumeroBase = "nosso_numero_base"
+
+// match picks the charge for m from the looked-up references, in priority
+// order; an exact nosso número wins over one that differs by a check digit.
+func match(m *baixa.Movement, found map[refKey]map[string][]string) (id, reason string) {
+	one := func(kind, value string) (string, bool) {
+		ids := found[refKey{m.AccountID, kind}][value]
+		if len(ids) == 1 {
+			return ids[0], true
+		}
+		if len(ids) > 1 {
+			reason = fmt.Sprintf("%s %s matches %d charges", kind, value, len(ids))
+		}
+		return "", false
+	}
+	for _, r := range m.References.List() {
+		if r.Kind != baixa.RefNossoNumero {
+			if id, ok := one(r.Kind, r.Value); ok {
+				return id, ""
+			}
+			continue
+		}
+		qs := nossoNumeroLookups(r.Value)
+		if len(qs) == 0 {
+			continue
+		}
+		// exact, then report-has-check-digit, then charge-has-check-digit
+		order := []baixa.Ref{qs[0]}
+		if len(qs) > 2 {
+			order = append(order, qs[2])
+		}
+		order = append(order, qs[1])
+		for _, q := range order {
+			if id, ok := one(q.Kind, q.Value); ok {
+				return id, ""
+			}
+		}
+	}
+	if reason == "" {
+		reason = "no charge has these references"
+	}
+	return "", reason
+}

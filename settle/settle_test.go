@@ -1,0 +1,342 @@
+package settle_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"baixa"
+	"baixa/internal/dbtest"
+	"baixa/provider/generic"
+	"baixa/settle"
+	"baixa/store"
+)
+
+type fixture struct {
+	db      *store.DB
+	account *baixa.Account
+	charges map[string]*baixa.Charge // by nosso número as registered
+	settler *settle.Settler
+}
+
+func setup(t *testing.T, url string, nossos ...string) *fixture {
+	t.Helper()
+	db := dbtest.Open(t, url)
+	ctx := context.Background()
+	a := &baixa.Account{Name: "ACME", Document: "11222333000181"}
+	if err := db.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, account: a, charges: map[string]*baixa.Charge{}, settler: &settle.Settler{}}
+	var cs []*baixa.Charge
+	for _, nn := range nossos {
+		c := &baixa.Charge{AccountID: a.ID, Kind: baixa.KindBoleto, Amount: 10000, References: baixa.References{NossoNumero: nn}}
+		f.charges[nn] = c
+		cs = append(cs, c)
+	}
+	if len(cs) > 0 {
+		if err := db.CreateCharges(ctx, cs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func (f *fixture) settle(t *testing.T, ms ...*baixa.Movement) baixa.Counts {
+	t.Helper()
+	var counts baixa.Counts
+	err := f.db.WriteTx(context.Background(), func(tx baixa.SettleTx) error {
+		var err error
+		counts, err = f.settler.Settle(context.Background(), tx, ms)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("settle: %v", err)
+	}
+	return counts
+}
+
+func (f *fixture) paid(key, nosso string, cents baixa.Amount) *baixa.Movement {
+	return &baixa.Movement{Provider: "test", Key: key, AccountID: f.account.ID, Kind: baixa.MovePaid,
+		References: baixa.References{NossoNumero: nosso}, PaidAmount: cents, PaidOn: baixa.Date{Year: 2026, Month: 11, Day: 20}}
+}
+
+func (f *fixture) charge(t *testing.T, nosso string) *baixa.Charge {
+	t.Helper()
+	c, err := f.db.FindChargeByID(context.Background(), f.charges[nosso].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestSettleMatchingAndDuplicates(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url, "0000000083", "12345", "555", "5556", "900")
+		counts := f.settle(t,
+			f.paid("a", "83", 10000),        // leading zeros differ
+			f.paid("b", "0000123457", 10000), // report carries a check digit (7) the charge lacks
+			f.paid("c", "90", 10000),         // charge 900 carries a check digit the report lacks
+			f.paid("d", "999999", 10000),     // no such charge
+			f.paid("a", "83", 10000),         // repeated within the document
+		)
+		if counts != (baixa.Counts{Applied: 3, Duplicate: 1, Unmatched: 1}) {
+			t.Fatalf("counts = %+v", counts)
+		}
+		for _, nn := range []string{"0000000083", "12345", "900"} {
+			if c := f.charge(t, nn); c.Status != baixa.StatusPaid || c.PaidAmount != 10000 || c.Sequence != 1 {
+				t.Errorf("charge %s: %s %s seq %d", nn, c.Status, c.PaidAmount, c.Sequence)
+			}
+		}
+		// "555" is ambiguous with a check digit ("5556" less its digit is "555"), but an exact match wins.
+		if c := f.charge(t, "555"); c.Status != baixa.StatusOpen {
+			t.Errorf("charge 555 touched: %s", c.Status)
+		}
+		again := f.settle(t, f.paid("a", "83", 10000), f.paid("d", "999999", 10000))
+		if again != (baixa.Counts{Duplicate: 2}) {
+			t.Errorf("second import: %+v", again)
+		}
+		es, err := f.db.FindEvents(context.Background(), baixa.EventFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		types := map[baixa.EventType]int{}
+		for _, e := range es {
+			types[e.Type]++
+		}
+		if types[baixa.EventChargePaid] != 3 || types[baixa.EventMovementUnmatched] != 1 || len(es) != 4 {
+			t.Errorf("events: %v", types)
+		}
+	})
+}
+
+func TestSettleConflictsAndSequence(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url, "1", "2")
+		wo := &baixa.Movement{Provider: "test", Key: "w", AccountID: f.account.ID, Kind: baixa.MoveWrittenOff, References: baixa.References{NossoNumero: "2"}}
+		f.settle(t, f.paid("p1", "1", 10000), wo)
+		counts := f.settle(t, onDay(f.paid("p2", "1", 10000), 21), f.paid("p3", "2", 10000))
+		if counts != (baixa.Counts{Conflict: 2}) {
+			t.Fatalf("counts = %+v", counts)
+		}
+		c1, c2 := f.charge(t, "1"), f.charge(t, "2")
+		if c1.Status != baixa.StatusPaid || c1.PaidAmount != 10000 || c1.Conflict == "" || c1.Sequence != 2 {
+			t.Errorf("paid twice: %+v", c1)
+		}
+		if c2.Status != baixa.StatusPaid || c2.Conflict == "" || c2.Sequence != 3 {
+			t.Errorf("paid after write-off: %+v", c2)
+		}
+		es, _ := f.db.FindEvents(context.Background(), baixa.EventFilter{ChargeID: c2.ID})
+		var got []string
+		for i, e := range es {
+			got = append(got, string(e.Type))
+			if e.Sequence != int64(i+1) || e.Charge == nil || e.Movement == nil {
+				t.Errorf("event %d: sequence %d", i, e.Sequence)
+			}
+		}
+		if strings.Join(got, ",") != "charge.written_off,charge.paid,charge.conflict" {
+			t.Errorf("events of charge 2: %v", got)
+		}
+	})
+}
+
+func onDay(m *baixa.Movement, d int) *baixa.Movement {
+	m.PaidOn.Day = d
+	return m
+}
+
+// TestFeedUnderConcurrency: writers commit events concurrently, holding
+// their transactions open for a while, while a reader polls the feed with its
+// cursor. The reader must see every event exactly once, in cursor order.
+func TestFeedUnderConcurrency(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url)
+		ctx := context.Background()
+		const writers, txs, perTx = 6, 25, 3
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range txs {
+					err := f.db.WriteTx(ctx, func(tx baixa.SettleTx) error {
+						var es []*baixa.Event
+						for j := range perTx {
+							es = append(es, &baixa.Event{ID: fmt.Sprintf("evt_%d_%d_%d", w, i, j), Type: baixa.EventMovementUnmatched,
+								AccountID: f.account.ID, CreatedAt: time.Now()})
+						}
+						if err := tx.InsertEvents(ctx, es); err != nil {
+							return err
+						}
+						time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond) // commit late
+						return nil
+					})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		go func() { wg.Wait(); close(done) }()
+		seen := map[string]bool{}
+		cursor, last := "", int64(0)
+		read := func() {
+			es, err := f.db.FindEvents(ctx, baixa.EventFilter{After: cursor, Limit: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range es {
+				if seen[e.ID] {
+					t.Fatalf("event %s delivered twice", e.ID)
+				}
+				seen[e.ID] = true
+				var pos int64
+				fmt.Sscanf(e.Cursor, "%d", &pos)
+				if pos <= last {
+					t.Fatalf("cursor went back: %d after %d", pos, last)
+				}
+				last = pos
+				cursor = e.Cursor
+			}
+		}
+		for running := true; running; {
+			select {
+			case <-done:
+				running = false
+			default:
+			}
+			read()
+		}
+		for range writers * txs * perTx {
+			read()
+		}
+		if len(seen) != writers*txs*perTx {
+			t.Fatalf("reader saw %d of %d events", len(seen), writers*txs*perTx)
+		}
+	})
+}
+
+func TestProcessorGenericDocument(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url, "10", "11", "12")
+		ctx := context.Background()
+		p := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 2}
+		body := fmt.Sprintf(`[
+			{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00", "paid_on": "2026-11-20", "fee_amount": "1.70"},
+			{"id": "m2", "kind": "paid", "references": {"nosso_numero": "11"}, "paid_amount": "40.00", "paid_on": "2026-11-20"},
+			{"id": "m3", "kind": "written_off", "references": {"nosso_numero": "12"}, "account_id": %q},
+			{"id": "m4", "kind": "paid", "references": {"seu_numero": "X"}, "paid_amount": "1.00"},
+			{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00", "paid_on": "2026-11-20"}
+		]`, f.account.ID)
+		doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Process(ctx, doc.ID); err != nil {
+			t.Fatal(err)
+		}
+		doc, _ = f.db.FindDocumentByID(ctx, doc.ID)
+		if doc.Status != baixa.DocSettled || doc.Total != 5 || doc.Progress != 5 || doc.Applied != 3 || doc.Unmatched != 1 || doc.Duplicate != 1 {
+			t.Fatalf("document: %+v", doc)
+		}
+		if c := f.charge(t, "10"); c.Status != baixa.StatusPaid || c.FeeAmount != 170 {
+			t.Errorf("charge 10: %+v", c)
+		}
+		if c := f.charge(t, "11"); c.Status != baixa.StatusPartiallyPaid || c.PaidAmount != 4000 {
+			t.Errorf("charge 11: %+v", c)
+		}
+		if c := f.charge(t, "12"); c.Status != baixa.StatusWrittenOff {
+			t.Errorf("charge 12: %+v", c)
+		}
+		// Processing again changes nothing.
+		if err := p.Process(ctx, doc.ID); err != nil {
+			t.Fatal(err)
+		}
+		es, _ := f.db.FindEvents(ctx, baixa.EventFilter{})
+		if len(es) != 4 {
+			t.Errorf("%d events, want 4", len(es))
+		}
+	})
+}
+
+func TestProcessorBadDocumentAppliesNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url, "10")
+		ctx := context.Background()
+		p := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 1}
+		for name, body := range map[string]string{
+			"bad amount late": `[{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00"},
+				{"id": "m2", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "1.234"}]`,
+			"truncated": `[{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00"},`,
+			"not json":  `hello`,
+		} {
+			doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Process(ctx, doc.ID); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			doc, _ = f.db.FindDocumentByID(ctx, doc.ID)
+			if doc.Status != baixa.DocFailed || doc.Error == "" || doc.Progress != 0 {
+				t.Errorf("%s: %+v", name, doc)
+			}
+			t.Logf("%s: %s", name, doc.Error)
+		}
+		if c := f.charge(t, "10"); c.Status != baixa.StatusOpen {
+			t.Errorf("a failed document changed a charge: %s", c.Status)
+		}
+	})
+}
+
+// TestProcessorResumes: a document whose first batches were committed before
+// a crash is finished from where it stopped, and nothing is applied twice.
+func TestProcessorResumes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url, "1", "2", "3", "4", "5")
+		ctx := context.Background()
+		var b strings.Builder
+		b.WriteString("[")
+		for i := 1; i <= 5; i++ {
+			if i > 1 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"id": "m%d", "kind": "paid", "references": {"nosso_numero": "%d"}, "paid_amount": "100.00"}`, i, i)
+		}
+		b.WriteString("]")
+		doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(b.String())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Crash after the second batch: the context ends during the third.
+		crashCtx, crash := context.WithCancel(ctx)
+		batches := 0
+		p := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 2,
+			Settled: func(string, baixa.Counts) {
+				if batches++; batches == 1 {
+					crash()
+				}
+			}}
+		if err := p.Process(crashCtx, doc.ID); err == nil {
+			t.Fatal("no error from a cancelled run")
+		}
+		mid, _ := f.db.FindDocumentByID(ctx, doc.ID)
+		if mid.Status != baixa.DocPending || mid.Progress != 2 {
+			t.Fatalf("after the crash: %+v", mid)
+		}
+		p.Settled = nil
+		if err := p.Process(ctx, doc.ID); err != nil {
+			t.Fatal(err)
+		}
+		end, _ := f.db.FindDocumentByID(ctx, doc.ID)
+		if end.Status != baixa.DocSettled || end.Applied != 5 || end.Duplicate != 0 {
+			t.Fatalf("after resuming: %+v", end)
+		}
+	})
+}

@@ -1,0 +1,338 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"baixa"
+)
+
+var _ baixa.ChargeService = (*DB)(nil)
+
+const chargeColumns = `id, account_id, kind, status, provider_status, amount, due_date, payer_name, payer_document,
+	description, metadata, refs, paid_amount, interest_amount, fine_amount, discount_amount, rebate_amount,
+	fee_amount, credited_amount, paid_on, credited_on, conflict, sequence, created_at, updated_at`
+
+const chargeColumnCount = 25
+
+func chargeArgs(c *baixa.Charge) []any {
+	refs, _ := json.Marshal(c.References)
+	meta := string(c.Metadata)
+	if meta == "" {
+		meta = "{}"
+	}
+	return []any{c.ID, c.AccountID, string(c.Kind), string(c.Status), c.ProviderStatus, int64(c.Amount),
+		dateString(c.DueDate), c.Payer.Name, c.Payer.Document, c.Description, meta, string(refs),
+		int64(c.PaidAmount), int64(c.InterestAmount), int64(c.FineAmount), int64(c.DiscountAmount),
+		int64(c.RebateAmount), int64(c.FeeAmount), int64(c.CreditedAmount), dateString(c.PaidOn),
+		dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.CreatedAt), micros(c.UpdatedAt)}
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanCharge(s scanner) (*baixa.Charge, error) {
+	var c baixa.Charge
+	var kind, status, due, meta, refs, paidOn, creditedOn string
+	var amount, paid, interest, fine, discount, rebate, fee, credited, created, updated int64
+	err := s.Scan(&c.ID, &c.AccountID, &kind, &status, &c.ProviderStatus, &amount, &due, &c.Payer.Name,
+		&c.Payer.Document, &c.Description, &meta, &refs, &paid, &interest, &fine, &discount, &rebate, &fee,
+		&credited, &paidOn, &creditedOn, &c.Conflict, &c.Sequence, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	c.Kind, c.Status = baixa.ChargeKind(kind), baixa.ChargeStatus(status)
+	c.Amount, c.PaidAmount, c.InterestAmount, c.FineAmount = baixa.Amount(amount), baixa.Amount(paid), baixa.Amount(interest), baixa.Amount(fine)
+	c.DiscountAmount, c.RebateAmount, c.FeeAmount, c.CreditedAmount = baixa.Amount(discount), baixa.Amount(rebate), baixa.Amount(fee), baixa.Amount(credited)
+	c.DueDate, c.PaidOn, c.CreditedOn = parseDate(due), parseDate(paidOn), parseDate(creditedOn)
+	if meta != "{}" {
+		c.Metadata = json.RawMessage(meta)
+	}
+	if err := json.Unmarshal([]byte(refs), &c.References); err != nil {
+		return nil, fmt.Errorf("charge %s references: %w", c.ID, err)
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+// refRows returns the rows of charge_refs that index c's references.
+func refRows(c *baixa.Charge) []baixa.Ref {
+	var out []baixa.Ref
+	for _, r := range c.References.List() {
+		if r.Kind != baixa.RefNossoNumero {
+			out = append(out, r)
+			continue
+		}
+		n := baixa.NormalizeNossoNumero(r.Value)
+		out = append(out, baixa.Ref{Kind: r.Kind, Value: n})
+		if len(n) > 1 {
+			out = append(out, baixa.Ref{Kind: refNossoNumeroBase, Value: baixa.NormalizeNossoNumero(n[:len(n)-1])})
+		}
+	}
+	return out
+}
+
+// refNossoNumeroBase must equal settle.RefNossoNumeroBase.
+const refNossoNumeroBase = "nosso_numero_base"
+
+// CreateCharges stores every charge or none. Per-item problems come back as
+// one *baixa.Error whose Details name "[i].field"; its code is EConflict
+// when every problem is a reference already taken, EInvalid otherwise.
+func (db *DB) CreateCharges(ctx context.Context, cs []*baixa.Charge) error {
+	if len(cs) == 0 {
+		return baixa.FieldError("charges", "at least one charge is required")
+	}
+	now := db.now()
+	var details []*baixa.Error
+	itemErr := func(i int, code, field, msg string) {
+		details = append(details, &baixa.Error{Code: code, Field: fmt.Sprintf("[%d].%s", i, field), Message: msg})
+	}
+	type owner struct{ item int }
+	taken := map[[3]string]int{}
+	for i, c := range cs {
+		if err := c.Validate(); err != nil {
+			var e *baixa.Error
+			errors.As(err, &e)
+			itemErr(i, baixa.EInvalid, e.Field, e.Message)
+			continue
+		}
+		c.ID = baixa.NewID("chg", now)
+		c.Status = baixa.StatusOpen
+		c.CreatedAt, c.UpdatedAt = now, now
+		c.Sequence = 0
+		for _, r := range refRows(c) {
+			if r.Kind == refNossoNumeroBase {
+				continue
+			}
+			k := [3]string{c.AccountID, r.Kind, r.Value}
+			if j, dup := taken[k]; dup {
+				itemErr(i, baixa.EConflict, "references."+r.Kind, fmt.Sprintf("%s %s is also used by item %d", r.Kind, r.Value, j))
+				continue
+			}
+			taken[k] = i
+		}
+	}
+	if len(details) > 0 {
+		return bulkError(details)
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		// Unknown accounts.
+		accounts := map[string]bool{}
+		for _, c := range cs {
+			accounts[c.AccountID] = false
+		}
+		ids := make([]string, 0, len(accounts))
+		for id := range accounts {
+			ids = append(ids, id)
+		}
+		if err := queryIn(ctx, tx, `SELECT id FROM accounts WHERE id IN (%s)`, nil, ids, func(rows *sql.Rows) error {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			accounts[id] = true
+			return nil
+		}); err != nil {
+			return err
+		}
+		for i, c := range cs {
+			if !accounts[c.AccountID] {
+				itemErr(i, baixa.EInvalid, "account_id", fmt.Sprintf("account %s not found", c.AccountID))
+			}
+		}
+		// References already taken.
+		groups := map[[2]string][]string{}
+		for k := range taken {
+			groups[[2]string{k[0], k[1]}] = append(groups[[2]string{k[0], k[1]}], k[2])
+		}
+		for g, values := range groups {
+			slices.Sort(values)
+			err := queryIn(ctx, tx, `SELECT value FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
+				[]any{g[0], g[1]}, values, func(rows *sql.Rows) error {
+					var v string
+					if err := rows.Scan(&v); err != nil {
+						return err
+					}
+					i := taken[[3]string{g[0], g[1], v}]
+					itemErr(i, baixa.EConflict, "references."+g[1], fmt.Sprintf("%s %s already belongs to another charge of this account", g[1], v))
+					return nil
+				})
+			if err != nil {
+				return err
+			}
+		}
+		if len(details) > 0 {
+			slices.SortFunc(details, func(a, b *baixa.Error) int { return strings.Compare(a.Field, b.Field) })
+			return bulkError(details)
+		}
+		if err := insertRows(ctx, tx, "charges", chargeColumns, chargeColumnCount, len(cs), func(i int) []any { return chargeArgs(cs[i]) }); err != nil {
+			if isUniqueViolation(err) {
+				return baixa.Errorf(baixa.EConflict, "a reference was taken by a concurrent request; retry")
+			}
+			return err
+		}
+		var refs [][]any
+		for _, c := range cs {
+			for _, r := range refRows(c) {
+				refs = append(refs, []any{c.AccountID, r.Kind, r.Value, c.ID})
+			}
+		}
+		err := insertRows(ctx, tx, "charge_refs", "account_id, kind, value, charge_id", 4, len(refs), func(i int) []any { return refs[i] })
+		if isUniqueViolation(err) {
+			return baixa.Errorf(baixa.EConflict, "a reference was taken by a concurrent request; retry")
+		}
+		return err
+	})
+}
+
+func bulkError(details []*baixa.Error) error {
+	code := baixa.EConflict
+	for _, d := range details {
+		if d.Code != baixa.EConflict {
+			code = baixa.EInvalid
+		}
+	}
+	msg := fmt.Sprintf("%d of the charges are not valid; none was stored", len(details))
+	if len(details) == 1 {
+		msg = "a charge is not valid; none was stored"
+	}
+	return &baixa.Error{Code: code, Message: msg, Details: details}
+}
+
+// insertRows inserts n rows with multi-row INSERTs of at most ~900 arguments.
+func insertRows(ctx context.Context, tx *sql.Tx, table, columns string, width, n int, row func(i int) []any) error {
+	per := max(1, 900/width)
+	for start := 0; start < n; start += per {
+		end := min(n, start+per)
+		var b strings.Builder
+		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, columns)
+		args := make([]any, 0, (end-start)*width)
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			b.WriteString(placeholders(len(args)+1, width))
+			b.WriteString(")")
+			args = append(args, row(i)...)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("insert %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryIn runs query, whose %s takes the placeholders of values, in chunks,
+// after the fixed args; each row goes to scan.
+func queryIn(ctx context.Context, q querier, query string, fixed []any, values []string, scan func(*sql.Rows) error) error {
+	const per = 500
+	for start := 0; start < len(values); start += per {
+		chunk := values[start:min(len(values), start+per)]
+		args := make([]any, 0, len(fixed)+len(chunk))
+		args = append(args, fixed...)
+		for _, v := range chunk {
+			args = append(args, v)
+		}
+		rows, err := q.QueryContext(ctx, fmt.Sprintf(query, placeholders(len(fixed)+1, len(chunk))), args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FindChargeByID returns ENotFound for an unknown id.
+func (db *DB) FindChargeByID(ctx context.Context, id string) (*baixa.Charge, error) {
+	c, err := scanCharge(db.R.QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baixa.Errorf(baixa.ENotFound, "charge %s not found", id)
+	}
+	return c, err
+}
+
+// FindCharges lists charges matching f in creation order.
+func (db *DB) FindCharges(ctx context.Context, f baixa.ChargeFilter) ([]*baixa.Charge, string, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	add("id > $%d", f.After)
+	if f.AccountID != "" {
+		add("account_id = $%d", f.AccountID)
+	}
+	if f.Status != "" {
+		add("status = $%d", string(f.Status))
+	}
+	if f.Kind != "" {
+		add("kind = $%d", string(f.Kind))
+	}
+	if !f.DueFrom.IsZero() {
+		add("due_date >= $%d", f.DueFrom.String())
+	}
+	if !f.DueTo.IsZero() {
+		add("due_date <> '' AND due_date <= $%d", f.DueTo.String())
+	}
+	if v := f.Reference.Value; v != "" {
+		nn := baixa.NormalizeNossoNumero(v)
+		switch f.Reference.Kind {
+		case "":
+			add("id IN (SELECT charge_id FROM charge_refs WHERE kind <> 'nosso_numero_base' AND (value = $%d", v)
+			add("value = $%d))", nn)
+			where[len(where)-2] += " OR " + where[len(where)-1]
+			where = where[:len(where)-1]
+		case baixa.RefNossoNumero:
+			add("id IN (SELECT charge_id FROM charge_refs WHERE kind = 'nosso_numero' AND value = $%d)", nn)
+		default:
+			args = append(args, f.Reference.Kind, v)
+			where = append(where, fmt.Sprintf("id IN (SELECT charge_id FROM charge_refs WHERE kind = $%d AND value = $%d)", len(args)-1, len(args)))
+		}
+	}
+	limit := pageLimit(f.Limit)
+	args = append(args, limit+1)
+	q := fmt.Sprintf(`SELECT %s FROM charges WHERE %s ORDER BY id LIMIT $%d`, chargeColumns, strings.Join(where, " AND "), len(args))
+	rows, err := db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []*baixa.Charge
+	for rows.Next() {
+		c, err := scanCharge(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}

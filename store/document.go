@@ -1,0 +1,184 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"baixa"
+)
+
+var _ baixa.DocumentService = (*DB)(nil)
+
+// partSize is the size of the chunks a document's bytes are stored in.
+const partSize = 1 << 20
+
+const documentColumns = `id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, error,
+	progress, total, applied, duplicate, unmatched, conflict, created_at, settled_at`
+
+func scanDocument(s scanner) (*baixa.Document, error) {
+	var d baixa.Document
+	var status string
+	var created, settled int64
+	err := s.Scan(&d.ID, &d.Provider, &d.ConnectionID, &d.AccountID, &d.ContentType, &d.SHA256, &d.DedupKey, &d.Size,
+		&status, &d.Error, &d.Progress, &d.Total, &d.Applied, &d.Duplicate, &d.Unmatched, &d.Conflict, &created, &settled)
+	if err != nil {
+		return nil, err
+	}
+	d.Status = baixa.DocumentStatus(status)
+	d.CreatedAt, d.SettledAt = fromMicros(created), fromMicros(settled)
+	return &d, nil
+}
+
+// CreateDocument stores the document and queues its settling in one
+// transaction. It reads d.Body inside that transaction: pass something quick
+// to read (a spooled file or memory), never a network stream.
+func (db *DB) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.Document, bool, error) {
+	if d.DedupKey != "" {
+		if doc, err := db.findDocumentByKey(ctx, db.R, d.Provider, d.DedupKey); err == nil {
+			return doc, false, nil
+		} else if !baixa.IsCode(err, baixa.ENotFound) {
+			return nil, false, err
+		}
+	}
+	var doc *baixa.Document
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		doc, err = db.insertDocument(ctx, tx, d, baixa.DocPending)
+		if err != nil {
+			return err
+		}
+		if db.Jobs == nil {
+			return errors.New("store: no job queue configured")
+		}
+		return db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: doc.ID})
+	})
+	if errors.Is(err, errDuplicateDocument) {
+		existing, ferr := db.findDocumentByKey(ctx, db.W, d.Provider, cmp.Or(d.DedupKey, doc.SHA256))
+		return existing, false, ferr
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return doc, true, nil
+}
+
+var errDuplicateDocument = errors.New("duplicate document")
+
+// insertDocument writes the document row and its parts, hashing as it
+// reads; errDuplicateDocument means the provider and dedup key exist.
+func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, status baixa.DocumentStatus) (*baixa.Document, error) {
+	now := db.now()
+	doc := &baixa.Document{
+		ID: baixa.NewID("doc", now), Provider: d.Provider, ConnectionID: d.ConnectionID, AccountID: d.AccountID,
+		ContentType: cmp.Or(d.ContentType, "application/octet-stream"), Status: status, CreatedAt: now,
+	}
+	if status == baixa.DocSettled {
+		doc.SettledAt = now
+	}
+	// The row first (parts refer to it), with a provisional dedup key.
+	_, err := tx.ExecContext(ctx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at)
+		VALUES ($1, $2, $3, $4, $5, '', $1, 0, $6, $7, $8)`,
+		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, string(status), micros(now), micros(doc.SettledAt))
+	if err != nil {
+		return nil, fmt.Errorf("insert document: %w", err)
+	}
+	h := sha256.New()
+	buf := make([]byte, partSize)
+	for seq := 0; ; seq++ {
+		n, rerr := io.ReadFull(d.Body, buf)
+		if n > 0 {
+			h.Write(buf[:n])
+			doc.Size += int64(n)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO document_parts (document_id, seq, data) VALUES ($1, $2, $3)`, doc.ID, seq, buf[:n]); err != nil {
+				return nil, fmt.Errorf("insert document part: %w", err)
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return nil, fmt.Errorf("read document: %w", rerr)
+		}
+	}
+	doc.SHA256 = hex.EncodeToString(h.Sum(nil))
+	doc.DedupKey = cmp.Or(d.DedupKey, doc.SHA256)
+	_, err = tx.ExecContext(ctx, `UPDATE documents SET sha256 = $1, dedup_key = $2, size = $3 WHERE id = $4`, doc.SHA256, doc.DedupKey, doc.Size, doc.ID)
+	if isUniqueViolation(err) {
+		return doc, errDuplicateDocument
+	}
+	if err != nil {
+		return nil, fmt.Errorf("insert document: %w", err)
+	}
+	return doc, nil
+}
+
+func (db *DB) findDocumentByKey(ctx context.Context, q querier, provider, key string) (*baixa.Document, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE provider = $1 AND dedup_key = $2`, provider, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, baixa.Errorf(baixa.ENotFound, "no document with that key")
+	}
+	return scanDocument(rows)
+}
+
+// FindDocumentByID returns ENotFound for an unknown id.
+func (db *DB) FindDocumentByID(ctx context.Context, id string) (*baixa.Document, error) {
+	d, err := scanDocument(db.R.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baixa.Errorf(baixa.ENotFound, "document %s not found", id)
+	}
+	return d, err
+}
+
+// OpenDocument streams a document's bytes one stored part at a time; no
+// query stays open between reads.
+func (db *DB) OpenDocument(ctx context.Context, id string) (io.ReadCloser, error) {
+	if _, err := db.FindDocumentByID(ctx, id); err != nil {
+		return nil, err
+	}
+	return &partReader{ctx: ctx, db: db.R, id: id}, nil
+}
+
+type partReader struct {
+	ctx context.Context
+	db  *sql.DB
+	id  string
+	seq int
+	buf bytes.Reader
+	eof bool
+}
+
+func (r *partReader) Read(p []byte) (int, error) {
+	for r.buf.Len() == 0 {
+		if r.eof {
+			return 0, io.EOF
+		}
+		var data []byte
+		err := r.db.QueryRowContext(r.ctx, `SELECT data FROM document_parts WHERE document_id = $1 AND seq = $2`, r.id, r.seq).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			r.eof = true
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read document %s part %d: %w", r.id, r.seq, err)
+		}
+		r.seq++
+		r.buf.Reset(data)
+	}
+	return r.buf.Read(p)
+}
+
+func (r *partReader) Close() error { return nil }

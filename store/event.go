@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"baixa"
+)
+
+var _ baixa.EventService = (*DB)(nil)
+
+// eventLockKey is the PostgreSQL advisory lock that serializes event writers.
+const eventLockKey = 0x6261697861 // "baixa"
+
+// insertEvents appends events to the feed.
+//
+// The feed is read by position (pos > cursor). On PostgreSQL an identity
+// value is taken when a row is inserted but becomes visible only at commit,
+// so concurrent writers could commit positions out of order and a reader
+// could skip the lower one. Writers therefore take a transaction-scoped
+// advisory lock just before inserting events and hold it to commit:
+// positions become visible in the order they were taken. The lock is taken
+// last, so it covers only the end of the transaction. SQLite has one writer.
+func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) error {
+	if len(es) == 0 {
+		return nil
+	}
+	if db.Dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(eventLockKey)); err != nil {
+			return fmt.Errorf("lock event feed: %w", err)
+		}
+	}
+	return insertRows(ctx, tx, "events", "id, type, account_id, charge_id, sequence, payload, created_at", 7, len(es), func(i int) []any {
+		e := es[i]
+		payload, _ := json.Marshal(e)
+		return []any{e.ID, string(e.Type), e.AccountID, e.ChargeID, e.Sequence, string(payload), micros(e.CreatedAt)}
+	})
+}
+
+func scanEvent(s scanner) (*baixa.Event, error) {
+	var pos int64
+	var payload string
+	if err := s.Scan(&pos, &payload); err != nil {
+		return nil, err
+	}
+	var e baixa.Event
+	if err := json.Unmarshal([]byte(payload), &e); err != nil {
+		return nil, fmt.Errorf("event payload: %w", err)
+	}
+	e.Cursor = strconv.FormatInt(pos, 10)
+	return &e, nil
+}
+
+// FindEvents returns events after f.After in feed order. Every committed
+// event appears exactly once, after all those before it (see insertEvents).
+func (db *DB) FindEvents(ctx context.Context, f baixa.EventFilter) ([]*baixa.Event, error) {
+	after := int64(0)
+	if f.After != "" {
+		v, err := strconv.ParseInt(f.After, 10, 64)
+		if err != nil || v < 0 {
+			return nil, baixa.FieldError("after", "not a cursor from this feed")
+		}
+		after = v
+	}
+	limit := pageLimit(f.Limit)
+	q := `SELECT pos, payload FROM events WHERE pos > $1`
+	args := []any{after}
+	if f.AccountID != "" {
+		args = append(args, f.AccountID)
+		q += fmt.Sprintf(" AND account_id = $%d", len(args))
+	}
+	if f.ChargeID != "" {
+		args = append(args, f.ChargeID)
+		q += fmt.Sprintf(" AND charge_id = $%d", len(args))
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(" ORDER BY pos LIMIT $%d", len(args))
+	rows, err := db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*baixa.Event{}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// FindEventByID returns ENotFound for an unknown id.
+func (db *DB) FindEventByID(ctx context.Context, id string) (*baixa.Event, error) {
+	e, err := scanEvent(db.R.QueryRowContext(ctx, `SELECT pos, payload FROM events WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baixa.Errorf(baixa.ENotFound, "event %s not found", id)
+	}
+	return e, err
+}

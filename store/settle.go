@@ -1,0 +1,195 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"baixa"
+)
+
+var _ baixa.SettleStore = (*DB)(nil)
+
+// WriteTx runs fn in one write transaction, committed if fn returns nil.
+func (db *DB) WriteTx(ctx context.Context, fn func(baixa.SettleTx) error) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return fn(&settleTx{db: db, tx: tx}) })
+}
+
+// settleTx implements baixa.SettleTx over one *sql.Tx.
+type settleTx struct {
+	db *DB
+	tx *sql.Tx
+}
+
+var _ baixa.SettleTx = (*settleTx)(nil)
+
+func (t *settleTx) KnownMovements(ctx context.Context, provider string, keys []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := queryIn(ctx, t.tx, `SELECT natural_key FROM movements WHERE provider = $1 AND natural_key IN (%s)`, []any{provider}, keys,
+		func(rows *sql.Rows) error {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			out[k] = true
+			return nil
+		})
+	return out, err
+}
+
+func (t *settleTx) FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	err := queryIn(ctx, t.tx, `SELECT value, charge_id FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
+		[]any{accountID, kind}, values, func(rows *sql.Rows) error {
+			var v, id string
+			if err := rows.Scan(&v, &id); err != nil {
+				return err
+			}
+			out[v] = append(out[v], id)
+			return nil
+		})
+	return out, err
+}
+
+// LoadCharges locks the rows on PostgreSQL (SELECT ... FOR UPDATE, in id
+// order, so that concurrent batches cannot deadlock); SQLite's single writer
+// needs no lock.
+func (t *settleTx) LoadCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error) {
+	out := make(map[string]*baixa.Charge, len(ids))
+	lock := ""
+	if t.db.Dialect == Postgres {
+		lock = " ORDER BY id FOR UPDATE"
+	}
+	err := queryIn(ctx, t.tx, `SELECT `+chargeColumns+` FROM charges WHERE id IN (%s)`+lock, nil, ids, func(rows *sql.Rows) error {
+		c, err := scanCharge(rows)
+		if err != nil {
+			return err
+		}
+		out[c.ID] = c
+		return nil
+	})
+	return out, err
+}
+
+const movementColumns = `id, document_id, account_id, provider, natural_key, kind, charge_id, result, reason, data, created_at`
+
+func (t *settleTx) InsertMovements(ctx context.Context, ms []*baixa.Movement) (int, error) {
+	const width = 11
+	inserted := 0
+	per := 900 / width
+	for start := 0; start < len(ms); start += per {
+		chunk := ms[start:min(len(ms), start+per)]
+		var b bytes.Buffer
+		b.WriteString(`INSERT INTO movements (` + movementColumns + `) VALUES `)
+		args := make([]any, 0, len(chunk)*width)
+		for i, m := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			data, err := json.Marshal(m)
+			if err != nil {
+				return 0, fmt.Errorf("movement %s: %w", m.Key, err)
+			}
+			b.WriteString("(" + placeholders(len(args)+1, width) + ")")
+			args = append(args, m.ID, m.DocumentID, m.AccountID, m.Provider, m.Key, string(m.Kind), m.ChargeID,
+				string(m.Result), m.Reason, string(data), micros(m.CreatedAt))
+		}
+		b.WriteString(" ON CONFLICT (provider, natural_key) DO NOTHING")
+		res, err := t.tx.ExecContext(ctx, b.String(), args...)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		inserted += int(n)
+	}
+	return inserted, nil
+}
+
+func (t *settleTx) UpdateCharges(ctx context.Context, cs []*baixa.Charge) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	stmt, err := t.tx.PrepareContext(ctx, `UPDATE charges SET status = $2, provider_status = $3, due_date = $4,
+		paid_amount = $5, interest_amount = $6, fine_amount = $7, discount_amount = $8, rebate_amount = $9,
+		fee_amount = $10, credited_amount = $11, paid_on = $12, credited_on = $13, conflict = $14,
+		sequence = $15, updated_at = $16 WHERE id = $1`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, c := range cs {
+		_, err := stmt.ExecContext(ctx, c.ID, string(c.Status), c.ProviderStatus, dateString(c.DueDate),
+			int64(c.PaidAmount), int64(c.InterestAmount), int64(c.FineAmount), int64(c.DiscountAmount),
+			int64(c.RebateAmount), int64(c.FeeAmount), int64(c.CreditedAmount), dateString(c.PaidOn),
+			dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("update charge %s: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+func (t *settleTx) InsertEvents(ctx context.Context, es []*baixa.Event) error {
+	return t.db.insertEvents(ctx, t.tx, es)
+}
+
+func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
+	if d.DedupKey != "" {
+		doc, err := t.db.findDocumentByKey(ctx, t.tx, d.Provider, d.DedupKey)
+		if err == nil {
+			return doc, false, nil
+		}
+		if !baixa.IsCode(err, baixa.ENotFound) {
+			return nil, false, err
+		}
+	}
+	d.Body = bytes.NewReader(body)
+	doc, err := t.db.insertDocument(ctx, t.tx, d, baixa.DocSettled)
+	if err != nil {
+		return nil, false, err
+	}
+	return doc, true, nil
+}
+
+func (t *settleTx) MovementsOfDocument(ctx context.Context, documentID string) ([]*baixa.Movement, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT data FROM movements WHERE document_id = $1 ORDER BY id`, documentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*baixa.Movement
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		var m baixa.Movement
+		if err := json.Unmarshal([]byte(data), &m); err != nil {
+			return nil, err
+		}
+		out = append(out, &m)
+	}
+	return out, rows.Err()
+}
+
+func (t *settleTx) AdvanceDocument(ctx context.Context, id string, c baixa.Counts, progress, total int64, done bool) error {
+	status, settledAt := string(baixa.DocPending), int64(0)
+	if done {
+		status, settledAt = string(baixa.DocSettled), micros(t.db.now())
+	}
+	_, err := t.tx.ExecContext(ctx, `UPDATE documents SET applied = applied + $2, duplicate = duplicate + $3,
+		unmatched = unmatched + $4, conflict = conflict + $5, progress = $6, total = $7, status = $8, settled_at = $9
+		WHERE id = $1`, id, c.Applied, c.Duplicate, c.Unmatched, c.Conflict, progress, total, status, settledAt)
+	return err
+}
+
+func (t *settleTx) FailDocument(ctx context.Context, id, reason string) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE documents SET status = $2, error = $3 WHERE id = $1 AND status = $4`,
+		id, string(baixa.DocFailed), reason, string(baixa.DocPending))
+	return err
+}

@@ -1,0 +1,294 @@
+// Package store persists baixa's nouns in SQLite (embedded, the default) or
+// PostgreSQL (scale-out) through database/sql, with the same SQL wherever the
+// two agree.
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+
+	"baixa"
+)
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Jobs enqueues background work inside a caller's transaction, so that the
+// job exists if and only if the state change that causes it commits.
+type Jobs interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args baixa.JobArgs) error
+}
+
+// DB is an open database: a pool for writes and one for reads.
+type DB struct {
+	Dialect string
+	// W takes every write. On SQLite it has a single connection, shared with
+	// River: never use it while holding one of its transactions.
+	W *sql.DB
+	// R serves reads; on SQLite a separate read-only pool, so that reads never
+	// wait behind a long write (WAL lets them run beside it).
+	R *sql.DB
+	// Listener is PostgreSQL's pgx pool for River's LISTEN/NOTIFY; nil on SQLite.
+	Listener *pgxpool.Pool
+	// Jobs must be set before anything that enqueues is called.
+	Jobs Jobs
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// URL is the database URL with any password masked, for logs.
+	URL string
+}
+
+// Config says how to open a database.
+type Config struct {
+	// URL is "sqlite:PATH" (or a bare path ending in .db) or "postgres://...".
+	URL string
+	// MaxConns bounds the PostgreSQL pool and SQLite's read pool (default 8).
+	MaxConns int
+}
+
+// Open opens and pings the database named by cfg.URL. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	raw := strings.TrimSpace(cfg.URL)
+	maxConns := cmp.Or(cfg.MaxConns, 8)
+	switch {
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return openPostgres(ctx, raw, maxConns)
+	case strings.HasPrefix(raw, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+		return openSQLite(ctx, path, maxConns)
+	case strings.HasSuffix(raw, ".db") && !strings.Contains(raw, "://"):
+		return openSQLite(ctx, raw, maxConns)
+	}
+	return nil, fmt.Errorf("database URL %q: want sqlite:PATH or postgres://USER@HOST/DB", maskURL(raw))
+}
+
+func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite database path %q is not a plain file path", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("sqlite database %s: directory %s does not exist", path, dir)
+		}
+	}
+	const common = "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"+common)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := pingWithin(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?mode=ro"+common)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(maxConns)
+	return &DB{Dialect: SQLite, W: w, R: r, URL: "sqlite:" + path}, nil
+}
+
+func openPostgres(ctx context.Context, raw string, maxConns int) (*DB, error) {
+	masked := maskURL(raw)
+	pcfg, err := pgxpool.ParseConfig(raw)
+	if err != nil {
+		return nil, fmt.Errorf("database URL %s: %v", masked, errors.Unwrap(err))
+	}
+	pcfg.MaxConns = 2
+	listener, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", masked, err)
+	}
+	w, err := sql.Open("pgx", raw)
+	if err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("connect to %s: %w", masked, err)
+	}
+	w.SetMaxOpenConns(maxConns)
+	w.SetMaxIdleConns(maxConns)
+	if err := pingWithin(ctx, w); err != nil {
+		listener.Close()
+		w.Close()
+		return nil, fmt.Errorf("connect to %s: %w", masked, err)
+	}
+	return &DB{Dialect: Postgres, W: w, R: w, Listener: listener, URL: masked}, nil
+}
+
+func pingWithin(ctx context.Context, db *sql.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+// maskURL hides a URL's password.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if err != nil {
+			return "(unparsable URL)"
+		}
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.R != db.W {
+		errs = append(errs, db.R.Close())
+	}
+	errs = append(errs, db.W.Close())
+	if db.Listener != nil {
+		db.Listener.Close()
+	}
+	return errors.Join(errs...)
+}
+
+func (db *DB) now() time.Time {
+	if db.Now != nil {
+		return db.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (db *DB) goose() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+db.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	dialect := goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if db.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, db.W, sub, opts...)
+}
+
+// Migrate applies baixa's pending migrations. Several processes may call it
+// at once on PostgreSQL: a session lock serializes them.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.goose()
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Ready reports an error unless the database answers and baixa's schema is current.
+func (db *DB) Ready(ctx context.Context) error {
+	if err := db.R.PingContext(ctx); err != nil {
+		return baixa.Errorf(baixa.EUnavailable, "database unreachable")
+	}
+	p, err := db.goose()
+	if err != nil {
+		return err
+	}
+	cur, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return baixa.Errorf(baixa.EUnavailable, "migration state unreadable")
+	}
+	if cur != target {
+		return baixa.Errorf(baixa.EUnavailable, "database schema at version %d, want %d: run baixa migrate", cur, target)
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation reports whether err is a unique-constraint violation on
+// either database.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// placeholders returns "$from, $from+1, ..." for n arguments.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+func dateString(d baixa.Date) string { return d.String() }
+
+func parseDate(s string) baixa.Date {
+	if s == "" {
+		return baixa.Date{}
+	}
+	d, _ := baixa.ParseDate(s)
+	return d
+}

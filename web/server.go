@@ -1,0 +1,214 @@
+// Package web serves baixa over HTTP: the JSON API under /v1 (described by
+// OpenAPI 3.1 at /openapi.json), health, readiness and metrics. Handlers
+// translate HTTP to calls on the root package's services and back; the
+// business rules live behind those services.
+package web
+
+import (
+	"cmp"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"baixa"
+)
+
+// Server holds the services the API serves. Build it with its fields, then
+// call Handler.
+type Server struct {
+	Accounts  baixa.AccountService
+	Charges   baixa.ChargeService
+	Documents baixa.DocumentService
+	Events    baixa.EventService
+	Movements baixa.MovementService
+	// Decoders check an import before it is stored, so that bad input gets a
+	// 4xx and stores nothing.
+	Decoders map[string]baixa.Decoder
+	// APIKey is the bearer token every /v1 request must carry.
+	APIKey string
+	// Ready reports whether the service can take traffic (database reachable,
+	// schema current).
+	Ready   func(ctx context.Context) error
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// MaxImportBytes bounds an uploaded import (default 256 MiB).
+	MaxImportBytes int64
+	// TempDir is where uploads are spooled before they are stored ("" = OS default).
+	TempDir string
+	Version string
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	cfg := huma.DefaultConfig("baixa", cmp.Or(s.Version, "dev"))
+	cfg.Info.Description = "Settlement hub for Brazilian receivables: charges, provider movements, events."
+	cfg.OpenAPIPath = "/openapi"
+	cfg.DocsPath = "" // served below, without a CDN
+	cfg.SchemasPath = ""
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "The API key (BAIXA_API_KEY)"},
+	}
+	cfg.Security = []map[string][]string{{"bearer": {}}}
+	cfg.CreateHooks = nil // no $schema links in responses
+	registry := cfg.Components.Schemas
+	registry.RegisterTypeAlias(reflect.TypeFor[baixa.Amount](), reflect.TypeFor[amountSchema]())
+	registry.RegisterTypeAlias(reflect.TypeFor[baixa.Date](), reflect.TypeFor[dateSchema]())
+	registry.RegisterTypeAlias(reflect.TypeFor[json.RawMessage](), reflect.TypeFor[anyJSON]())
+	api := humago.New(mux, cfg)
+
+	s.registerAccounts(api)
+	s.registerCharges(api)
+	s.registerImports(api, mux)
+	s.registerEvents(api)
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if s.Ready != nil {
+			if err := s.Ready(ctx); err != nil {
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": err.Error()})
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(docsPage)
+	})
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics.Handler())
+	}
+	var h http.Handler = mux
+	h = s.authenticate(h)
+	if s.Metrics != nil {
+		h = s.Metrics.instrument(mux, h)
+	}
+	return h
+}
+
+// authenticate requires the API key on /v1.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	want := []byte("Bearer " + s.APIKey)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1" {
+			got := []byte(r.Header.Get("Authorization"))
+			if s.APIKey == "" || subtle.ConstantTimeCompare(got, want) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="baixa"`)
+				writeProblem(w, http.StatusUnauthorized, "missing or wrong API key: send Authorization: Bearer <BAIXA_API_KEY>", nil)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeProblem writes an RFC 9457 problem, the same shape huma writes.
+func writeProblem(w http.ResponseWriter, status int, detail string, errs []*huma.ErrorDetail) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(&huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs})
+}
+
+// statusOf maps baixa's error codes to HTTP; the only place that does.
+func statusOf(code string) int {
+	switch code {
+	case baixa.EInvalid:
+		return http.StatusUnprocessableEntity
+	case baixa.ENotFound:
+		return http.StatusNotFound
+	case baixa.EConflict:
+		return http.StatusConflict
+	case baixa.EUnauthorized:
+		return http.StatusUnauthorized
+	case baixa.ETooLarge:
+		return http.StatusRequestEntityTooLarge
+	case baixa.EUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// problem turns err into a huma error; prefix locates fields ("body").
+func (s *Server) problem(ctx context.Context, err error, prefix string) error {
+	var e *baixa.Error
+	if !errors.As(err, &e) {
+		if errors.Is(err, context.Canceled) {
+			return huma.NewError(499, "request cancelled")
+		}
+		cmp.Or(s.Logger, slog.Default()).ErrorContext(ctx, "internal error", "err", err)
+		return huma.Error500InternalServerError("internal error")
+	}
+	var details []error
+	loc := func(field string) string {
+		if field == "" {
+			return prefix
+		}
+		if strings.HasPrefix(field, "[") {
+			return prefix + field
+		}
+		return prefix + "." + field
+	}
+	if e.Field != "" {
+		details = append(details, &huma.ErrorDetail{Location: loc(e.Field), Message: e.Message})
+	}
+	for _, d := range e.Details {
+		details = append(details, &huma.ErrorDetail{Location: loc(d.Field), Message: d.Message})
+	}
+	msg := e.Message
+	if e.Field != "" {
+		msg = e.Error()
+	}
+	return huma.NewError(statusOf(e.Code), msg, details...)
+}
+
+// amountSchema documents baixa.Amount: an exact decimal string.
+type amountSchema string
+
+func (amountSchema) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: "string", Pattern: `^[0-9]{1,15}(\.[0-9]{1,2})?$`, Examples: []any{"427.81"},
+		Description: "Exact amount in reais as a decimal string with at most two decimal places; never a number"}
+}
+
+// dateSchema documents baixa.Date: a civil date.
+type dateSchema string
+
+func (dateSchema) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: "string", Format: "date", Examples: []any{"2026-11-23"},
+		Description: "Civil date (America/Sao_Paulo business day), YYYY-MM-DD", Nullable: true}
+}
+
+// anyJSON documents free JSON.
+type anyJSON struct{}
+
+func (anyJSON) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Description: "Free JSON, stored and returned as given"}
+}
+
+// list is the shape of every list response.
+type list[T any] struct {
+	Body struct {
+		Data       []T    `json:"data"`
+		NextCursor string `json:"next_cursor,omitempty" doc:"Pass as 'after' for the next page; absent on the last page"`
+	}
+}
+
