@@ -137,7 +137,7 @@ type Charge struct {
 	Status         ChargeStatus    `json:"status" enum:"open,overdue,partially_paid,paid,written_off,cancelled,declined"`
 	ProviderStatus string          `json:"provider_status,omitempty" doc:"The provider's own last status word or code"`
 	Amount         Amount          `json:"amount" doc:"Face amount"`
-	DueDate        Date            `json:"due_date"`
+	DueDate        Date            `json:"due_date,omitzero"`
 	Payer          Payer           `json:"payer"`
 	Description    string          `json:"description,omitempty"`
 	Metadata       json.RawMessage `json:"metadata,omitempty"`
@@ -149,8 +149,8 @@ type Charge struct {
 	RebateAmount   Amount          `json:"rebate_amount"`
 	FeeAmount      Amount          `json:"fee_amount"`
 	CreditedAmount Amount          `json:"credited_amount"`
-	PaidOn         Date            `json:"paid_on"`
-	CreditedOn     Date            `json:"credited_on"`
+	PaidOn         Date            `json:"paid_on,omitzero"`
+	CreditedOn     Date            `json:"credited_on,omitzero"`
 	Conflict       string          `json:"conflict,omitempty" doc:"The last conflict noted on this charge, for a person to look at"`
 	Sequence       int64           `json:"sequence" doc:"Sequence number of the charge's last event"`
 	CreatedAt      time.Time       `json:"created_at"`

@@ -2,6 +2,7 @@ package baixa
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -52,7 +53,8 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	b, _ := d.MarshalText()
+	return string(b)
 }
 
 // Before reports whether d is earlier than e.
@@ -66,12 +68,27 @@ func (d Date) Before(e Date) bool {
 	return d.Day < e.Day
 }
 
-// MarshalJSON writes d as "2006-01-02", or null when zero.
-func (d Date) MarshalJSON() ([]byte, error) {
+// MarshalText writes d as "2006-01-02" ("" when zero: tag such fields
+// omitzero).
+func (d Date) MarshalText() ([]byte, error) {
 	if d.IsZero() {
-		return []byte("null"), nil
+		return nil, nil
 	}
-	return []byte(`"` + d.String() + `"`), nil
+	b := make([]byte, 0, 10)
+	b = appendPadded(b, d.Year, 4)
+	b = append(b, '-')
+	b = appendPadded(b, int(d.Month), 2)
+	b = append(b, '-')
+	return appendPadded(b, d.Day, 2), nil
+}
+
+func appendPadded(b []byte, v, width int) []byte {
+	var tmp [8]byte
+	s := strconv.AppendInt(tmp[:0], int64(v), 10)
+	for i := len(s); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
 }
 
 // UnmarshalJSON reads "2006-01-02" or null.

@@ -45,17 +45,23 @@ func ParseAmount(s string) (Amount, error) {
 }
 
 // String formats a as "1234.56" (negative amounts as "-1234.56").
-func (a Amount) String() string {
-	sign := ""
+func (a Amount) String() string { return string(a.appendTo(nil)) }
+
+func (a Amount) appendTo(b []byte) []byte {
 	v := int64(a)
 	if v < 0 {
-		sign, v = "-", -v
+		b = append(b, '-')
+		v = -v
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+	b = strconv.AppendInt(b, v/100, 10)
+	c := v % 100
+	return append(b, '.', byte('0'+c/10), byte('0'+c%10))
 }
 
-// MarshalJSON writes a as a JSON string.
-func (a Amount) MarshalJSON() ([]byte, error) { return []byte(`"` + a.String() + `"`), nil }
+// MarshalText writes a as "427.81"; JSON quotes it into a string.
+// (MarshalText rather than MarshalJSON: encoding/json re-validates the
+// output of MarshalJSON, which doubled the cost of encoding an event.)
+func (a Amount) MarshalText() ([]byte, error) { return a.appendTo(nil), nil }
 
 // UnmarshalJSON reads a JSON string such as "427.81". JSON numbers are refused
 // on purpose: they invite float rounding in the sender.

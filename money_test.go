@@ -54,10 +54,16 @@ func TestDate(t *testing.T) {
 			t.Errorf("ParseDate(%q) accepted", bad)
 		}
 	}
-	var z baixa.Date
-	b, _ := json.Marshal(z)
-	if string(b) != "null" {
-		t.Errorf("zero date marshals to %s", b)
+	b, _ := json.Marshal(struct {
+		D baixa.Date `json:"d,omitzero"`
+		E baixa.Date `json:"e"`
+	}{E: baixa.Date{Year: 2026, Month: 3, Day: 5}})
+	if string(b) != `{"e":"2026-03-05"}` {
+		t.Errorf("dates marshal to %s", b)
+	}
+	var back baixa.Date
+	if err := json.Unmarshal([]byte(`null`), &back); err != nil || !back.IsZero() {
+		t.Errorf("null date: %v %v", back, err)
 	}
 	if !(baixa.Date{2026, 1, 31}).Before(baixa.Date{2026, 2, 1}) {
 		t.Error("Before is wrong")

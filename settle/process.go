@@ -63,57 +63,92 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 		return err
 	}
 
-	// Pass 2: settle in batches, resuming after doc.Progress.
+	// Pass 2: settle in batches, resuming after doc.Progress. Decoding runs
+	// ahead in its own goroutine (at most two batches ahead, so memory stays
+	// bounded) while this one writes.
 	size := cmp.Or(p.BatchSize, 1000)
-	batch := make([]*baixa.Movement, 0, size)
-	var index int64
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []*baixa.Movement, 2)
+	var decodeErr error
+	go func() {
+		defer close(batches)
+		var index int64
+		batch := make([]*baixa.Movement, 0, size)
+		send := func() error {
+			select {
+			case batches <- batch:
+				batch = make([]*baixa.Movement, 0, size)
+				return nil
+			case <-dctx.Done():
+				return dctx.Err()
+			}
+		}
+		decodeErr = p.decode(dctx, doc, dec, func(m *baixa.Movement) error {
+			if index++; index <= doc.Progress {
+				return nil
+			}
+			if batch = append(batch, m); len(batch) == size {
+				return send()
+			}
+			return nil
+		})
+		if decodeErr == nil && len(batch) > 0 {
+			decodeErr = send()
+		}
+	}()
 	progress := doc.Progress
-	flush := func(done bool) error {
-		for attempt := 0; ; attempt++ {
-			var counts baixa.Counts
-			err := p.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
-				var err error
-				if counts, err = p.Settler.Settle(ctx, tx, batch); err != nil {
-					return err
-				}
-				return tx.AdvanceDocument(ctx, doc.ID, counts, progress+int64(len(batch)), total, done)
-			})
-			if errors.Is(err, ErrRace) && attempt < 5 {
-				for _, m := range batch {
-					m.Result, m.Reason, m.ChargeID, m.ID = "", "", "", ""
-				}
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			progress += int64(len(batch))
-			if p.Settled != nil {
-				p.Settled(doc.Provider, counts)
-			}
-			batch = batch[:0]
-			return nil
+	var settleErr error
+	for batch := range batches {
+		if settleErr != nil {
+			continue // drain
 		}
+		if settleErr = p.settleBatch(ctx, doc, batch, progress, total, false); settleErr != nil {
+			cancel()
+			continue
+		}
+		progress += int64(len(batch))
 	}
-	err = p.decode(ctx, doc, dec, func(m *baixa.Movement) error {
-		index++
-		if index <= doc.Progress {
-			return nil
-		}
-		batch = append(batch, m)
-		if len(batch) == size {
-			return flush(false)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+	if settleErr != nil {
+		return settleErr
 	}
-	if err := flush(true); err != nil {
+	if decodeErr != nil {
+		return decodeErr
+	}
+	if err := p.settleBatch(ctx, doc, nil, progress, total, true); err != nil {
 		return err
 	}
 	log.Info("document settled", "movements", total)
 	return nil
+}
+
+// settleBatch settles one batch and advances the document in one
+// transaction, again when a concurrent settlement of the same movements won
+// a race.
+func (p *Processor) settleBatch(ctx context.Context, doc *baixa.Document, batch []*baixa.Movement, progress, total int64, done bool) error {
+	for attempt := 0; ; attempt++ {
+		var counts baixa.Counts
+		err := p.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
+			var err error
+			if counts, err = p.Settler.Settle(ctx, tx, batch); err != nil {
+				return err
+			}
+			return tx.AdvanceDocument(ctx, doc.ID, counts, progress+int64(len(batch)), total, done)
+		})
+		if errors.Is(err, ErrRace) && attempt < 5 {
+			for _, m := range batch {
+				m.Result, m.Reason, m.ChargeID, m.ID = "", "", "", ""
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if p.Settled != nil && len(batch) > 0 {
+			p.Settled(doc.Provider, counts)
+		}
+		return nil
+	}
 }
 
 type decodeError struct{ err error }

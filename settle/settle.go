@@ -69,31 +69,57 @@ func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 		todo = append(todo, m)
 	}
 
-	// 2. Match: look every candidate reference up, grouped by account and kind.
-	wanted := map[refKey][]string{}
-	for _, m := range todo {
-		if m.ChargeID != "" {
-			continue // the target is known (an operator's manual movement)
+	// 2. Match: exact references first, grouped by account and kind into few
+	// queries; then, for what is still unmatched, the nosso número's
+	// check-digit variants.
+	found := map[refKey]map[string][]string{}
+	lookup := func(ms []*baixa.Movement, refs func(*baixa.Movement) []baixa.Ref) error {
+		wanted := map[refKey][]string{}
+		for _, m := range ms {
+			for _, q := range refs(m) {
+				k := refKey{m.AccountID, q.Kind}
+				wanted[k] = append(wanted[k], q.Value)
+			}
 		}
-		for _, q := range lookups(m) {
-			k := refKey{m.AccountID, q.Kind}
-			wanted[k] = append(wanted[k], q.Value)
+		for k, values := range wanted {
+			slices.Sort(values)
+			got, err := tx.FindRefs(ctx, k.account, k.kind, slices.Compact(values))
+			if err != nil {
+				return fmt.Errorf("find references: %w", err)
+			}
+			if found[k] == nil {
+				found[k] = got
+				continue
+			}
+			for v, ids := range got {
+				found[k][v] = ids
+			}
+		}
+		return nil
+	}
+	var unknown []*baixa.Movement
+	for _, m := range todo {
+		if m.ChargeID == "" { // set for an operator's manual movement
+			unknown = append(unknown, m)
 		}
 	}
-	found := map[refKey]map[string][]string{}
-	for k, values := range wanted {
-		slices.Sort(values)
-		got, err := tx.FindRefs(ctx, k.account, k.kind, slices.Compact(values))
-		if err != nil {
-			return counts, fmt.Errorf("find references: %w", err)
+	if err := lookup(unknown, exactLookups); err != nil {
+		return counts, err
+	}
+	var fuzzy []*baixa.Movement
+	for _, m := range unknown {
+		if m.ChargeID, m.Reason = match(m, found, false); m.ChargeID == "" && m.References.NossoNumero != "" {
+			fuzzy = append(fuzzy, m)
 		}
-		found[k] = got
+	}
+	if err := lookup(fuzzy, checkDigitLookups); err != nil {
+		return counts, err
+	}
+	for _, m := range fuzzy {
+		m.ChargeID, m.Reason = match(m, found, true)
 	}
 	var ids []string
 	for _, m := range todo {
-		if m.ChargeID == "" {
-			m.ChargeID, m.Reason = match(m, found)
-		}
 		if m.ChargeID != "" {
 			ids = append(ids, m.ChargeID)
 		}
@@ -166,24 +192,33 @@ func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 	return counts, nil
 }
 
-// lookups lists the reference values to look up for m.
-func lookups(m *baixa.Movement) []baixa.Ref {
+// exactLookups lists m's references as stored: the nosso número as a number.
+func exactLookups(m *baixa.Movement) []baixa.Ref {
 	var out []baixa.Ref
 	for _, r := range m.References.List() {
-		if r.Kind != baixa.RefNossoNumero {
-			out = append(out, r)
+		if r.Kind == baixa.RefNossoNumero {
+			if qs := nossoNumeroLookups(r.Value); len(qs) > 0 {
+				out = append(out, qs[0])
+			}
 			continue
 		}
-		for _, q := range nossoNumeroLookups(r.Value) {
-			out = append(out, q)
-		}
+		out = append(out, r)
 	}
 	return out
 }
 
-// nossoNumeroLookups: the number as is; without its last digit, when the
-// report carries a check digit the charge lacks; and the stored numbers whose
-// last digit is a check digit the report lacks.
+// checkDigitLookups lists the nosso número's check-digit variants.
+func checkDigitLookups(m *baixa.Movement) []baixa.Ref {
+	qs := nossoNumeroLookups(m.References.NossoNumero)
+	if len(qs) < 2 {
+		return nil
+	}
+	return qs[1:]
+}
+
+// nossoNumeroLookups: the number as is; the stored numbers whose last digit
+// is a check digit the report lacks; and the number without its last digit,
+// when the report carries a check digit the charge lacks.
 func nossoNumeroLookups(v string) []baixa.Ref {
 	n := baixa.NormalizeNossoNumero(v)
 	if n == "" {
@@ -201,7 +236,7 @@ const RefNossoNumeroBase = "nosso_numero_base"
 
 // match picks the charge for m from the looked-up references, in priority
 // order; an exact nosso número wins over one that differs by a check digit.
-func match(m *baixa.Movement, found map[refKey]map[string][]string) (id, reason string) {
+func match(m *baixa.Movement, found map[refKey]map[string][]string, checkDigits bool) (id, reason string) {
 	one := func(kind, value string) (string, bool) {
 		ids := found[refKey{m.AccountID, kind}][value]
 		if len(ids) == 1 {
@@ -225,10 +260,12 @@ func match(m *baixa.Movement, found map[refKey]map[string][]string) (id, reason 
 		}
 		// exact, then report-has-check-digit, then charge-has-check-digit
 		order := []baixa.Ref{qs[0]}
-		if len(qs) > 2 {
-			order = append(order, qs[2])
+		if checkDigits {
+			if len(qs) > 2 {
+				order = append(order, qs[2])
+			}
+			order = append(order, qs[1])
 		}
-		order = append(order, qs[1])
 		for _, q := range order {
 			if id, ok := one(q.Kind, q.Value); ok {
 				return id, ""

@@ -78,7 +78,7 @@ func TestSettleMatchingAndDuplicates(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		f := setup(t, url, "0000000083", "12345", "555", "5556", "900")
 		counts := f.settle(t,
-			f.paid("a", "83", 10000),        // leading zeros differ
+			f.paid("a", "83", 10000),         // leading zeros differ
 			f.paid("b", "0000123457", 10000), // report carries a check digit (7) the charge lacks
 			f.paid("c", "90", 10000),         // charge 900 carries a check digit the report lacks
 			f.paid("d", "999999", 10000),     // no such charge

@@ -94,10 +94,10 @@ func Apply(c baixa.Charge, m *baixa.Movement) Outcome {
 		if m.Kind == baixa.MoveCancelled {
 			target, ev = baixa.StatusCancelled, baixa.EventChargeCancelled
 		}
-		switch {
-		case c.Status == baixa.StatusPaid:
+		switch c.Status {
+		case baixa.StatusPaid:
 			return conflict(fmt.Sprintf("%s after being paid", m.Kind))
-		case c.Status == target, c.Status == baixa.StatusCancelled:
+		case target, baixa.StatusCancelled:
 			return dup("charge is already " + string(c.Status))
 		}
 		n.Status = target

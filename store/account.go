@@ -18,7 +18,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *baixa.Account) error {
 	now := db.now()
 	a.ID, a.CreatedAt = baixa.NewID("acc", now), now
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, document, created_at) VALUES ($1, $2, $3, $4)`,
+		_, err := db.on(tx).ExecContext(ctx, `INSERT INTO accounts (id, name, document, created_at) VALUES ($1, $2, $3, $4)`,
 			a.ID, a.Name, a.Document, micros(now))
 		return err
 	})
@@ -28,7 +28,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *baixa.Account) error {
 func (db *DB) FindAccountByID(ctx context.Context, id string) (*baixa.Account, error) {
 	var a baixa.Account
 	var created int64
-	err := db.R.QueryRowContext(ctx, `SELECT id, name, document, created_at FROM accounts WHERE id = $1`, id).
+	err := db.on(db.R).QueryRowContext(ctx, `SELECT id, name, document, created_at FROM accounts WHERE id = $1`, id).
 		Scan(&a.ID, &a.Name, &a.Document, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "account %s not found", id)
@@ -43,7 +43,7 @@ func (db *DB) FindAccountByID(ctx context.Context, id string) (*baixa.Account, e
 // FindAccounts lists accounts in creation order.
 func (db *DB) FindAccounts(ctx context.Context, p baixa.Page) ([]*baixa.Account, string, error) {
 	limit := pageLimit(p.Limit)
-	rows, err := db.R.QueryContext(ctx, `SELECT id, name, document, created_at FROM accounts WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit+1)
+	rows, err := db.on(db.R).QueryContext(ctx, `SELECT id, name, document, created_at FROM accounts WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit+1)
 	if err != nil {
 		return nil, "", err
 	}

@@ -14,11 +14,14 @@ import (
 
 var _ baixa.ChargeService = (*DB)(nil)
 
-const chargeColumns = `id, account_id, kind, status, provider_status, amount, due_date, payer_name, payer_document,
-	description, metadata, refs, paid_amount, interest_amount, fine_amount, discount_amount, rebate_amount,
-	fee_amount, credited_amount, paid_on, credited_on, conflict, sequence, created_at, updated_at`
+// chargeTypes lists the columns of charges with their PostgreSQL types.
+const chargeTypes = `id text, account_id text, kind text, status text, provider_status text, amount bigint,
+	due_date text, payer_name text, payer_document text, description text, metadata text, refs text,
+	paid_amount bigint, interest_amount bigint, fine_amount bigint, discount_amount bigint, rebate_amount bigint,
+	fee_amount bigint, credited_amount bigint, paid_on text, credited_on text, conflict text, sequence bigint,
+	created_at bigint, updated_at bigint`
 
-const chargeColumnCount = 25
+var chargeColumns = strings.Join(columnNames(chargeTypes), ", ")
 
 func chargeArgs(c *baixa.Charge) []any {
 	refs, _ := json.Marshal(c.References)
@@ -91,7 +94,6 @@ func (db *DB) CreateCharges(ctx context.Context, cs []*baixa.Charge) error {
 	itemErr := func(i int, code, field, msg string) {
 		details = append(details, &baixa.Error{Code: code, Field: fmt.Sprintf("[%d].%s", i, field), Message: msg})
 	}
-	type owner struct{ item int }
 	taken := map[[3]string]int{}
 	for i, c := range cs {
 		if err := c.Validate(); err != nil {
@@ -129,7 +131,7 @@ func (db *DB) CreateCharges(ctx context.Context, cs []*baixa.Charge) error {
 		for id := range accounts {
 			ids = append(ids, id)
 		}
-		if err := queryIn(ctx, tx, `SELECT id FROM accounts WHERE id IN (%s)`, nil, ids, func(rows *sql.Rows) error {
+		if err := db.queryIn(ctx, tx, `SELECT id FROM accounts WHERE id IN (%s)`, nil, ids, func(rows *sql.Rows) error {
 			var id string
 			if err := rows.Scan(&id); err != nil {
 				return err
@@ -151,7 +153,7 @@ func (db *DB) CreateCharges(ctx context.Context, cs []*baixa.Charge) error {
 		}
 		for g, values := range groups {
 			slices.Sort(values)
-			err := queryIn(ctx, tx, `SELECT value FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
+			err := db.queryIn(ctx, tx, `SELECT value FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
 				[]any{g[0], g[1]}, values, func(rows *sql.Rows) error {
 					var v string
 					if err := rows.Scan(&v); err != nil {
@@ -169,7 +171,7 @@ func (db *DB) CreateCharges(ctx context.Context, cs []*baixa.Charge) error {
 			slices.SortFunc(details, func(a, b *baixa.Error) int { return strings.Compare(a.Field, b.Field) })
 			return bulkError(details)
 		}
-		if err := insertRows(ctx, tx, "charges", chargeColumns, chargeColumnCount, len(cs), func(i int) []any { return chargeArgs(cs[i]) }); err != nil {
+		if _, err := db.insert(ctx, tx, "charges", chargeTypes, len(cs), func(i int) []any { return chargeArgs(cs[i]) }, ""); err != nil {
 			if isUniqueViolation(err) {
 				return baixa.Errorf(baixa.EConflict, "a reference was taken by a concurrent request; retry")
 			}
@@ -181,7 +183,7 @@ func (db *DB) CreateCharges(ctx context.Context, cs []*baixa.Charge) error {
 				refs = append(refs, []any{c.AccountID, r.Kind, r.Value, c.ID})
 			}
 		}
-		err := insertRows(ctx, tx, "charge_refs", "account_id, kind, value, charge_id", 4, len(refs), func(i int) []any { return refs[i] })
+		_, err := db.insert(ctx, tx, "charge_refs", "account_id text, kind text, value text, charge_id text", len(refs), func(i int) []any { return refs[i] }, "")
 		if isUniqueViolation(err) {
 			return baixa.Errorf(baixa.EConflict, "a reference was taken by a concurrent request; retry")
 		}
@@ -203,68 +205,23 @@ func bulkError(details []*baixa.Error) error {
 	return &baixa.Error{Code: code, Message: msg, Details: details}
 }
 
-// insertRows inserts n rows with multi-row INSERTs of at most ~900 arguments.
-func insertRows(ctx context.Context, tx *sql.Tx, table, columns string, width, n int, row func(i int) []any) error {
-	per := max(1, 900/width)
-	for start := 0; start < n; start += per {
-		end := min(n, start+per)
-		var b strings.Builder
-		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, columns)
-		args := make([]any, 0, (end-start)*width)
-		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			b.WriteString(placeholders(len(args)+1, width))
-			b.WriteString(")")
-			args = append(args, row(i)...)
-		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("insert %s: %w", table, err)
-		}
+func queryChunk(ctx context.Context, q querier, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
 	}
-	return nil
-}
-
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// queryIn runs query, whose %s takes the placeholders of values, in chunks,
-// after the fixed args; each row goes to scan.
-func queryIn(ctx context.Context, q querier, query string, fixed []any, values []string, scan func(*sql.Rows) error) error {
-	const per = 500
-	for start := 0; start < len(values); start += per {
-		chunk := values[start:min(len(values), start+per)]
-		args := make([]any, 0, len(fixed)+len(chunk))
-		args = append(args, fixed...)
-		for _, v := range chunk {
-			args = append(args, v)
-		}
-		rows, err := q.QueryContext(ctx, fmt.Sprintf(query, placeholders(len(fixed)+1, len(chunk))), args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
 			return err
 		}
 	}
-	return nil
+	return rows.Err()
 }
 
 // FindChargeByID returns ENotFound for an unknown id.
 func (db *DB) FindChargeByID(ctx context.Context, id string) (*baixa.Charge, error) {
-	c, err := scanCharge(db.R.QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = $1`, id))
+	c, err := scanCharge(db.on(db.R).QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "charge %s not found", id)
 	}
@@ -313,7 +270,7 @@ func (db *DB) FindCharges(ctx context.Context, f baixa.ChargeFilter) ([]*baixa.C
 	limit := pageLimit(f.Limit)
 	args = append(args, limit+1)
 	q := fmt.Sprintf(`SELECT %s FROM charges WHERE %s ORDER BY id LIMIT $%d`, chargeColumns, strings.Join(where, " AND "), len(args))
-	rows, err := db.R.QueryContext(ctx, q, args...)
+	rows, err := db.on(db.R).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", err
 	}

@@ -83,7 +83,7 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 		doc.SettledAt = now
 	}
 	// The row first (parts refer to it), with a provisional dedup key.
-	_, err := tx.ExecContext(ctx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at)
+	_, err := db.on(tx).ExecContext(ctx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at)
 		VALUES ($1, $2, $3, $4, $5, '', $1, 0, $6, $7, $8)`,
 		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, string(status), micros(now), micros(doc.SettledAt))
 	if err != nil {
@@ -96,7 +96,7 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 		if n > 0 {
 			h.Write(buf[:n])
 			doc.Size += int64(n)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO document_parts (document_id, seq, data) VALUES ($1, $2, $3)`, doc.ID, seq, buf[:n]); err != nil {
+			if _, err := db.on(tx).ExecContext(ctx, `INSERT INTO document_parts (document_id, seq, data) VALUES ($1, $2, $3)`, doc.ID, seq, buf[:n]); err != nil {
 				return nil, fmt.Errorf("insert document part: %w", err)
 			}
 		}
@@ -109,7 +109,7 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 	}
 	doc.SHA256 = hex.EncodeToString(h.Sum(nil))
 	doc.DedupKey = cmp.Or(d.DedupKey, doc.SHA256)
-	_, err = tx.ExecContext(ctx, `UPDATE documents SET sha256 = $1, dedup_key = $2, size = $3 WHERE id = $4`, doc.SHA256, doc.DedupKey, doc.Size, doc.ID)
+	_, err = db.on(tx).ExecContext(ctx, `UPDATE documents SET sha256 = $1, dedup_key = $2, size = $3 WHERE id = $4`, doc.SHA256, doc.DedupKey, doc.Size, doc.ID)
 	if isUniqueViolation(err) {
 		return doc, errDuplicateDocument
 	}
@@ -119,8 +119,8 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 	return doc, nil
 }
 
-func (db *DB) findDocumentByKey(ctx context.Context, q querier, provider, key string) (*baixa.Document, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE provider = $1 AND dedup_key = $2`, provider, key)
+func (db *DB) findDocumentByKey(ctx context.Context, q sqlConn, provider, key string) (*baixa.Document, error) {
+	rows, err := db.on(q).QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE provider = $1 AND dedup_key = $2`, provider, key)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (db *DB) findDocumentByKey(ctx context.Context, q querier, provider, key st
 
 // FindDocumentByID returns ENotFound for an unknown id.
 func (db *DB) FindDocumentByID(ctx context.Context, id string) (*baixa.Document, error) {
-	d, err := scanDocument(db.R.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id))
+	d, err := scanDocument(db.on(db.R).QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "document %s not found", id)
 	}
@@ -149,12 +149,12 @@ func (db *DB) OpenDocument(ctx context.Context, id string) (io.ReadCloser, error
 	if _, err := db.FindDocumentByID(ctx, id); err != nil {
 		return nil, err
 	}
-	return &partReader{ctx: ctx, db: db.R, id: id}, nil
+	return &partReader{ctx: ctx, db: db.on(db.R), id: id}, nil
 }
 
 type partReader struct {
 	ctx context.Context
-	db  *sql.DB
+	db  sqlConn
 	id  string
 	seq int
 	buf bytes.Reader

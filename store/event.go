@@ -30,26 +30,41 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) e
 		return nil
 	}
 	if db.Dialect == Postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(eventLockKey)); err != nil {
+		if _, err := db.on(tx).ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(eventLockKey)); err != nil {
 			return fmt.Errorf("lock event feed: %w", err)
 		}
 	}
-	return insertRows(ctx, tx, "events", "id, type, account_id, charge_id, sequence, payload, created_at", 7, len(es), func(i int) []any {
-		e := es[i]
-		payload, _ := json.Marshal(e)
-		return []any{e.ID, string(e.Type), e.AccountID, e.ChargeID, e.Sequence, string(payload), micros(e.CreatedAt)}
-	})
+	_, err := db.insert(ctx, tx, "events", "id text, type text, account_id text, charge_id text, sequence bigint, movement_id text, payload text, created_at bigint", len(es), func(i int) []any {
+		e := *es[i]
+		movementID := ""
+		if e.Movement != nil {
+			movementID = e.Movement.ID
+		}
+		e.Movement = nil // stored once, in movements
+		payload, _ := json.Marshal(&e)
+		return []any{e.ID, string(e.Type), e.AccountID, e.ChargeID, e.Sequence, movementID, string(payload), micros(e.CreatedAt)}
+	}, "")
+	return err
 }
+
+// eventSelect reads an event with its movement.
+const eventSelect = `SELECT e.pos, e.payload, COALESCE(m.data, '') FROM events e LEFT JOIN movements m ON m.id = e.movement_id`
 
 func scanEvent(s scanner) (*baixa.Event, error) {
 	var pos int64
-	var payload string
-	if err := s.Scan(&pos, &payload); err != nil {
+	var payload, movement string
+	if err := s.Scan(&pos, &payload, &movement); err != nil {
 		return nil, err
 	}
 	var e baixa.Event
 	if err := json.Unmarshal([]byte(payload), &e); err != nil {
 		return nil, fmt.Errorf("event payload: %w", err)
+	}
+	if movement != "" {
+		e.Movement = new(baixa.Movement)
+		if err := json.Unmarshal([]byte(movement), e.Movement); err != nil {
+			return nil, fmt.Errorf("event movement: %w", err)
+		}
 	}
 	e.Cursor = strconv.FormatInt(pos, 10)
 	return &e, nil
@@ -67,19 +82,19 @@ func (db *DB) FindEvents(ctx context.Context, f baixa.EventFilter) ([]*baixa.Eve
 		after = v
 	}
 	limit := pageLimit(f.Limit)
-	q := `SELECT pos, payload FROM events WHERE pos > $1`
+	q := eventSelect + ` WHERE e.pos > $1`
 	args := []any{after}
 	if f.AccountID != "" {
 		args = append(args, f.AccountID)
-		q += fmt.Sprintf(" AND account_id = $%d", len(args))
+		q += fmt.Sprintf(" AND e.account_id = $%d", len(args))
 	}
 	if f.ChargeID != "" {
 		args = append(args, f.ChargeID)
-		q += fmt.Sprintf(" AND charge_id = $%d", len(args))
+		q += fmt.Sprintf(" AND e.charge_id = $%d", len(args))
 	}
 	args = append(args, limit)
-	q += fmt.Sprintf(" ORDER BY pos LIMIT $%d", len(args))
-	rows, err := db.R.QueryContext(ctx, q, args...)
+	q += fmt.Sprintf(" ORDER BY e.pos LIMIT $%d", len(args))
+	rows, err := db.on(db.R).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +112,7 @@ func (db *DB) FindEvents(ctx context.Context, f baixa.EventFilter) ([]*baixa.Eve
 
 // FindEventByID returns ENotFound for an unknown id.
 func (db *DB) FindEventByID(ctx context.Context, id string) (*baixa.Event, error) {
-	e, err := scanEvent(db.R.QueryRowContext(ctx, `SELECT pos, payload FROM events WHERE id = $1`, id))
+	e, err := scanEvent(db.on(db.R).QueryRowContext(ctx, eventSelect+` WHERE e.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "event %s not found", id)
 	}

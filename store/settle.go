@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"baixa"
 )
@@ -27,7 +28,7 @@ var _ baixa.SettleTx = (*settleTx)(nil)
 
 func (t *settleTx) KnownMovements(ctx context.Context, provider string, keys []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	err := queryIn(ctx, t.tx, `SELECT natural_key FROM movements WHERE provider = $1 AND natural_key IN (%s)`, []any{provider}, keys,
+	err := t.db.queryIn(ctx, t.tx, `SELECT natural_key FROM movements WHERE provider = $1 AND natural_key IN (%s)`, []any{provider}, keys,
 		func(rows *sql.Rows) error {
 			var k string
 			if err := rows.Scan(&k); err != nil {
@@ -41,7 +42,7 @@ func (t *settleTx) KnownMovements(ctx context.Context, provider string, keys []s
 
 func (t *settleTx) FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error) {
 	out := map[string][]string{}
-	err := queryIn(ctx, t.tx, `SELECT value, charge_id FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
+	err := t.db.queryIn(ctx, t.tx, `SELECT value, charge_id FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
 		[]any{accountID, kind}, values, func(rows *sql.Rows) error {
 			var v, id string
 			if err := rows.Scan(&v, &id); err != nil {
@@ -62,7 +63,7 @@ func (t *settleTx) LoadCharges(ctx context.Context, ids []string) (map[string]*b
 	if t.db.Dialect == Postgres {
 		lock = " ORDER BY id FOR UPDATE"
 	}
-	err := queryIn(ctx, t.tx, `SELECT `+chargeColumns+` FROM charges WHERE id IN (%s)`+lock, nil, ids, func(rows *sql.Rows) error {
+	err := t.db.queryIn(ctx, t.tx, `SELECT `+chargeColumns+` FROM charges WHERE id IN (%s)`+lock, nil, ids, func(rows *sql.Rows) error {
 		c, err := scanCharge(rows)
 		if err != nil {
 			return err
@@ -73,61 +74,67 @@ func (t *settleTx) LoadCharges(ctx context.Context, ids []string) (map[string]*b
 	return out, err
 }
 
-const movementColumns = `id, document_id, account_id, provider, natural_key, kind, charge_id, result, reason, data, created_at`
+const movementTypes = `id text, document_id text, account_id text, provider text, natural_key text, kind text,
+	charge_id text, result text, reason text, data text, created_at bigint`
 
 func (t *settleTx) InsertMovements(ctx context.Context, ms []*baixa.Movement) (int, error) {
-	const width = 11
-	inserted := 0
-	per := 900 / width
-	for start := 0; start < len(ms); start += per {
-		chunk := ms[start:min(len(ms), start+per)]
-		var b bytes.Buffer
-		b.WriteString(`INSERT INTO movements (` + movementColumns + `) VALUES `)
-		args := make([]any, 0, len(chunk)*width)
-		for i, m := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			data, err := json.Marshal(m)
-			if err != nil {
-				return 0, fmt.Errorf("movement %s: %w", m.Key, err)
-			}
-			b.WriteString("(" + placeholders(len(args)+1, width) + ")")
-			args = append(args, m.ID, m.DocumentID, m.AccountID, m.Provider, m.Key, string(m.Kind), m.ChargeID,
-				string(m.Result), m.Reason, string(data), micros(m.CreatedAt))
-		}
-		b.WriteString(" ON CONFLICT (provider, natural_key) DO NOTHING")
-		res, err := t.tx.ExecContext(ctx, b.String(), args...)
+	datas := make([]string, len(ms))
+	for i, m := range ms {
+		data, err := json.Marshal(m)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("movement %s: %w", m.Key, err)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		inserted += int(n)
+		datas[i] = string(data)
 	}
-	return inserted, nil
+	n, err := t.db.insert(ctx, t.tx, "movements", movementTypes, len(ms), func(i int) []any {
+		m := ms[i]
+		return []any{m.ID, m.DocumentID, m.AccountID, m.Provider, m.Key, string(m.Kind), m.ChargeID,
+			string(m.Result), m.Reason, datas[i], micros(m.CreatedAt)}
+	}, " ON CONFLICT (provider, natural_key) DO NOTHING")
+	return int(n), err
 }
 
+const chargeUpdateTypes = `id text, status text, provider_status text, due_date text, paid_amount bigint,
+	interest_amount bigint, fine_amount bigint, discount_amount bigint, rebate_amount bigint, fee_amount bigint,
+	credited_amount bigint, paid_on text, credited_on text, conflict text, sequence bigint, updated_at bigint`
+
+func chargeUpdateArgs(c *baixa.Charge) []any {
+	return []any{c.ID, string(c.Status), c.ProviderStatus, dateString(c.DueDate),
+		int64(c.PaidAmount), int64(c.InterestAmount), int64(c.FineAmount), int64(c.DiscountAmount),
+		int64(c.RebateAmount), int64(c.FeeAmount), int64(c.CreditedAmount), dateString(c.PaidOn),
+		dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.UpdatedAt)}
+}
+
+// UpdateCharges writes the settled state of charges: on PostgreSQL in one
+// statement over arrays, on SQLite row by row through one prepared statement
+// (in process, a statement costs little there).
 func (t *settleTx) UpdateCharges(ctx context.Context, cs []*baixa.Charge) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	stmt, err := t.tx.PrepareContext(ctx, `UPDATE charges SET status = $2, provider_status = $3, due_date = $4,
-		paid_amount = $5, interest_amount = $6, fine_amount = $7, discount_amount = $8, rebate_amount = $9,
-		fee_amount = $10, credited_amount = $11, paid_on = $12, credited_on = $13, conflict = $14,
-		sequence = $15, updated_at = $16 WHERE id = $1`)
+	cols := columnNames(chargeUpdateTypes)
+	if t.db.Dialect == Postgres {
+		sets := make([]string, 0, len(cols)-1)
+		for _, c := range cols[1:] {
+			sets = append(sets, c+" = v."+c)
+		}
+		q := fmt.Sprintf(`UPDATE charges AS c SET %s FROM %s AS v(%s) WHERE c.id = v.id`,
+			strings.Join(sets, ", "), unnestFrom(chargeUpdateTypes, 1), strings.Join(cols, ", "))
+		args := columnArrays(chargeUpdateTypes, len(cs), func(i int) []any { return chargeUpdateArgs(cs[i]) })
+		_, err := t.tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	sets := make([]string, 0, len(cols)-1)
+	for i, c := range cols[1:] {
+		sets = append(sets, fmt.Sprintf("%s = $%d", c, i+2))
+	}
+	stmt, err := t.db.on(t.tx).PrepareContext(ctx, `UPDATE charges SET `+strings.Join(sets, ", ")+` WHERE id = $1`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, c := range cs {
-		_, err := stmt.ExecContext(ctx, c.ID, string(c.Status), c.ProviderStatus, dateString(c.DueDate),
-			int64(c.PaidAmount), int64(c.InterestAmount), int64(c.FineAmount), int64(c.DiscountAmount),
-			int64(c.RebateAmount), int64(c.FeeAmount), int64(c.CreditedAmount), dateString(c.PaidOn),
-			dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.UpdatedAt))
-		if err != nil {
+		if _, err := stmt.ExecContext(ctx, chargeUpdateArgs(c)...); err != nil {
 			return fmt.Errorf("update charge %s: %w", c.ID, err)
 		}
 	}
@@ -157,7 +164,7 @@ func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body
 }
 
 func (t *settleTx) MovementsOfDocument(ctx context.Context, documentID string) ([]*baixa.Movement, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT data FROM movements WHERE document_id = $1 ORDER BY id`, documentID)
+	rows, err := t.db.on(t.tx).QueryContext(ctx, `SELECT data FROM movements WHERE document_id = $1 ORDER BY id`, documentID)
 	if err != nil {
 		return nil, err
 	}
@@ -182,14 +189,14 @@ func (t *settleTx) AdvanceDocument(ctx context.Context, id string, c baixa.Count
 	if done {
 		status, settledAt = string(baixa.DocSettled), micros(t.db.now())
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE documents SET applied = applied + $2, duplicate = duplicate + $3,
+	_, err := t.db.on(t.tx).ExecContext(ctx, `UPDATE documents SET applied = applied + $2, duplicate = duplicate + $3,
 		unmatched = unmatched + $4, conflict = conflict + $5, progress = $6, total = $7, status = $8, settled_at = $9
 		WHERE id = $1`, id, c.Applied, c.Duplicate, c.Unmatched, c.Conflict, progress, total, status, settledAt)
 	return err
 }
 
 func (t *settleTx) FailDocument(ctx context.Context, id, reason string) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE documents SET status = $2, error = $3 WHERE id = $1 AND status = $4`,
+	_, err := t.db.on(t.tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = $3 WHERE id = $1 AND status = $4`,
 		id, string(baixa.DocFailed), reason, string(baixa.DocPending))
 	return err
 }

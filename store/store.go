@@ -17,8 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -68,32 +69,53 @@ type Config struct {
 	MaxConns int
 }
 
-// Open opens and pings the database named by cfg.URL. It does not migrate.
-func Open(ctx context.Context, cfg Config) (*DB, error) {
-	raw := strings.TrimSpace(cfg.URL)
-	maxConns := cmp.Or(cfg.MaxConns, 8)
+// parseURL splits a database URL into its dialect and, for SQLite, the
+// file path.
+func parseURL(raw string) (dialect, path string, err error) {
+	raw = strings.TrimSpace(raw)
 	switch {
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
-		return openPostgres(ctx, raw, maxConns)
+		return Postgres, "", nil
 	case strings.HasPrefix(raw, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
-		return openSQLite(ctx, path, maxConns)
+		path = strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
 	case strings.HasSuffix(raw, ".db") && !strings.Contains(raw, "://"):
-		return openSQLite(ctx, raw, maxConns)
+		path = raw
+	default:
+		return "", "", fmt.Errorf("database URL %q: want sqlite:PATH or postgres://USER@HOST/DB", maskURL(raw))
 	}
-	return nil, fmt.Errorf("database URL %q: want sqlite:PATH or postgres://USER@HOST/DB", maskURL(raw))
-}
-
-func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("sqlite database path %q is not a plain file path", path)
+		return "", "", fmt.Errorf("sqlite database path %q is not a plain file path", path)
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("sqlite database %s: directory %s does not exist", path, dir)
+			return "", "", fmt.Errorf("sqlite database %s: directory %s does not exist", path, dir)
 		}
 	}
-	const common = "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	return SQLite, path, nil
+}
+
+// CheckURL reports what is wrong with a database URL without connecting.
+func CheckURL(raw string) error {
+	_, _, err := parseURL(raw)
+	return err
+}
+
+// Open opens and pings the database named by cfg.URL. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	dialect, path, err := parseURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	maxConns := cmp.Or(cfg.MaxConns, 8)
+	if dialect == Postgres {
+		return openPostgres(ctx, strings.TrimSpace(cfg.URL), maxConns)
+	}
+	return openSQLite(ctx, path, maxConns)
+}
+
+func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
+	// 64 MiB of page cache per connection: matching reads index pages at random.
+	const common = "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
 	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"+common)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -118,18 +140,26 @@ func openPostgres(ctx context.Context, raw string, maxConns int) (*DB, error) {
 	masked := maskURL(raw)
 	pcfg, err := pgxpool.ParseConfig(raw)
 	if err != nil {
-		return nil, fmt.Errorf("database URL %s: %v", masked, errors.Unwrap(err))
+		return nil, fmt.Errorf("database URL %s: %w", masked, errors.Unwrap(err))
 	}
 	pcfg.MaxConns = 2
 	listener, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", masked, err)
 	}
-	w, err := sql.Open("pgx", raw)
+	ccfg, err := pgx.ParseConfig(raw)
 	if err != nil {
 		listener.Close()
-		return nil, fmt.Errorf("connect to %s: %w", masked, err)
+		return nil, fmt.Errorf("database URL %s: %w", masked, errors.Unwrap(err))
 	}
+	// Plan every statement with its actual arguments and the tables' current
+	// size. A cached generic plan made while a table was small (or never
+	// analyzed: some servers run without autovacuum) turned index lookups
+	// into scans and settling 50 times slower.
+	if _, set := ccfg.RuntimeParams["plan_cache_mode"]; !set {
+		ccfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	w := stdlib.OpenDB(*ccfg)
 	w.SetMaxOpenConns(maxConns)
 	w.SetMaxIdleConns(maxConns)
 	if err := pingWithin(ctx, w); err != nil {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -187,7 +188,8 @@ func (s *Server) manual(ctx context.Context, m *baixa.Movement, body []byte, key
 
 // unbulk turns the bulk error of a single charge into a plain field error.
 func unbulk(err error) error {
-	if e, ok := err.(*baixa.Error); ok && len(e.Details) == 1 {
+	var e *baixa.Error
+	if errors.As(err, &e) && len(e.Details) == 1 {
 		d := *e.Details[0]
 		if len(d.Field) > 4 && d.Field[:4] == "[0]." {
 			d.Field = d.Field[4:]

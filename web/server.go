@@ -211,4 +211,3 @@ type list[T any] struct {
 		NextCursor string `json:"next_cursor,omitempty" doc:"Pass as 'after' for the next page; absent on the last page"`
 	}
 }
-

@@ -18,7 +18,7 @@ import (
 // cli is the command line; every flag also reads its BAIXA_* variable, and
 // --config reads a JSON file of the same names.
 type cli struct {
-	Config kong.ConfigFlag `help:"JSON file with settings (keys are flag names, e.g. {\"listen\": \"127.0.0.1:9000\"}); flags and environment override it." type:"existingfile"`
+	Config kong.ConfigFlag `help:"JSON file with settings (keys are flag names in snake_case, e.g. {\"listen\": \"127.0.0.1:9000\", \"log_format\": \"json\"}); flags and environment override it." type:"existingfile"`
 
 	Serve   serveCmd   `cmd:"" help:"Run the API and the background workers (migrates first)."`
 	Migrate migrateCmd `cmd:"" help:"Apply database migrations and exit."`

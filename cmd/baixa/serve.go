@@ -74,6 +74,9 @@ func (c *serveCmd) validate() error {
 			return errors.New("--secret-key (BAIXA_SECRET_KEY) must be 32 bytes written as 64 hex characters (openssl rand -hex 32)")
 		}
 	}
+	if err := store.CheckURL(c.DatabaseURL); err != nil {
+		return err
+	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("--listen (BAIXA_LISTEN) %q: want HOST:PORT", c.Listen)
 	}

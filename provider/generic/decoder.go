@@ -81,7 +81,7 @@ func (Decoder) Decode(ctx context.Context, doc *baixa.Document, r io.Reader, emi
 	if _, err := dec.Token(); err != nil {
 		return syntax(dec, 0, err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return fmt.Errorf("unexpected data after the array at byte %d", dec.InputOffset())
 	}
 	return nil
@@ -95,8 +95,8 @@ func syntax(dec *json.Decoder, n int, err error) error {
 	}
 	switch {
 	case errors.As(err, &se):
-		return fmt.Errorf("%sinvalid JSON at byte %d: %v", where, se.Offset, err)
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return fmt.Errorf("%sinvalid JSON at byte %d: %w", where, se.Offset, err)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%sJSON ends early at byte %d", where, dec.InputOffset())
 	}
 	var te *json.UnmarshalTypeError

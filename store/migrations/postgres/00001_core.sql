@@ -107,6 +107,9 @@ CREATE TABLE events (
     account_id TEXT NOT NULL,
     charge_id  TEXT NOT NULL DEFAULT '',
     sequence   BIGINT NOT NULL DEFAULT 0,
+    -- the movement that caused the event; its JSON is joined in on reading
+    movement_id TEXT NOT NULL DEFAULT '',
+    -- the event without its movement: type, charge snapshot, ...
     payload    TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );

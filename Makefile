@@ -1,0 +1,18 @@
+# The README's two commands, plus lint and the benchmarks.
+.PHONY: run test test-postgres lint bench
+
+run:
+	go run ./cmd/baixa serve
+
+test:
+	go test ./...
+
+# The PostgreSQL half of the suite needs a server; this uses the local one.
+test-postgres:
+	BAIXA_TEST_POSTGRES_URL=$${BAIXA_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} go test -race ./...
+
+lint:
+	golangci-lint run ./...
+
+bench:
+	go run ./bench/settle -n 100000

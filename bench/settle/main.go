@@ -1,0 +1,174 @@
+// Command settle measures end-to-end settling: a stored document carrying N
+// payments against N open charges is decoded, matched, applied and turned
+// into events, on SQLite or PostgreSQL. It also measures charge registration
+// through the bulk API. Figures go to docs/BENCHMARKS.md.
+//
+//	go run ./bench/settle -n 100000                     # SQLite in a temp dir
+//	go run ./bench/settle -n 100000 -db postgres://...  # PostgreSQL
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"baixa"
+	"baixa/provider/generic"
+	"baixa/queue"
+	"baixa/settle"
+	"baixa/store"
+	"baixa/web"
+)
+
+func main() {
+	n := flag.Int("n", 100000, "payments (and charges)")
+	dbURL := flag.String("db", "", "database URL (default: SQLite in a temporary directory)")
+	batch := flag.Int("batch", 1000, "movements per transaction")
+	bulk := flag.Int("bulk", 1000, "charges per bulk API request")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		must(err)
+		must(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
+	ctx := context.Background()
+	if *dbURL == "" {
+		dir, err := os.MkdirTemp("", "baixa-bench-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		*dbURL = "sqlite:" + filepath.Join(dir, "bench.db")
+	}
+	db, err := store.Open(ctx, store.Config{URL: *dbURL})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	must(db.Migrate(ctx))
+	must(queue.Migrate(ctx, db.W, db.Dialect == store.Postgres))
+	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener})
+	must(err)
+	db.Jobs = q
+	fmt.Printf("database: %s (%s), %d charges and payments, %d per transaction, GOMAXPROCS=%d\n", db.Dialect, db.URL, *n, *batch, runtime.GOMAXPROCS(0))
+
+	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
+	must(db.CreateAccount(ctx, a))
+
+	// 1. Registration through the bulk API (HTTP on loopback, JSON both ways).
+	srv := httptest.NewServer((&web.Server{Accounts: db, Charges: db, Documents: db, Events: db, APIKey: "bench-key-0123456789",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	defer srv.Close()
+	start := time.Now()
+	for i := 0; i < *n; i += *bulk {
+		var b strings.Builder
+		b.WriteString(`{"charges": [`)
+		for j := i; j < min(*n, i+*bulk); j++ {
+			if j > i {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"account_id": %q, "kind": "boleto", "amount": "%d.%02d", "due_date": "2026-12-10", "payer": {"name": "Pagador %d", "document": "52998224725"}, "references": {"nosso_numero": "%d", "seu_numero": "S%d"}}`,
+				a.ID, 100+j%900, j%100, j, 1000000+j, j)
+		}
+		b.WriteString("]}")
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/charges/bulk", strings.NewReader(b.String()))
+		req.Header.Set("Authorization", "Bearer bench-key-0123456789")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		must(err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			log.Fatalf("bulk: %d %s", resp.StatusCode, body)
+		}
+	}
+	reg := time.Since(start)
+	fmt.Printf("registration: %d charges in %.2fs = %.0f charges/s (bulk requests of %d)\n", *n, reg.Seconds(), float64(*n)/reg.Seconds(), *bulk)
+
+	// 2. A document of N payments, stored as the import API would.
+	var doc bytes.Buffer
+	doc.WriteString("[")
+	for j := 0; j < *n; j++ {
+		if j > 0 {
+			doc.WriteString(",\n")
+		}
+		fmt.Fprintf(&doc, `{"id": "pay-%d", "kind": "paid", "references": {"nosso_numero": "%010d"}, "paid_amount": "%d.%02d", "fee_amount": "1.70", "paid_on": "2026-11-20", "credited_on": "2026-11-21", "provider_code": "06"}`,
+			j, 1000000+j, 100+j%900, j%100)
+	}
+	doc.WriteString("]")
+	size := doc.Len()
+	stored, _, err := db.CreateDocument(ctx, baixa.NewDocument{Provider: generic.Provider, AccountID: a.ID, ContentType: "application/json", Body: &doc})
+	must(err)
+	doc = bytes.Buffer{}
+	runtime.GC()
+
+	// 3. Settle it: decode (two passes: check, then settle), match, apply, events.
+	proc := &settle.Processor{Store: db, Decoders: map[string]baixa.Decoder{generic.Provider: generic.Decoder{}},
+		Settler: &settle.Settler{}, BatchSize: *batch, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	peak := peakHeap(func() {
+		start = time.Now()
+		must(proc.Process(ctx, stored.ID))
+	})
+	took := time.Since(start)
+	final, err := db.FindDocumentByID(ctx, stored.ID)
+	must(err)
+	if final.Applied != int64(*n) {
+		log.Fatalf("applied %d of %d: %+v", final.Applied, *n, final)
+	}
+	fmt.Printf("settling: %d payments (%.1f MiB document) in %.2fs = %.0f movements/s; peak Go heap during settling %.1f MiB\n",
+		*n, float64(size)/(1<<20), took.Seconds(), float64(*n)/took.Seconds(), float64(peak)/(1<<20))
+	es, err := db.FindEvents(ctx, baixa.EventFilter{Limit: 1})
+	must(err)
+	if len(es) != 1 || es[0].Type != baixa.EventChargePaid {
+		log.Fatalf("no charge.paid event: %v", es)
+	}
+}
+
+// peakHeap runs fn and samples the live heap every 10 ms.
+func peakHeap(fn func()) uint64 {
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var max uint64
+		var m runtime.MemStats
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > max {
+				max = m.HeapInuse
+			}
+			select {
+			case <-done:
+				peak <- max
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	fn()
+	close(done)
+	return <-peak
+}
+
+func must(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}

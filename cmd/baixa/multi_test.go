@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"baixa/internal/dbtest"
+)
+
+// TestTwoInstancesPostgres runs two baixa processes' worth of app on one
+// PostgreSQL database: imports sent to either are settled once, and the
+// feed read from either is the same.
+func TestTwoInstancesPostgres(t *testing.T) {
+	url := dbtest.PostgresURL(t)
+	a := startApp(t, url, serveConfig{})
+	b := startApp(t, url, serveConfig{})
+	acc := a.must(201, "POST", "/v1/accounts", `{"name": "ACME", "document": "11222333000181"}`)["id"].(string)
+	var charges []string
+	for i := range 200 {
+		charges = append(charges, fmt.Sprintf(`{"account_id": %q, "kind": "boleto", "amount": "10.00", "references": {"nosso_numero": "%d"}}`, acc, 1000+i))
+	}
+	b.must(201, "POST", "/v1/charges/bulk", `{"charges": [`+strings.Join(charges, ",")+`]}`)
+
+	// Ten imports, overlapping, half to each instance at once.
+	var wg sync.WaitGroup
+	docs := make([]string, 10)
+	for i := range docs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ms []string
+			for j := i * 15; j < i*15+30 && j < 200; j++ { // each overlaps the next by half
+				ms = append(ms, fmt.Sprintf(`{"id": "p-%d", "kind": "paid", "references": {"nosso_numero": "%d"}, "paid_amount": "10.00", "paid_on": "2026-11-20"}`, j, 1000+j))
+			}
+			c := []*client{a, b}[i%2]
+			docs[i] = c.must(202, "POST", "/v1/imports/generic?account_id="+acc, "["+strings.Join(ms, ",")+"]")["id"].(string)
+		}()
+	}
+	wg.Wait()
+	var applied, duplicate float64
+	for i, id := range docs {
+		d := []*client{b, a}[i%2].waitDocument(id)
+		applied += d["applied"].(float64)
+		duplicate += d["duplicate"].(float64)
+	}
+	if applied != 165 || duplicate != 135 {
+		t.Errorf("applied %v, duplicate %v; want 165 and 135", applied, duplicate)
+	}
+	count := func(c *client) int {
+		n := 0
+		for cursor := ""; ; {
+			page := c.must(200, "GET", "/v1/events?limit=500&after="+cursor, "")
+			data := page["data"].([]any)
+			if len(data) == 0 {
+				return n
+			}
+			n += len(data)
+			cursor = page["next_cursor"].(string)
+		}
+	}
+	if na, nb := count(a), count(b); na != 165 || nb != 165 {
+		t.Errorf("events seen from a: %d, from b: %d; want 165", na, nb)
+	}
+}
