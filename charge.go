@@ -138,7 +138,7 @@ type Charge struct {
 	ProviderStatus string          `json:"provider_status,omitempty" doc:"The provider's own last status word or code"`
 	Amount         Amount          `json:"amount" doc:"Face amount"`
 	DueDate        Date            `json:"due_date,omitzero"`
-	Payer          Payer           `json:"payer"`
+	Payer          Payer           `json:"payer,omitzero"`
 	Description    string          `json:"description,omitempty"`
 	Metadata       json.RawMessage `json:"metadata,omitempty"`
 	References     References      `json:"references"`

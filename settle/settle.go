@@ -32,7 +32,7 @@ func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 	if s.Now != nil {
 		now = s.Now
 	}
-	at := now().UTC()
+	at := now().UTC().Truncate(time.Microsecond)
 
 	// 1. Duplicates: within the batch, then against what is stored.
 	byProvider := map[string][]string{}

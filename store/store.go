@@ -204,11 +204,13 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
+// now is the clock, at the microsecond precision timestamps are stored in.
 func (db *DB) now() time.Time {
+	t := time.Now()
 	if db.Now != nil {
-		return db.Now().UTC()
+		t = db.Now()
 	}
-	return time.Now().UTC()
+	return t.UTC().Truncate(time.Microsecond)
 }
 
 func (db *DB) goose() (*goose.Provider, error) {
