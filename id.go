@@ -1,10 +1,25 @@
 package baixa
 
 import (
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/binary"
+	"math/rand/v2"
+	"sync"
 	"time"
 )
+
+// idRand fills IDs' random bits: a ChaCha8 stream seeded from the system's
+// generator once, instead of a system call per ID (two per settled movement).
+var idRand = struct {
+	sync.Mutex
+	*rand.ChaCha8
+}{ChaCha8: newChaCha8()}
+
+func newChaCha8() *rand.ChaCha8 {
+	var seed [32]byte
+	_, _ = crand.Read(seed[:])
+	return rand.NewChaCha8(seed)
+}
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -13,7 +28,9 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 func NewID(prefix string, now time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	_, _ = rand.Read(b[6:])
+	idRand.Lock()
+	_, _ = idRand.Read(b[6:])
+	idRand.Unlock()
 	// 128 bits -> 26 base32 characters (the first carries 3 bits).
 	out := make([]byte, 0, len(prefix)+27)
 	out = append(out, prefix...)

@@ -3,6 +3,7 @@ package baixa_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"baixa"
 )
@@ -94,5 +95,20 @@ func TestNormalizeNossoNumero(t *testing.T) {
 		if got := baixa.NormalizeNossoNumero(in); got != want {
 			t.Errorf("NormalizeNossoNumero(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestNewID(t *testing.T) {
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 10000 {
+		id := baixa.NewID("chg", time.UnixMilli(int64(1_800_000_000_000+i/100)))
+		if len(id) != 30 || id[:4] != "chg_" || seen[id] {
+			t.Fatalf("bad or repeated id %q", id)
+		}
+		if i%100 == 0 && id <= prev {
+			t.Fatalf("ids do not sort by time: %s after %s", id, prev)
+		}
+		seen[id], prev = true, id
 	}
 }

@@ -72,6 +72,10 @@ type Movement struct {
 	// Raw is the provider's record as received, when it has one of its own.
 	Raw json.RawMessage `json:"raw,omitempty"`
 
+	// Encoded is the movement's JSON as decoded, before settling, when the
+	// decoding side has prepared it (so that encoding runs beside the writer).
+	Encoded []byte `json:"-"`
+
 	// Set when settled.
 	ChargeID  string         `json:"charge_id,omitempty"`
 	Result    MovementResult `json:"result,omitempty"`

@@ -47,8 +47,8 @@ type SettleTx interface {
 	// InsertDocument stores a small document inline, already settled
 	// (manual movements); created=false returns the existing one.
 	InsertDocument(ctx context.Context, d NewDocument, body []byte) (doc *Document, created bool, err error)
-	// MovementsOfDocument returns the movements recorded from a document.
-	MovementsOfDocument(ctx context.Context, documentID string) ([]*Movement, error)
+	// FindMovementByKey returns the movement recorded under provider and key.
+	FindMovementByKey(ctx context.Context, provider, key string) (*Movement, error)
 	// AdvanceDocument adds c to the document's counts, sets its progress
 	// (movements settled so far) and total, and, when done, marks it settled.
 	AdvanceDocument(ctx context.Context, id string, c Counts, progress, total int64, done bool) error

@@ -55,17 +55,14 @@ func (s *Service) SettleManual(ctx context.Context, m *baixa.Movement, body []by
 				return err
 			}
 			if !created {
-				ms, err := tx.MovementsOfDocument(ctx, doc.ID)
+				first, err := tx.FindMovementByKey(ctx, baixa.ProviderManual, key)
 				if err != nil {
-					return err
+					return fmt.Errorf("manual document %s: %w", doc.ID, err)
 				}
-				if len(ms) != 1 {
-					return fmt.Errorf("manual document %s holds %d movements", doc.ID, len(ms))
-				}
-				if ms[0].ChargeID != m.ChargeID {
+				if first.ChargeID != m.ChargeID {
 					return baixa.Errorf(baixa.EConflict, "idempotency key %q was used for another charge", key)
 				}
-				out = ms[0]
+				out = first
 				return nil
 			}
 			m.DocumentID = doc.ID

@@ -3,6 +3,7 @@ package settle
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -88,6 +89,12 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 			if index++; index <= doc.Progress {
 				return nil
 			}
+			// Encode here, beside the writer, not inside its transaction.
+			enc, err := json.Marshal(m)
+			if err != nil {
+				return &decodeError{fmt.Errorf("movement %d: %w", index, err)}
+			}
+			m.Encoded = enc
 			if batch = append(batch, m); len(batch) == size {
 				return send()
 			}

@@ -40,32 +40,32 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) e
 		if e.Movement != nil {
 			movementID = e.Movement.ID
 		}
-		e.Movement = nil // stored once, in movements
-		payload, _ := json.Marshal(&e)
+		payload := appendEvent(nil, &e) // its movement is stored once, in movements
 		return []any{e.ID, string(e.Type), e.AccountID, e.ChargeID, e.Sequence, movementID, string(payload), micros(e.CreatedAt)}
 	}, "")
 	return err
 }
 
 // eventSelect reads an event with its movement.
-const eventSelect = `SELECT e.pos, e.payload, COALESCE(m.data, '') FROM events e LEFT JOIN movements m ON m.id = e.movement_id`
+const eventSelect = `SELECT e.pos, e.payload, ` + movementColumns + ` FROM events e LEFT JOIN movements m ON m.id = e.movement_id`
 
 func scanEvent(s scanner) (*baixa.Event, error) {
 	var pos int64
-	var payload, movement string
-	if err := s.Scan(&pos, &payload, &movement); err != nil {
+	var payload string
+	var id, chargeID, result, reason, data sql.NullString
+	var created sql.NullInt64
+	if err := s.Scan(&pos, &payload, &id, &chargeID, &result, &reason, &created, &data); err != nil {
 		return nil, err
 	}
 	var e baixa.Event
 	if err := json.Unmarshal([]byte(payload), &e); err != nil {
 		return nil, fmt.Errorf("event payload: %w", err)
 	}
-	if movement != "" {
-		e.Movement = new(baixa.Movement)
-		if err := json.Unmarshal([]byte(movement), e.Movement); err != nil {
-			return nil, fmt.Errorf("event movement: %w", err)
-		}
+	m, err := scanMovement(id, chargeID, result, reason, created, data)
+	if err != nil {
+		return nil, err
 	}
+	e.Movement = m
 	e.Cursor = strconv.FormatInt(pos, 10)
 	return &e, nil
 }

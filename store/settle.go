@@ -5,8 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"baixa"
 )
@@ -77,12 +79,17 @@ func (t *settleTx) LoadCharges(ctx context.Context, ids []string) (map[string]*b
 const movementTypes = `id text, document_id text, account_id text, provider text, natural_key text, kind text,
 	charge_id text, result text, reason text, data text, created_at bigint`
 
+// InsertMovements records movements: the settling outcome in columns, the
+// movement as decoded in data (Encoded when the decoder prepared it).
 func (t *settleTx) InsertMovements(ctx context.Context, ms []*baixa.Movement) (int, error) {
 	datas := make([]string, len(ms))
 	for i, m := range ms {
-		data, err := json.Marshal(m)
-		if err != nil {
-			return 0, fmt.Errorf("movement %s: %w", m.Key, err)
+		data := m.Encoded
+		if data == nil {
+			var err error
+			if data, err = encodeDecoded(m); err != nil {
+				return 0, err
+			}
 		}
 		datas[i] = string(data)
 	}
@@ -92,6 +99,36 @@ func (t *settleTx) InsertMovements(ctx context.Context, ms []*baixa.Movement) (i
 			string(m.Result), m.Reason, datas[i], micros(m.CreatedAt)}
 	}, " ON CONFLICT (provider, natural_key) DO NOTHING")
 	return int(n), err
+}
+
+// encodeDecoded encodes m without what settling sets (kept in columns).
+func encodeDecoded(m *baixa.Movement) ([]byte, error) {
+	c := *m
+	c.ID, c.ChargeID, c.Result, c.Reason, c.CreatedAt = "", "", "", "", time.Time{}
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("movement %s: %w", m.Key, err)
+	}
+	return b, nil
+}
+
+// movementColumns are read with every movement: the columns settling
+// writes, then the decoded movement.
+const movementColumns = `m.id, m.charge_id, m.result, m.reason, m.created_at, m.data`
+
+// scanMovement reads movementColumns; a NULL id (an outer join that found
+// nothing) gives nil.
+func scanMovement(id, chargeID, result, reason sql.NullString, created sql.NullInt64, data sql.NullString) (*baixa.Movement, error) {
+	if !id.Valid {
+		return nil, nil
+	}
+	var m baixa.Movement
+	if err := json.Unmarshal([]byte(data.String), &m); err != nil {
+		return nil, fmt.Errorf("movement %s: %w", id.String, err)
+	}
+	m.ID, m.ChargeID, m.Result, m.Reason = id.String, chargeID.String, baixa.MovementResult(result.String), reason.String
+	m.CreatedAt = fromMicros(created.Int64)
+	return &m, nil
 }
 
 const chargeUpdateTypes = `id text, status text, provider_status text, due_date text, paid_amount bigint,
@@ -163,25 +200,18 @@ func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body
 	return doc, true, nil
 }
 
-func (t *settleTx) MovementsOfDocument(ctx context.Context, documentID string) ([]*baixa.Movement, error) {
-	rows, err := t.db.on(t.tx).QueryContext(ctx, `SELECT data FROM movements WHERE document_id = $1 ORDER BY id`, documentID)
+func (t *settleTx) FindMovementByKey(ctx context.Context, provider, key string) (*baixa.Movement, error) {
+	var id, chargeID, result, reason, data sql.NullString
+	var created sql.NullInt64
+	err := t.db.on(t.tx).QueryRowContext(ctx, `SELECT `+movementColumns+` FROM movements m WHERE m.provider = $1 AND m.natural_key = $2`,
+		provider, key).Scan(&id, &chargeID, &result, &reason, &created, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baixa.Errorf(baixa.ENotFound, "no movement %s/%s", provider, key)
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*baixa.Movement
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
-		}
-		var m baixa.Movement
-		if err := json.Unmarshal([]byte(data), &m); err != nil {
-			return nil, err
-		}
-		out = append(out, &m)
-	}
-	return out, rows.Err()
+	return scanMovement(id, chargeID, result, reason, created, data)
 }
 
 func (t *settleTx) AdvanceDocument(ctx context.Context, id string, c baixa.Counts, progress, total int64, done bool) error {
