@@ -18,8 +18,8 @@ func TestAppendEvent(t *testing.T) {
 		Amount: 42781, DueDate: baixa.Date{Year: 2026, Month: 12, Day: 1},
 		Payer:       baixa.Payer{Name: "José \"Zé\" da Silva\n\t\\ <b>&", Document: "52998224725"},
 		Description: "ação \x01 \xff fim", Metadata: json.RawMessage(`{"erp": [1, 2, {"x": "y"}]}`),
-		References:  baixa.References{NossoNumero: "0000000083", SeuNumero: "NF-1", Barcode: "3419"},
-		PaidAmount:  42781, InterestAmount: 12, FineAmount: 3, DiscountAmount: 1, RebateAmount: 2, FeeAmount: 170, CreditedAmount: 42611,
+		References: baixa.References{NossoNumero: "0000000083", SeuNumero: "NF-1", Barcode: "3419"},
+		PaidAmount: 42781, InterestAmount: 12, FineAmount: 3, DiscountAmount: 1, RebateAmount: 2, FeeAmount: 170, CreditedAmount: 42611,
 		PaidOn: baixa.Date{Year: 2026, Month: 11, Day: 20}, CreditedOn: baixa.Date{Year: 2026, Month: 11, Day: 21},
 		Conflict: "paid after being written_off", Sequence: 7, CreatedAt: at, UpdatedAt: at.Add(time.Second),
 	}
