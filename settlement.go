@@ -42,6 +42,10 @@ type SettleTx interface {
 	// fewer when another transaction recorded some of the same keys first.
 	InsertMovements(ctx context.Context, ms []*Movement) (int, error)
 	UpdateCharges(ctx context.Context, cs []*Charge) error
+	// Savepoint marks a point that RollbackToSavepoint returns to, keeping
+	// the row locks taken before it.
+	Savepoint(ctx context.Context) error
+	RollbackToSavepoint(ctx context.Context) error
 	// InsertEvents appends events to the feed, in order.
 	InsertEvents(ctx context.Context, es []*Event) error
 	// InsertDocument stores a small document inline, already settled
@@ -49,8 +53,9 @@ type SettleTx interface {
 	InsertDocument(ctx context.Context, d NewDocument, body []byte) (doc *Document, created bool, err error)
 	// FindMovementByKey returns the movement recorded under provider and key.
 	FindMovementByKey(ctx context.Context, provider, key string) (*Movement, error)
-	// AdvanceDocument adds c to the document's counts, sets its progress
-	// (movements settled so far) and total, and, when done, marks it settled.
+	// AdvanceDocument adds c to the document's counts, raises its progress
+	// (movements settled so far; it never goes back) and sets its total, and,
+	// when done, marks it settled.
 	AdvanceDocument(ctx context.Context, id string, c Counts, progress, total int64, done bool) error
 	// FailDocument marks a pending document failed with reason.
 	FailDocument(ctx context.Context, id, reason string) error

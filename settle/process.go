@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"baixa"
 )
@@ -21,6 +22,10 @@ type Processor struct {
 	Settler  *Settler
 	// BatchSize is the number of movements settled per transaction (default 1000).
 	BatchSize int
+	// Parallel is how many batches of one document may be settled at once
+	// (default 1). More than one helps only where the database takes
+	// concurrent writers (PostgreSQL); SQLite has a single writer.
+	Parallel int
 	// Settled, when set, is called after each committed batch.
 	Settled func(provider string, c baixa.Counts)
 	Logger  *slog.Logger
@@ -104,25 +109,72 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 			decodeErr = send()
 		}
 	}()
-	progress := doc.Progress
-	var settleErr error
+	// Up to Parallel batches are in flight, each in its own transaction. A
+	// batch starts only once the one before it holds its charges' locks, so
+	// on any charge they share the later batch waits for the earlier one and
+	// sees its result: each charge takes its movements in document order.
+	// Progress moves past a batch only when every batch before it committed.
+	var (
+		mu         sync.Mutex
+		settleErr  error
+		contiguous = doc.Progress      // every movement before this is committed
+		committed  = map[int64]int64{} // start -> end of batches committed out of order
+		wg         sync.WaitGroup
+		slots      = make(chan struct{}, max(1, p.Parallel))
+		next       = doc.Progress
+	)
 	for batch := range batches {
-		if settleErr != nil {
+		mu.Lock()
+		failed := settleErr != nil
+		mu.Unlock()
+		if failed {
 			continue // drain
 		}
-		if settleErr = p.settleBatch(ctx, doc, batch, progress, total, false); settleErr != nil {
-			cancel()
-			continue
-		}
-		progress += int64(len(batch))
+		slots <- struct{}{}
+		start, end := next, next+int64(len(batch))
+		next = end
+		locked := make(chan struct{})
+		var once sync.Once
+		signal := func() { once.Do(func() { close(locked) }) }
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			progressAt := func() int64 {
+				mu.Lock()
+				defer mu.Unlock()
+				if contiguous == start {
+					return end // committing this batch completes the prefix
+				}
+				return contiguous
+			}
+			err := p.settleBatch(ctx, doc, batch, progressAt, total, false, signal)
+			signal()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if settleErr == nil {
+					settleErr = err
+				}
+				cancel()
+				return
+			}
+			committed[start] = end
+			for e, ok := committed[contiguous]; ok; e, ok = committed[contiguous] {
+				delete(committed, contiguous)
+				contiguous = e
+			}
+		}()
+		<-locked
 	}
+	wg.Wait()
 	if settleErr != nil {
 		return settleErr
 	}
 	if decodeErr != nil {
 		return decodeErr
 	}
-	if err := p.settleBatch(ctx, doc, nil, progress, total, true); err != nil {
+	if err := p.settleBatch(ctx, doc, nil, func() int64 { return contiguous }, total, true, nil); err != nil {
 		return err
 	}
 	log.Info("document settled", "movements", total)
@@ -132,15 +184,15 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 // settleBatch settles one batch and advances the document in one
 // transaction, again when a concurrent settlement of the same movements won
 // a race.
-func (p *Processor) settleBatch(ctx context.Context, doc *baixa.Document, batch []*baixa.Movement, progress, total int64, done bool) error {
+func (p *Processor) settleBatch(ctx context.Context, doc *baixa.Document, batch []*baixa.Movement, progress func() int64, total int64, done bool, locked func()) error {
 	for attempt := 0; ; attempt++ {
 		var counts baixa.Counts
 		err := p.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
 			var err error
-			if counts, err = p.Settler.Settle(ctx, tx, batch); err != nil {
+			if counts, err = p.Settler.SettleLocked(ctx, tx, batch, locked); err != nil {
 				return err
 			}
-			return tx.AdvanceDocument(ctx, doc.ID, counts, progress+int64(len(batch)), total, done)
+			return tx.AdvanceDocument(ctx, doc.ID, counts, progress(), total, done)
 		})
 		if errors.Is(err, ErrRace) && attempt < 5 {
 			for _, m := range batch {

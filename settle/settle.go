@@ -27,6 +27,13 @@ type refKey struct{ account, kind string }
 // and events. Each movement gets its Result, Reason and ChargeID. All or
 // nothing: on error, roll tx back; on ErrRace, roll back and call again.
 func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement) (baixa.Counts, error) {
+	return s.SettleLocked(ctx, tx, ms, nil)
+}
+
+// SettleLocked is Settle, calling locked (when not nil) once the batch's
+// charges are locked: a later batch of the same document may start then,
+// and will wait for this one on any charge they share.
+func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement, locked func()) (baixa.Counts, error) {
 	var counts baixa.Counts
 	now := time.Now
 	if s.Now != nil {
@@ -130,7 +137,76 @@ func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 		return counts, fmt.Errorf("load charges: %w", err)
 	}
 
-	// 3. Apply in order; collect changed charges and events.
+	if locked != nil {
+		locked()
+	}
+
+	// 3. Apply in order and record. The charges stay locked throughout: if a
+	// concurrent transaction recorded some of the same movements first, only
+	// the work since the savepoint is undone, those movements become
+	// duplicates, and the rest is applied again to the same locked charges.
+	reasons := make([]string, len(todo))
+	for i, m := range todo {
+		reasons[i] = m.Reason
+	}
+	before := counts
+	for attempt := 0; ; attempt++ {
+		counts = before
+		events, changed := s.apply(todo, charges, at, &counts)
+		if err := tx.Savepoint(ctx); err != nil {
+			return counts, err
+		}
+		n, err := tx.InsertMovements(ctx, todo)
+		if err != nil {
+			return counts, fmt.Errorf("insert movements: %w", err)
+		}
+		if n == len(todo) {
+			if err := tx.UpdateCharges(ctx, changed); err != nil {
+				return counts, fmt.Errorf("update charges: %w", err)
+			}
+			if err := tx.InsertEvents(ctx, events); err != nil {
+				return counts, fmt.Errorf("insert events: %w", err)
+			}
+			return counts, nil
+		}
+		if attempt == 5 {
+			return counts, ErrRace
+		}
+		if err := tx.RollbackToSavepoint(ctx); err != nil {
+			return counts, err
+		}
+		keys := map[string][]string{}
+		for _, m := range todo {
+			keys[m.Provider] = append(keys[m.Provider], m.Key)
+		}
+		recorded := map[[2]string]bool{}
+		for p, ks := range keys {
+			got, err := tx.KnownMovements(ctx, p, ks)
+			if err != nil {
+				return counts, fmt.Errorf("known movements: %w", err)
+			}
+			for k := range got {
+				recorded[[2]string{p, k}] = true
+			}
+		}
+		kept, keptReasons := todo[:0], reasons[:0]
+		for i, m := range todo {
+			if recorded[[2]string{m.Provider, m.Key}] {
+				m.ID, m.Result, m.Reason = "", baixa.ResultDuplicate, "already settled"
+				before.Add(m.Result)
+				continue
+			}
+			m.Result, m.Reason = "", reasons[i]
+			kept, keptReasons = append(kept, m), append(keptReasons, reasons[i])
+		}
+		todo, reasons = kept, keptReasons
+	}
+}
+
+// apply runs the state machine over todo, in order, on copies of the
+// loaded charges, and returns the events and the changed charges.
+func (s *Settler) apply(todo []*baixa.Movement, loaded map[string]*baixa.Charge, at time.Time, counts *baixa.Counts) ([]*baixa.Event, []*baixa.Charge) {
+	charges := make(map[string]*baixa.Charge, len(loaded))
 	var events []*baixa.Event
 	var changed []*baixa.Charge
 	dirty := map[string]bool{}
@@ -138,6 +214,11 @@ func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 		m.ID = baixa.NewID("mov", at)
 		m.CreatedAt = at
 		c := charges[m.ChargeID]
+		if c == nil && loaded[m.ChargeID] != nil {
+			cp := *loaded[m.ChargeID]
+			c = &cp
+			charges[m.ChargeID] = c
+		}
 		if c == nil {
 			m.ChargeID = ""
 			m.Result = baixa.ResultUnmatched
@@ -174,22 +255,7 @@ func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 			changed = append(changed, c)
 		}
 	}
-
-	// 4. Record.
-	n, err := tx.InsertMovements(ctx, todo)
-	if err != nil {
-		return counts, fmt.Errorf("insert movements: %w", err)
-	}
-	if n != len(todo) {
-		return counts, ErrRace
-	}
-	if err := tx.UpdateCharges(ctx, changed); err != nil {
-		return counts, fmt.Errorf("update charges: %w", err)
-	}
-	if err := tx.InsertEvents(ctx, events); err != nil {
-		return counts, fmt.Errorf("insert events: %w", err)
-	}
-	return counts, nil
+	return events, changed
 }
 
 // exactLookups lists m's references as stored: the nosso número as a number.

@@ -340,3 +340,57 @@ func TestProcessorResumes(t *testing.T) {
 		}
 	})
 }
+
+// TestProcessorParallelKeepsOrder: with several batches in flight, each
+// charge still takes its movements in document order, and movements repeated
+// across batches are applied once.
+func TestProcessorParallelKeepsOrder(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url, "1", "2")
+		ctx := context.Background()
+		var ms []string
+		add := func(format string, args ...any) { ms = append(ms, fmt.Sprintf(format, args...)) }
+		for i := range 8 { // charge 1: eight partial payments, charge 2 and unknown ones between them
+			add(`{"id": "a%d", "kind": "paid", "references": {"nosso_numero": "1"}, "paid_amount": "10.00", "paid_on": "2026-11-%02d"}`, i, i+1)
+			add(`{"id": "u%d", "kind": "paid", "references": {"nosso_numero": "99%d"}, "paid_amount": "1.00"}`, i, i)
+			add(`{"id": "a%d", "kind": "paid", "references": {"nosso_numero": "1"}, "paid_amount": "10.00", "paid_on": "2026-11-%02d"}`, i, i+1) // repeated
+			add(`{"id": "b%d", "kind": "status_changed", "references": {"nosso_numero": "2"}, "provider_status": "S%d"}`, i, i)
+		}
+		add(`{"id": "a-wo", "kind": "written_off", "references": {"nosso_numero": "1"}}`)
+		add(`{"id": "a-late", "kind": "paid", "references": {"nosso_numero": "1"}, "paid_amount": "20.00", "paid_on": "2026-11-20"}`)
+		doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader("[" + strings.Join(ms, ",") + "]")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 3, Parallel: 3}
+		if err := p.Process(ctx, doc.ID); err != nil {
+			t.Fatal(err)
+		}
+		doc, _ = f.db.FindDocumentByID(ctx, doc.ID)
+		if doc.Status != baixa.DocSettled || doc.Progress != int64(len(ms)) || doc.Applied != 17 || doc.Duplicate != 8 || doc.Unmatched != 8 || doc.Conflict != 1 {
+			t.Fatalf("document: %+v", doc)
+		}
+		a := f.charge(t, "1")
+		if a.Status != baixa.StatusPaid || a.PaidAmount != 10000 || a.Sequence != 11 {
+			t.Errorf("charge 1: %s %s seq %d", a.Status, a.PaidAmount, a.Sequence)
+		}
+		es, _ := f.db.FindEvents(ctx, baixa.EventFilter{ChargeID: a.ID, Limit: 100})
+		var got []string
+		for i, e := range es {
+			got = append(got, string(e.Type))
+			if e.Sequence != int64(i+1) {
+				t.Errorf("event %d has sequence %d", i, e.Sequence)
+			}
+			if i < 8 && (e.Charge.PaidAmount != baixa.Amount(1000*(i+1)) || e.Movement.PaidOn.Day != i+1) {
+				t.Errorf("payment %d applied out of order: paid %s on day %d", i, e.Charge.PaidAmount, e.Movement.PaidOn.Day)
+			}
+		}
+		want := strings.Repeat("charge.partially_paid,", 8) + "charge.written_off,charge.paid,charge.conflict"
+		if strings.Join(got, ",") != want {
+			t.Errorf("events of charge 1:\n got %s\nwant %s", strings.Join(got, ","), want)
+		}
+		if b := f.charge(t, "2"); b.ProviderStatus != "S7" || b.Sequence != 8 {
+			t.Errorf("charge 2: %q seq %d", b.ProviderStatus, b.Sequence)
+		}
+	})
+}

@@ -178,6 +178,16 @@ func (t *settleTx) UpdateCharges(ctx context.Context, cs []*baixa.Charge) error 
 	return nil
 }
 
+func (t *settleTx) Savepoint(ctx context.Context) error {
+	_, err := t.tx.ExecContext(ctx, `SAVEPOINT settle`)
+	return err
+}
+
+func (t *settleTx) RollbackToSavepoint(ctx context.Context) error {
+	_, err := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT settle`)
+	return err
+}
+
 func (t *settleTx) InsertEvents(ctx context.Context, es []*baixa.Event) error {
 	return t.db.insertEvents(ctx, t.tx, es)
 }
@@ -220,7 +230,8 @@ func (t *settleTx) AdvanceDocument(ctx context.Context, id string, c baixa.Count
 		status, settledAt = string(baixa.DocSettled), micros(t.db.now())
 	}
 	_, err := t.db.on(t.tx).ExecContext(ctx, `UPDATE documents SET applied = applied + $2, duplicate = duplicate + $3,
-		unmatched = unmatched + $4, conflict = conflict + $5, progress = $6, total = $7, status = $8, settled_at = $9
+		unmatched = unmatched + $4, conflict = conflict + $5,
+		progress = CASE WHEN progress > $6 THEN progress ELSE $6 END, total = $7, status = $8, settled_at = $9
 		WHERE id = $1`, id, c.Applied, c.Duplicate, c.Unmatched, c.Conflict, progress, total, status, settledAt)
 	return err
 }

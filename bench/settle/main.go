@@ -37,6 +37,7 @@ func main() {
 	dbURL := flag.String("db", "", "database URL (default: SQLite in a temporary directory)")
 	batch := flag.Int("batch", 1000, "movements per transaction")
 	bulk := flag.Int("bulk", 1000, "charges per bulk API request")
+	parallel := flag.Int("parallel", 0, "batches of the document settled at once (default: 2 on PostgreSQL, 1 on SQLite, as baixa serve)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -64,7 +65,10 @@ func main() {
 	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener})
 	must(err)
 	db.Jobs = q
-	fmt.Printf("database: %s (%s), %d charges and payments, %d per transaction, GOMAXPROCS=%d\n", db.Dialect, db.URL, *n, *batch, runtime.GOMAXPROCS(0))
+	if *parallel == 0 {
+		*parallel = map[bool]int{true: 2, false: 1}[db.Dialect == store.Postgres]
+	}
+	fmt.Printf("database: %s (%s), %d charges and payments, %d per transaction, %d in flight, GOMAXPROCS=%d\n", db.Dialect, db.URL, *n, *batch, *parallel, runtime.GOMAXPROCS(0))
 
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
 	must(db.CreateAccount(ctx, a))
@@ -118,7 +122,7 @@ func main() {
 
 	// 3. Settle it: decode (two passes: check, then settle), match, apply, events.
 	proc := &settle.Processor{Store: db, Decoders: map[string]baixa.Decoder{generic.Provider: generic.Decoder{}},
-		Settler: &settle.Settler{}, BatchSize: *batch, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Settler: &settle.Settler{}, BatchSize: *batch, Parallel: *parallel, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	peak := peakHeap(func() {
