@@ -10,6 +10,8 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -60,6 +62,8 @@ func (s *Server) Handler() http.Handler {
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
 	cfg.CreateHooks = nil // no $schema links in responses
+	jsonFormat := huma.Format{Marshal: huma.DefaultJSONFormat.Marshal, Unmarshal: unmarshalJSON}
+	cfg.Formats = map[string]huma.Format{"application/json": jsonFormat, "json": jsonFormat}
 	registry := cfg.Components.Schemas
 	registry.RegisterTypeAlias(reflect.TypeFor[baixa.Amount](), reflect.TypeFor[amountSchema]())
 	registry.RegisterTypeAlias(reflect.TypeFor[baixa.Date](), reflect.TypeFor[dateSchema]())
@@ -179,6 +183,20 @@ func (s *Server) problem(ctx context.Context, err error, prefix string) error {
 		msg = e.Error()
 	}
 	return huma.NewError(statusOf(e.Code), msg, details...)
+}
+
+// unmarshalJSON names the byte offset of a syntax error, so that a sender
+// can find the fault in what it sent.
+func unmarshalJSON(data []byte, v any) error {
+	err := json.Unmarshal(data, v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid JSON at byte %d: %w", se.Offset, err)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || (err != nil && strings.Contains(err.Error(), "unexpected end of JSON input")) {
+		return fmt.Errorf("JSON ends early at byte %d: %w", len(data), err)
+	}
+	return err
 }
 
 // amountSchema documents baixa.Amount: an exact decimal string.

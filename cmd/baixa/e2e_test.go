@@ -150,6 +150,14 @@ func TestEndToEnd(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(bulkErr["errors"]), "body.charges[1].references.nosso_numero") {
 			t.Errorf("bulk error: %v", bulkErr)
 		}
+		if status, _, raw := c.do("POST", "/v1/accounts", `{"name": "`+strings.Repeat("x", 2<<20)+`", "document": "11222333000181"}`); status != 413 {
+			t.Errorf("a 2 MiB body: %d %.200s", status, raw)
+		}
+		malformed := `{"account_id": "` + accID + `", "kind": "boleto", "amount": "1.00",}`
+		at := fmt.Sprintf("invalid JSON at byte %d", strings.Index(malformed, ",}")+2)
+		if status, _, raw := c.do("POST", "/v1/charges", malformed); status != 400 || !strings.Contains(string(raw), at) {
+			t.Errorf("malformed JSON: %d %s; want %q", status, raw, at)
+		}
 		if list := c.must(200, "GET", "/v1/charges", ""); len(list["data"].([]any)) != 0 {
 			t.Fatalf("bad requests stored charges: %v", list)
 		}
