@@ -42,7 +42,6 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 	at := now().UTC().Truncate(time.Microsecond)
 
 	// 1. Duplicates: within the batch, then against what is stored.
-	byProvider := map[string][]string{}
 	seen := map[[2]string]bool{}
 	fresh := make([]*baixa.Movement, 0, len(ms))
 	for _, m := range ms {
@@ -53,18 +52,11 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 			continue
 		}
 		seen[k] = true
-		byProvider[m.Provider] = append(byProvider[m.Provider], m.Key)
 		fresh = append(fresh, m)
 	}
-	known := map[[2]string]bool{}
-	for p, keys := range byProvider {
-		got, err := tx.KnownMovements(ctx, p, keys)
-		if err != nil {
-			return counts, fmt.Errorf("known movements: %w", err)
-		}
-		for k := range got {
-			known[[2]string{p, k}] = true
-		}
+	known, err := recorded(ctx, tx, fresh)
+	if err != nil {
+		return counts, err
 	}
 	todo := fresh[:0]
 	for _, m := range fresh {
@@ -175,23 +167,13 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 		if err := tx.RollbackToSavepoint(ctx); err != nil {
 			return counts, err
 		}
-		keys := map[string][]string{}
-		for _, m := range todo {
-			keys[m.Provider] = append(keys[m.Provider], m.Key)
-		}
-		recorded := map[[2]string]bool{}
-		for p, ks := range keys {
-			got, err := tx.KnownMovements(ctx, p, ks)
-			if err != nil {
-				return counts, fmt.Errorf("known movements: %w", err)
-			}
-			for k := range got {
-				recorded[[2]string{p, k}] = true
-			}
+		now, err := recorded(ctx, tx, todo)
+		if err != nil {
+			return counts, err
 		}
 		kept, keptReasons := todo[:0], reasons[:0]
 		for i, m := range todo {
-			if recorded[[2]string{m.Provider, m.Key}] {
+			if now[[2]string{m.Provider, m.Key}] {
 				m.ID, m.Result, m.Reason = "", baixa.ResultDuplicate, "already settled"
 				before.Add(m.Result)
 				continue
@@ -201,6 +183,25 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 		}
 		todo, reasons = kept, keptReasons
 	}
+}
+
+// recorded returns which of ms (by provider and key) are already stored.
+func recorded(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement) (map[[2]string]bool, error) {
+	keys := map[string][]string{}
+	for _, m := range ms {
+		keys[m.Provider] = append(keys[m.Provider], m.Key)
+	}
+	out := map[[2]string]bool{}
+	for p, ks := range keys {
+		got, err := tx.KnownMovements(ctx, p, ks)
+		if err != nil {
+			return nil, fmt.Errorf("known movements: %w", err)
+		}
+		for k := range got {
+			out[[2]string{p, k}] = true
+		}
+	}
+	return out, nil
 }
 
 // apply runs the state machine over todo, in order, on copies of the
