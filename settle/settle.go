@@ -41,7 +41,7 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 	}
 	at := now().UTC().Truncate(time.Microsecond)
 
-	// 1. Duplicates: within the batch, then against what is stored.
+	// 1. Duplicates within the batch.
 	seen := map[[2]string]bool{}
 	fresh := make([]*baixa.Movement, 0, len(ms))
 	for _, m := range ms {
@@ -54,19 +54,9 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 		seen[k] = true
 		fresh = append(fresh, m)
 	}
-	known, err := recorded(ctx, tx, fresh)
-	if err != nil {
-		return counts, err
-	}
-	todo := fresh[:0]
-	for _, m := range fresh {
-		if known[[2]string{m.Provider, m.Key}] {
-			m.Result, m.Reason = baixa.ResultDuplicate, "already settled"
-			counts.Add(m.Result)
-			continue
-		}
-		todo = append(todo, m)
-	}
+	// Movements stored before are found by the insert below (ON CONFLICT),
+	// which costs a query only when there are some: see step 3.
+	todo := fresh
 
 	// 2. Match: exact references first, grouped by account and kind into few
 	// queries; then, for what is still unmatched, the nosso número's
