@@ -21,11 +21,20 @@ type Service struct {
 
 var _ baixa.MovementService = (*Service)(nil)
 
-// SettleManual stores body as a manual Document, settles m against the
+// SettleManual checks a manual payment (an amount above zero, a date),
+// stores body as a manual Document, settles m against the
 // charge m.ChargeID in the same transaction, and returns the charge and the
 // movement as settled. With an idempotency key, a repeated call returns the
 // first call's movement and changes nothing.
 func (s *Service) SettleManual(ctx context.Context, m *baixa.Movement, body []byte, key string) (*baixa.Charge, *baixa.Movement, error) {
+	if m.Kind == baixa.MovePaid {
+		if m.PaidAmount <= 0 {
+			return nil, nil, baixa.FieldError("amount", "must be greater than zero")
+		}
+		if m.PaidOn.IsZero() {
+			return nil, nil, baixa.FieldError("paid_on", "is required")
+		}
+	}
 	c, err := s.Store.FindChargeByID(ctx, m.ChargeID)
 	if err != nil {
 		return nil, nil, err

@@ -150,12 +150,6 @@ func (s *Server) registerCharges(api huma.API) {
 		Summary: "Record a payment by hand", DefaultStatus: http.StatusCreated,
 		Description: "The operator's manual settlement. It goes through the same path as a provider's report (provider \"manual\"): payments accumulate, a payment of a paid charge is a conflict.",
 	}, func(ctx context.Context, in *paymentInput) (*movementOutput, error) {
-		if in.Body.Amount <= 0 {
-			return nil, s.problem(ctx, baixa.FieldError("amount", "must be greater than zero"), "body")
-		}
-		if in.Body.PaidOn.IsZero() {
-			return nil, s.problem(ctx, baixa.FieldError("paid_on", "is required"), "body")
-		}
 		body, _ := json.Marshal(in.Body)
 		m := &baixa.Movement{Kind: baixa.MovePaid, ChargeID: in.ID, PaidAmount: in.Body.Amount, PaidOn: in.Body.PaidOn, Note: in.Body.Note}
 		return s.manual(ctx, m, body, in.IdempotencyKey)
