@@ -81,7 +81,14 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 		defer close(batches)
 		var index int64
 		batch := make([]*baixa.Movement, 0, size)
+		// Match ahead of the writer, on the store's read side, when it has one.
+		finder, _ := p.Store.(RefFinder)
 		send := func() error {
+			if finder != nil {
+				if err := Resolve(dctx, finder, batch); err != nil {
+					return err
+				}
+			}
 			select {
 			case batches <- batch:
 				batch = make([]*baixa.Movement, 0, size)

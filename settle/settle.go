@@ -58,54 +58,9 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 	// which costs a query only when there are some: see step 3.
 	todo := fresh
 
-	// 2. Match: exact references first, grouped by account and kind into few
-	// queries; then, for what is still unmatched, the nosso número's
-	// check-digit variants.
-	found := map[refKey]map[string][]string{}
-	lookup := func(ms []*baixa.Movement, refs func(*baixa.Movement) []baixa.Ref) error {
-		wanted := map[refKey][]string{}
-		for _, m := range ms {
-			for _, q := range refs(m) {
-				k := refKey{m.AccountID, q.Kind}
-				wanted[k] = append(wanted[k], q.Value)
-			}
-		}
-		for k, values := range wanted {
-			slices.Sort(values)
-			got, err := tx.FindRefs(ctx, k.account, k.kind, slices.Compact(values))
-			if err != nil {
-				return fmt.Errorf("find references: %w", err)
-			}
-			if found[k] == nil {
-				found[k] = got
-				continue
-			}
-			for v, ids := range got {
-				found[k][v] = ids
-			}
-		}
-		return nil
-	}
-	var unknown []*baixa.Movement
-	for _, m := range todo {
-		if m.ChargeID == "" { // set for an operator's manual movement
-			unknown = append(unknown, m)
-		}
-	}
-	if err := lookup(unknown, exactLookups); err != nil {
+	// 2. Match what the decoding side did not already resolve.
+	if err := Resolve(ctx, tx, todo); err != nil {
 		return counts, err
-	}
-	var fuzzy []*baixa.Movement
-	for _, m := range unknown {
-		if m.ChargeID, m.Reason = match(m, found, false); m.ChargeID == "" && m.References.NossoNumero != "" {
-			fuzzy = append(fuzzy, m)
-		}
-	}
-	if err := lookup(fuzzy, checkDigitLookups); err != nil {
-		return counts, err
-	}
-	for _, m := range fuzzy {
-		m.ChargeID, m.Reason = match(m, found, true)
 	}
 	var ids []string
 	for _, m := range todo {
@@ -247,6 +202,68 @@ func (s *Settler) apply(todo []*baixa.Movement, loaded map[string]*baixa.Charge,
 		}
 	}
 	return events, changed
+}
+
+// RefFinder looks charges up by reference: baixa.SettleTx inside a
+// transaction, or a store's read side ahead of it.
+type RefFinder interface {
+	FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error)
+}
+
+// Resolve sets ChargeID (or, when nothing matches, Reason) on each movement
+// of ms that has no ChargeID yet: exact references first, grouped by
+// account and kind into few queries; then, for what is still unmatched, the
+// nosso número's check-digit variants. A charge's references never change
+// once it is registered, so a resolution made before the settling
+// transaction stays true; what found nothing is resolved again inside it.
+func Resolve(ctx context.Context, f RefFinder, ms []*baixa.Movement) error {
+	found := map[refKey]map[string][]string{}
+	lookup := func(ms []*baixa.Movement, refs func(*baixa.Movement) []baixa.Ref) error {
+		wanted := map[refKey][]string{}
+		for _, m := range ms {
+			for _, q := range refs(m) {
+				k := refKey{m.AccountID, q.Kind}
+				wanted[k] = append(wanted[k], q.Value)
+			}
+		}
+		for k, values := range wanted {
+			slices.Sort(values)
+			got, err := f.FindRefs(ctx, k.account, k.kind, slices.Compact(values))
+			if err != nil {
+				return fmt.Errorf("find references: %w", err)
+			}
+			if found[k] == nil {
+				found[k] = got
+				continue
+			}
+			for v, ids := range got {
+				found[k][v] = ids
+			}
+		}
+		return nil
+	}
+	var unknown []*baixa.Movement
+	for _, m := range ms {
+		if m.ChargeID == "" { // set for an operator's manual movement, or resolved ahead
+			unknown = append(unknown, m)
+		}
+	}
+	if err := lookup(unknown, exactLookups); err != nil {
+		return err
+	}
+	var fuzzy []*baixa.Movement
+	for _, m := range unknown {
+		if m.ChargeID, m.Reason = match(m, found, false); m.ChargeID == "" && m.References.NossoNumero != "" {
+			fuzzy = append(fuzzy, m)
+		}
+	}
+	if err := lookup(fuzzy, checkDigitLookups); err != nil {
+		return err
+	}
+	for _, m := range fuzzy {
+		m.ChargeID, m.Reason = match(m, found, true)
+	}
+	return nil
 }
 
 // exactLookups lists m's references as stored: the nosso número as a number.

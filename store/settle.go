@@ -43,8 +43,19 @@ func (t *settleTx) KnownMovements(ctx context.Context, provider string, keys []s
 }
 
 func (t *settleTx) FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error) {
+	return t.db.findRefs(ctx, t.tx, accountID, kind, values)
+}
+
+// FindRefs looks references up on the read pool, outside any transaction:
+// settling resolves a batch's charges this way while the previous batch is
+// being written.
+func (db *DB) FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error) {
+	return db.findRefs(ctx, db.R, accountID, kind, values)
+}
+
+func (db *DB) findRefs(ctx context.Context, c sqlConn, accountID, kind string, values []string) (map[string][]string, error) {
 	out := map[string][]string{}
-	err := t.db.queryIn(ctx, t.tx, `SELECT value, charge_id FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
+	err := db.queryIn(ctx, c, `SELECT value, charge_id FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
 		[]any{accountID, kind}, values, func(rows *sql.Rows) error {
 			var v, id string
 			if err := rows.Scan(&v, &id); err != nil {
