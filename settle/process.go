@@ -69,23 +69,42 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 		return err
 	}
 
-	// Pass 2: settle in batches, resuming after doc.Progress. Decoding runs
-	// ahead in its own goroutine (at most two batches ahead, so memory stays
-	// bounded) while this one writes.
-	size := cmp.Or(p.BatchSize, 1000)
+	// Pass 2: settle in batches, resuming after doc.Progress.
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	batches, decodeErr := p.decodeAhead(dctx, doc, dec)
+	contiguous, err := p.settleBatches(ctx, doc, batches, total, cancel)
+	if err != nil {
+		return err
+	}
+	if err := decodeErr(); err != nil {
+		return err
+	}
+	if err := p.settleBatch(ctx, doc, nil, func() int64 { return contiguous }, total, true, nil); err != nil {
+		return err
+	}
+	log.Info("document settled", "movements", total)
+	return nil
+}
+
+// decodeAhead decodes the document again in its own goroutine, skipping
+// what doc.Progress says is settled, and sends batches of movements, each
+// already encoded and matched on the store's read side when it has one, so
+// that the writer only writes. At most two batches wait, so memory stays
+// bounded. The returned function gives the decoding error once the channel
+// is closed.
+func (p *Processor) decodeAhead(ctx context.Context, doc *baixa.Document, dec baixa.Decoder) (<-chan []*baixa.Movement, func() error) {
+	size := cmp.Or(p.BatchSize, 1000)
 	batches := make(chan []*baixa.Movement, 2)
 	var decodeErr error
 	go func() {
 		defer close(batches)
 		var index int64
 		batch := make([]*baixa.Movement, 0, size)
-		// Match ahead of the writer, on the store's read side, when it has one.
 		finder, _ := p.Store.(RefFinder)
 		send := func() error {
 			if finder != nil {
-				if err := Resolve(dctx, finder, batch); err != nil {
+				if err := Resolve(ctx, finder, batch); err != nil {
 					return err
 				}
 			}
@@ -93,15 +112,14 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 			case batches <- batch:
 				batch = make([]*baixa.Movement, 0, size)
 				return nil
-			case <-dctx.Done():
-				return dctx.Err()
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
-		decodeErr = p.decode(dctx, doc, dec, func(m *baixa.Movement) error {
+		decodeErr = p.decode(ctx, doc, dec, func(m *baixa.Movement) error {
 			if index++; index <= doc.Progress {
 				return nil
 			}
-			// Encode here, beside the writer, not inside its transaction.
 			enc, err := json.Marshal(m)
 			if err != nil {
 				return &decodeError{fmt.Errorf("movement %d: %w", index, err)}
@@ -116,11 +134,17 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 			decodeErr = send()
 		}
 	}()
-	// Up to Parallel batches are in flight, each in its own transaction. A
-	// batch starts only once the one before it holds its charges' locks, so
-	// on any charge they share the later batch waits for the earlier one and
-	// sees its result: each charge takes its movements in document order.
-	// Progress moves past a batch only when every batch before it committed.
+	return batches, func() error { return decodeErr }
+}
+
+// settleBatches settles the batches with up to Parallel in flight, each in
+// its own transaction. A batch starts only once the one before it holds its
+// charges' locks, so on any charge they share the later batch waits for the
+// earlier one and sees its result: each charge takes its movements in
+// document order. Progress moves past a batch only when every batch before
+// it committed. On the first failure it calls stop, drains the channel and
+// returns the error; otherwise it returns the progress reached.
+func (p *Processor) settleBatches(ctx context.Context, doc *baixa.Document, batches <-chan []*baixa.Movement, total int64, stop func()) (int64, error) {
 	var (
 		mu         sync.Mutex
 		settleErr  error
@@ -163,7 +187,7 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 				if settleErr == nil {
 					settleErr = err
 				}
-				cancel()
+				stop()
 				return
 			}
 			committed[start] = end
@@ -175,17 +199,7 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 		<-locked
 	}
 	wg.Wait()
-	if settleErr != nil {
-		return settleErr
-	}
-	if decodeErr != nil {
-		return decodeErr
-	}
-	if err := p.settleBatch(ctx, doc, nil, func() int64 { return contiguous }, total, true, nil); err != nil {
-		return err
-	}
-	log.Info("document settled", "movements", total)
-	return nil
+	return contiguous, settleErr
 }
 
 // settleBatch settles one batch and advances the document in one

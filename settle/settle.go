@@ -21,11 +21,12 @@ type Settler struct {
 
 type refKey struct{ account, kind string }
 
-// Settle settles ms inside tx: it drops movements already known (and
-// repeats within ms), matches the rest to charges by their references,
-// applies the state machine in order, and records movements, charge changes
-// and events. Each movement gets its Result, Reason and ChargeID. All or
-// nothing: on error, roll tx back; on ErrRace, roll back and call again.
+// Settle settles ms inside tx: it drops repeats within ms, matches the rest
+// to charges by their references (unless already resolved), applies the
+// state machine in order, and records movements, charge changes and events;
+// movements stored before are found by their insert's key conflict and
+// become duplicates. Each movement gets its Result, Reason and ChargeID. All
+// or nothing: on error, roll tx back; on ErrRace, roll back and call again.
 func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement) (baixa.Counts, error) {
 	return s.SettleLocked(ctx, tx, ms, nil)
 }
@@ -43,7 +44,7 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 
 	// 1. Duplicates within the batch.
 	seen := map[[2]string]bool{}
-	fresh := make([]*baixa.Movement, 0, len(ms))
+	todo := make([]*baixa.Movement, 0, len(ms))
 	for _, m := range ms {
 		k := [2]string{m.Provider, m.Key}
 		if seen[k] {
@@ -52,11 +53,10 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 			continue
 		}
 		seen[k] = true
-		fresh = append(fresh, m)
+		todo = append(todo, m)
 	}
 	// Movements stored before are found by the insert below (ON CONFLICT),
 	// which costs a query only when there are some: see step 3.
-	todo := fresh
 
 	// 2. Match what the decoding side did not already resolve.
 	if err := Resolve(ctx, tx, todo); err != nil {

@@ -113,10 +113,6 @@ func (db *DB) insert(ctx context.Context, c sqlConn, table, typed string, n int,
 	return total, nil
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // queryIn runs query, whose "IN (%s)" takes values, after the fixed args;
 // each row goes to scan. On PostgreSQL the list is one array argument
 // (= ANY); on SQLite an IN list, in chunks.

@@ -205,7 +205,7 @@ func bulkError(details []*baixa.Error) error {
 	return &baixa.Error{Code: code, Message: msg, Details: details}
 }
 
-func queryChunk(ctx context.Context, q querier, query string, args []any, scan func(*sql.Rows) error) error {
+func queryChunk(ctx context.Context, q sqlConn, query string, args []any, scan func(*sql.Rows) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err

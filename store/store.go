@@ -191,6 +191,16 @@ func maskURL(raw string) string {
 	return u.String()
 }
 
+// Writers is how many transactions may usefully write at once: on
+// PostgreSQL two (a settling document keeps two batches in flight, one
+// backend each), on SQLite one (it has a single writer).
+func (db *DB) Writers() int {
+	if db.Dialect == Postgres {
+		return 2
+	}
+	return 1
+}
+
 // Close closes the pools.
 func (db *DB) Close() error {
 	var errs []error

@@ -66,7 +66,7 @@ func main() {
 	must(err)
 	db.Jobs = q
 	if *parallel == 0 {
-		*parallel = map[bool]int{true: 2, false: 1}[db.Dialect == store.Postgres]
+		*parallel = db.Writers()
 	}
 	fmt.Printf("database: %s (%s), %d charges and payments, %d per transaction, %d in flight, GOMAXPROCS=%d\n", db.Dialect, db.URL, *n, *batch, *parallel, runtime.GOMAXPROCS(0))
 

@@ -179,7 +179,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}}
 	settler := &settle.Settler{}
 	proc := &settle.Processor{Store: db, Decoders: decoders, Settler: settler, Settled: metrics.Settled, Logger: cfg.Logger,
-		Parallel: map[bool]int{true: 2, false: 1}[db.Dialect == store.Postgres]}
+		Parallel: db.Writers()}
 	q, err := queue.New(queue.Config{
 		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process,
 		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval,
