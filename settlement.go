@@ -41,7 +41,10 @@ type SettleTx interface {
 	// InsertMovements records movements; it returns how many were inserted,
 	// fewer when another transaction recorded some of the same keys first.
 	InsertMovements(ctx context.Context, ms []*Movement) (int, error)
-	UpdateCharges(ctx context.Context, cs []*Charge) error
+	// UpdateCharges writes the settled state of cs, each only if its
+	// sequence is still prev[i] (the one it was loaded with); it returns how
+	// many were written, fewer when some changed since they were loaded.
+	UpdateCharges(ctx context.Context, cs []*Charge, prev []int64) (int, error)
 	// Savepoint marks a point that RollbackToSavepoint returns to, keeping
 	// the row locks taken before it.
 	Savepoint(ctx context.Context) error

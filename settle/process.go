@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"baixa"
@@ -80,7 +81,7 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	if err := decodeErr(); err != nil {
 		return err
 	}
-	if err := p.settleBatch(ctx, doc, nil, func() int64 { return contiguous }, total, true, nil); err != nil {
+	if err := p.settleBatch(ctx, doc, batch{}, func() int64 { return contiguous }, total, true, nil); err != nil {
 		return err
 	}
 	log.Info("document settled", "movements", total)
@@ -93,24 +94,44 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 // that the writer only writes. At most two batches wait, so memory stays
 // bounded. The returned function gives the decoding error once the channel
 // is closed.
-func (p *Processor) decodeAhead(ctx context.Context, doc *baixa.Document, dec baixa.Decoder) (<-chan []*baixa.Movement, func() error) {
+func (p *Processor) decodeAhead(ctx context.Context, doc *baixa.Document, dec baixa.Decoder) (<-chan batch, func() error) {
 	size := cmp.Or(p.BatchSize, 1000)
-	batches := make(chan []*baixa.Movement, 2)
+	batches := make(chan batch, 2)
 	var decodeErr error
 	go func() {
 		defer close(batches)
 		var index int64
-		batch := make([]*baixa.Movement, 0, size)
+		ms := make([]*baixa.Movement, 0, size)
 		finder, _ := p.Store.(RefFinder)
+		// Peeked charges save the writer a query, but are no use when
+		// batches overlap: each must see the one before it.
+		peeker, _ := p.Store.(ChargePeeker)
+		if p.Parallel > 1 {
+			peeker = nil
+		}
 		send := func() error {
+			b := batch{ms: ms}
 			if finder != nil {
-				if err := Resolve(ctx, finder, batch); err != nil {
+				if err := Resolve(ctx, finder, ms); err != nil {
 					return err
 				}
 			}
+			if finder != nil && peeker != nil {
+				var ids []string
+				for _, m := range ms {
+					if m.ChargeID != "" {
+						ids = append(ids, m.ChargeID)
+					}
+				}
+				slices.Sort(ids)
+				var err error
+				if b.charges, err = peeker.PeekCharges(ctx, slices.Compact(ids)); err != nil {
+					return fmt.Errorf("peek charges: %w", err)
+				}
+			}
 			select {
-			case batches <- batch:
-				batch = make([]*baixa.Movement, 0, size)
+			case batches <- b:
+				ms = make([]*baixa.Movement, 0, size)
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -125,12 +146,12 @@ func (p *Processor) decodeAhead(ctx context.Context, doc *baixa.Document, dec ba
 				return &decodeError{fmt.Errorf("movement %d: %w", index, err)}
 			}
 			m.Encoded = enc
-			if batch = append(batch, m); len(batch) == size {
+			if ms = append(ms, m); len(ms) == size {
 				return send()
 			}
 			return nil
 		})
-		if decodeErr == nil && len(batch) > 0 {
+		if decodeErr == nil && len(ms) > 0 {
 			decodeErr = send()
 		}
 	}()
@@ -144,7 +165,7 @@ func (p *Processor) decodeAhead(ctx context.Context, doc *baixa.Document, dec ba
 // document order. Progress moves past a batch only when every batch before
 // it committed. On the first failure it calls stop, drains the channel and
 // returns the error; otherwise it returns the progress reached.
-func (p *Processor) settleBatches(ctx context.Context, doc *baixa.Document, batches <-chan []*baixa.Movement, total int64, stop func()) (int64, error) {
+func (p *Processor) settleBatches(ctx context.Context, doc *baixa.Document, batches <-chan batch, total int64, stop func()) (int64, error) {
 	var (
 		mu         sync.Mutex
 		settleErr  error
@@ -162,7 +183,7 @@ func (p *Processor) settleBatches(ctx context.Context, doc *baixa.Document, batc
 			continue // drain
 		}
 		slots <- struct{}{}
-		start, end := next, next+int64(len(batch))
+		start, end := next, next+int64(len(batch.ms))
 		next = end
 		locked := make(chan struct{})
 		var once sync.Once
@@ -205,30 +226,38 @@ func (p *Processor) settleBatches(ctx context.Context, doc *baixa.Document, batc
 // settleBatch settles one batch and advances the document in one
 // transaction, again when a concurrent settlement of the same movements won
 // a race.
-func (p *Processor) settleBatch(ctx context.Context, doc *baixa.Document, batch []*baixa.Movement, progress func() int64, total int64, done bool, locked func()) error {
+func (p *Processor) settleBatch(ctx context.Context, doc *baixa.Document, b batch, progress func() int64, total int64, done bool, locked func()) error {
 	for attempt := 0; ; attempt++ {
 		var counts baixa.Counts
 		err := p.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
 			var err error
-			if counts, err = p.Settler.SettleLocked(ctx, tx, batch, locked); err != nil {
+			if counts, err = p.Settler.settle(ctx, tx, b.ms, b.charges, locked); err != nil {
 				return err
 			}
 			return tx.AdvanceDocument(ctx, doc.ID, counts, progress(), total, done)
 		})
 		if errors.Is(err, ErrRace) && attempt < 5 {
-			for _, m := range batch {
+			for _, m := range b.ms {
 				m.Result, m.Reason, m.ChargeID, m.ID = "", "", "", ""
 			}
+			b.charges = nil
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		if p.Settled != nil && len(batch) > 0 {
+		if p.Settled != nil && len(b.ms) > 0 {
 			p.Settled(doc.Provider, counts)
 		}
 		return nil
 	}
+}
+
+// batch is a run of a document's movements settled in one transaction,
+// with the charges they matched as peeked ahead (nil when not).
+type batch struct {
+	ms      []*baixa.Movement
+	charges map[string]*baixa.Charge
 }
 
 type decodeError struct{ err error }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -35,6 +36,20 @@ func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 // charges are locked: a later batch of the same document may start then,
 // and will wait for this one on any charge they share.
 func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement, locked func()) (baixa.Counts, error) {
+	return s.settle(ctx, tx, ms, nil, locked)
+}
+
+// ChargePeeker loads charges without locking them, ahead of the
+// transaction that settles them (a store's read side).
+type ChargePeeker interface {
+	PeekCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error)
+}
+
+// settle is SettleLocked with charges loaded ahead (peeked, may be nil):
+// they are used instead of loading them inside tx, and if any of them
+// changed in between (its sequence moved), the work is redone from the
+// savepoint with every charge loaded again, locked, inside tx.
+func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement, peeked map[string]*baixa.Charge, locked func()) (baixa.Counts, error) {
 	var counts baixa.Counts
 	now := time.Now
 	if s.Now != nil {
@@ -69,9 +84,28 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 		}
 	}
 	slices.Sort(ids)
-	charges, err := tx.LoadCharges(ctx, slices.Compact(ids))
-	if err != nil {
-		return counts, fmt.Errorf("load charges: %w", err)
+	ids = slices.Compact(ids)
+	var charges map[string]*baixa.Charge
+	if peeked != nil {
+		var missing []string
+		charges = make(map[string]*baixa.Charge, len(ids))
+		for _, id := range ids {
+			if c := peeked[id]; c != nil {
+				charges[id] = c
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		more, err := tx.LoadCharges(ctx, missing)
+		if err != nil {
+			return counts, fmt.Errorf("load charges: %w", err)
+		}
+		maps.Copy(charges, more)
+	} else {
+		var err error
+		if charges, err = tx.LoadCharges(ctx, ids); err != nil {
+			return counts, fmt.Errorf("load charges: %w", err)
+		}
 	}
 
 	if locked != nil {
@@ -98,19 +132,48 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 			return counts, fmt.Errorf("insert movements: %w", err)
 		}
 		if n == len(todo) {
-			if err := tx.UpdateCharges(ctx, changed); err != nil {
+			write := changed
+			if peeked != nil {
+				// A peeked charge that the batch left as it was is written
+				// back unchanged, so that its sequence is checked too: the
+				// batch's decisions on it must not rest on a stale copy.
+				write = append(write[:len(write):len(write)], unchangedPeeked(todo, charges, changed)...)
+			}
+			prev := make([]int64, len(write))
+			for i, c := range write {
+				prev[i] = charges[c.ID].Sequence
+			}
+			updated, err := tx.UpdateCharges(ctx, write, prev)
+			if err != nil {
 				return counts, fmt.Errorf("update charges: %w", err)
 			}
-			if err := tx.InsertEvents(ctx, events); err != nil {
-				return counts, fmt.Errorf("insert events: %w", err)
+			if updated == len(write) {
+				if err := tx.InsertEvents(ctx, events); err != nil {
+					return counts, fmt.Errorf("insert events: %w", err)
+				}
+				return counts, nil
 			}
-			return counts, nil
+			// Some charge changed since it was loaded: only possible for
+			// peeked charges, as loaded ones are locked.
+			if peeked == nil {
+				return counts, fmt.Errorf("update charges: %d of %d changed while locked", len(write)-updated, len(write))
+			}
 		}
 		if attempt == 5 {
 			return counts, ErrRace
 		}
 		if err := tx.RollbackToSavepoint(ctx); err != nil {
 			return counts, err
+		}
+		if n == len(todo) { // stale peeked charges: load them all, locked
+			peeked = nil
+			if charges, err = tx.LoadCharges(ctx, ids); err != nil {
+				return counts, fmt.Errorf("load charges: %w", err)
+			}
+			for i, m := range todo {
+				m.Result, m.Reason = "", reasons[i]
+			}
+			continue
 		}
 		now, err := recorded(ctx, tx, todo)
 		if err != nil {
@@ -128,6 +191,23 @@ func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*bai
 		}
 		todo, reasons = kept, keptReasons
 	}
+}
+
+// unchangedPeeked returns the charges that movements of todo were matched
+// to and that the batch did not change, once each.
+func unchangedPeeked(todo []*baixa.Movement, charges map[string]*baixa.Charge, changed []*baixa.Charge) []*baixa.Charge {
+	seen := make(map[string]bool, len(changed))
+	for _, c := range changed {
+		seen[c.ID] = true
+	}
+	var out []*baixa.Charge
+	for _, m := range todo {
+		if c := charges[m.ChargeID]; c != nil && !seen[c.ID] {
+			seen[c.ID] = true
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // recorded returns which of ms (by provider and key) are already stored.

@@ -394,3 +394,57 @@ func TestProcessorParallelKeepsOrder(t *testing.T) {
 		}
 	})
 }
+
+// racingStore is the real store with one concurrent settlement slipped in
+// between the processor's peek at a batch's charges and its transaction.
+type racingStore struct {
+	*store.DB
+	once sync.Once
+	race func()
+}
+
+func (r *racingStore) PeekCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error) {
+	got, err := r.DB.PeekCharges(ctx, ids)
+	r.once.Do(r.race)
+	return got, err
+}
+
+// TestProcessorStalePeek: charges peeked ahead of the transaction may
+// change before it; the batch must then be decided again on fresh state,
+// both for a charge it changes and for one it would have left alone.
+func TestProcessorStalePeek(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url, "20", "21")
+		ctx := context.Background()
+		f.settle(t, &baixa.Movement{Provider: "test", Key: "w21", AccountID: f.account.ID, Kind: baixa.MoveWrittenOff,
+			References: baixa.References{NossoNumero: "21"}})
+		process := func(body string, race func()) *baixa.Document {
+			t.Helper()
+			p := &settle.Processor{Store: &racingStore{DB: f.db, race: race}, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler}
+			doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Process(ctx, doc.ID); err != nil {
+				t.Fatal(err)
+			}
+			doc, _ = f.db.FindDocumentByID(ctx, doc.ID)
+			return doc
+		}
+		// Meanwhile, elsewhere, 40.00 is paid on charge 20: on the peeked
+		// copy, 20 would end at 60.00 instead of 100.00.
+		doc := process(`[{"id": "d20", "kind": "paid", "references": {"nosso_numero": "20"}, "paid_amount": "60.00", "paid_on": "2026-11-21"}]`,
+			func() { f.settle(t, f.paid("p20", "20", 4000)) })
+		if c := f.charge(t, "20"); c.Status != baixa.StatusPaid || c.PaidAmount != 10000 || c.Sequence != 2 || doc.Applied != 1 {
+			t.Errorf("charge 20: %s %s seq %d; document %+v", c.Status, c.PaidAmount, c.Sequence, doc)
+		}
+		// Meanwhile, charge 21, written off, is paid after all: on the
+		// peeked copy, a second write-off would be a duplicate, and nothing
+		// about 21 would be written; on the fresh one it is a conflict.
+		doc = process(`[{"id": "d21", "kind": "written_off", "references": {"nosso_numero": "21"}}]`,
+			func() { f.settle(t, f.paid("p21", "21", 10000)) })
+		if c := f.charge(t, "21"); c.Status != baixa.StatusPaid || c.Conflict == "" || c.Sequence != 4 || doc.Conflict != 1 {
+			t.Errorf("charge 21: %s conflict %q seq %d; document %+v", c.Status, c.Conflict, c.Sequence, doc)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // The statements that carry many rows are the one place where the two
@@ -89,18 +90,12 @@ func (db *DB) insert(ctx context.Context, c sqlConn, table, typed string, n int,
 	var total int64
 	for start := 0; start < n; start += per {
 		end := min(n, start+per)
-		var b strings.Builder
-		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, names)
 		args := make([]any, 0, (end-start)*width)
 		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + placeholders(len(args)+1, width) + ")")
 			args = append(args, row(i)...)
 		}
-		b.WriteString(suffix)
-		res, err := db.on(c).ExecContext(ctx, b.String(), args...)
+		q := sqliteText(fmt.Sprintf("INSERT INTO %s (%s) VALUES %%s%s", table, names, suffix), width, end-start)
+		res, err := db.execChunk(ctx, c, q, end-start == per, args)
 		if err != nil {
 			return 0, fmt.Errorf("insert %s: %w", table, err)
 		}
@@ -111,6 +106,48 @@ func (db *DB) insert(ctx context.Context, c sqlConn, table, typed string, n int,
 		total += k
 	}
 	return total, nil
+}
+
+// sqliteTexts memoizes sqliteText.
+var sqliteTexts sync.Map
+
+// sqliteText returns format with its %s replaced by rows groups of width
+// "?" placeholders ("(?, ?), (?, ?)"; width 0 gives one flat list "?, ?").
+func sqliteText(format string, width, rows int) string {
+	key := fmt.Sprintf("%d/%d/%s", width, rows, format)
+	if q, ok := sqliteTexts.Load(key); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if width == 0 {
+			b.WriteString("?")
+			continue
+		}
+		b.WriteString("(?")
+		b.WriteString(strings.Repeat(", ?", width-1))
+		b.WriteString(")")
+	}
+	q := strings.Replace(format, "%s", b.String(), 1)
+	sqliteTexts.Store(key, q)
+	return q
+}
+
+// execChunk runs q (SQLite text) on c, through the statement cache when
+// the statement is full-size and will come again.
+func (db *DB) execChunk(ctx context.Context, c sqlConn, q string, repeats bool, args []any) (sql.Result, error) {
+	if !repeats {
+		return c.ExecContext(ctx, q, args...)
+	}
+	st, done, err := db.cached(ctx, c, q)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return st.ExecContext(ctx, args...)
 }
 
 // queryIn runs query, whose "IN (%s)" takes values, after the fixed args;
@@ -125,6 +162,7 @@ func (db *DB) queryIn(ctx context.Context, c sqlConn, query string, fixed []any,
 		return queryChunk(ctx, c, q, append(append([]any{}, fixed...), values), scan)
 	}
 	const per = 500
+	format := rebind(query)
 	for start := 0; start < len(values); start += per {
 		chunk := values[start:min(len(values), start+per)]
 		args := make([]any, 0, len(fixed)+len(chunk))
@@ -132,9 +170,36 @@ func (db *DB) queryIn(ctx context.Context, c sqlConn, query string, fixed []any,
 		for _, v := range chunk {
 			args = append(args, v)
 		}
-		if err := queryChunk(ctx, db.on(c), fmt.Sprintf(query, placeholders(len(fixed)+1, len(chunk))), args, scan); err != nil {
+		q := sqliteText(format, 0, len(chunk))
+		var st sqlStmt = plainStmt{c, q}
+		done := func() {}
+		if len(chunk) == per {
+			cs, d, err := db.cached(ctx, c, q)
+			if err != nil {
+				return err
+			}
+			st, done = cs, d
+		}
+		err := queryStmt(ctx, st, args, scan)
+		done()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// queryStmt runs st and hands each row to scan.
+func queryStmt(ctx context.Context, st sqlStmt, args []any, scan func(*sql.Rows) error) error {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

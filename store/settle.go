@@ -71,12 +71,16 @@ func (db *DB) findRefs(ctx context.Context, c sqlConn, accountID, kind string, v
 // order, so that concurrent batches cannot deadlock); SQLite's single writer
 // needs no lock.
 func (t *settleTx) LoadCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error) {
-	out := make(map[string]*baixa.Charge, len(ids))
 	lock := ""
 	if t.db.Dialect == Postgres {
 		lock = " ORDER BY id FOR UPDATE"
 	}
-	err := t.db.queryIn(ctx, t.tx, `SELECT `+chargeColumns+` FROM charges WHERE id IN (%s)`+lock, nil, ids, func(rows *sql.Rows) error {
+	return loadCharges(ctx, t.db, t.tx, ids, lock)
+}
+
+func loadCharges(ctx context.Context, db *DB, c sqlConn, ids []string, suffix string) (map[string]*baixa.Charge, error) {
+	out := make(map[string]*baixa.Charge, len(ids))
+	err := db.queryIn(ctx, c, `SELECT `+chargeColumns+` FROM charges WHERE id IN (%s)`+suffix, nil, ids, func(rows *sql.Rows) error {
 		c, err := scanCharge(rows)
 		if err != nil {
 			return err
@@ -153,12 +157,13 @@ func chargeUpdateArgs(c *baixa.Charge) []any {
 		dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.UpdatedAt)}
 }
 
-// UpdateCharges writes the settled state of charges: on PostgreSQL in one
-// statement over arrays, on SQLite row by row through one prepared statement
-// (in process, a statement costs little there).
-func (t *settleTx) UpdateCharges(ctx context.Context, cs []*baixa.Charge) error {
+// UpdateCharges writes the settled state of charges whose sequence is
+// still the one they were loaded with: on PostgreSQL in one statement over
+// arrays, on SQLite row by row through one cached statement (a multi-row
+// UPDATE ... FROM a VALUES list was measured slower there).
+func (t *settleTx) UpdateCharges(ctx context.Context, cs []*baixa.Charge, prev []int64) (int, error) {
 	if len(cs) == 0 {
-		return nil
+		return 0, nil
 	}
 	cols := columnNames(chargeUpdateTypes)
 	if t.db.Dialect == Postgres {
@@ -166,27 +171,46 @@ func (t *settleTx) UpdateCharges(ctx context.Context, cs []*baixa.Charge) error 
 		for _, c := range cols[1:] {
 			sets = append(sets, c+" = v."+c)
 		}
-		q := fmt.Sprintf(`UPDATE charges AS c SET %s FROM %s AS v(%s) WHERE c.id = v.id`,
-			strings.Join(sets, ", "), unnestFrom(chargeUpdateTypes, 1), strings.Join(cols, ", "))
-		args := columnArrays(chargeUpdateTypes, len(cs), func(i int) []any { return chargeUpdateArgs(cs[i]) })
-		_, err := t.tx.ExecContext(ctx, q, args...)
-		return err
+		q := fmt.Sprintf(`UPDATE charges AS c SET %s FROM %s AS v(%s, prev) WHERE c.id = v.id AND c.sequence = v.prev`,
+			strings.Join(sets, ", "), unnestFrom(chargeUpdateTypes+", prev bigint", 1), strings.Join(cols, ", "))
+		args := columnArrays(chargeUpdateTypes+", prev bigint", len(cs), func(i int) []any { return append(chargeUpdateArgs(cs[i]), prev[i]) })
+		res, err := t.tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		return int(n), err
 	}
 	sets := make([]string, 0, len(cols)-1)
 	for i, c := range cols[1:] {
 		sets = append(sets, fmt.Sprintf("%s = $%d", c, i+2))
 	}
-	stmt, err := t.db.on(t.tx).PrepareContext(ctx, `UPDATE charges SET `+strings.Join(sets, ", ")+` WHERE id = $1`)
+	q := fmt.Sprintf(`UPDATE charges SET %s WHERE id = $1 AND sequence = $%d`, strings.Join(sets, ", "), len(cols)+1)
+	stmt, done, err := t.db.cached(ctx, t.tx, rebind(q))
 	if err != nil {
-		return err
+		return 0, err
 	}
-	defer stmt.Close()
-	for _, c := range cs {
-		if _, err := stmt.ExecContext(ctx, chargeUpdateArgs(c)...); err != nil {
-			return fmt.Errorf("update charge %s: %w", c.ID, err)
+	defer done()
+	var total int64
+	for i, c := range cs {
+		res, err := stmt.ExecContext(ctx, append(chargeUpdateArgs(c), prev[i])...)
+		if err != nil {
+			return 0, fmt.Errorf("update charge %s: %w", c.ID, err)
 		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		total += n
 	}
-	return nil
+	return int(total), nil
+}
+
+// PeekCharges loads charges by id on the read pool, without locking them:
+// settling loads a batch's charges this way ahead of its transaction, and
+// UpdateCharges then checks that none changed in between.
+func (db *DB) PeekCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error) {
+	return loadCharges(ctx, db, db.R, ids, "")
 }
 
 func (t *settleTx) Savepoint(ctx context.Context) error {

@@ -59,6 +59,8 @@ type DB struct {
 	Now func() time.Time
 	// URL is the database URL with any password masked, for logs.
 	URL string
+
+	stmts stmtCache
 }
 
 // Config says how to open a database.
@@ -203,7 +205,7 @@ func (db *DB) Writers() int {
 
 // Close closes the pools.
 func (db *DB) Close() error {
-	var errs []error
+	errs := []error{db.stmts.close()}
 	if db.R != db.W {
 		errs = append(errs, db.R.Close())
 	}
@@ -286,6 +288,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	db.prepareWanted(ctx)
 	return nil
 }
 
@@ -297,18 +300,6 @@ func isUniqueViolation(err error) bool {
 	}
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
-}
-
-// placeholders returns "$from, $from+1, ..." for n arguments.
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", from+i)
-	}
-	return b.String()
 }
 
 func micros(t time.Time) int64 {
