@@ -22,6 +22,9 @@ const (
 	EventChargeStatusChanged  EventType = "charge.status_changed"
 	EventChargeConflict       EventType = "charge.conflict"
 	EventMovementUnmatched    EventType = "movement.unmatched"
+	EventEndpointDisabled     EventType = "endpoint.disabled"
+	// EventPing is sent by an endpoint test; it is not recorded in the feed.
+	EventPing EventType = "ping"
 )
 
 // EventTypes lists every type.
@@ -29,6 +32,7 @@ var EventTypes = []EventType{
 	EventChargeRegistered, EventChargeRejected, EventChargeDueDateChanged, EventChargeOverdue,
 	EventChargePaid, EventChargePartiallyPaid, EventChargeWrittenOff, EventChargeCancelled,
 	EventChargeDeclined, EventChargeStatusChanged, EventChargeConflict, EventMovementUnmatched,
+	EventEndpointDisabled,
 }
 
 // Event is an immutable outbound notification.
@@ -42,6 +46,7 @@ type Event struct {
 	Sequence  int64     `json:"sequence"`
 	Charge    *Charge   `json:"charge,omitempty" doc:"The charge as it was right after this event"`
 	Movement  *Movement `json:"movement,omitempty" doc:"The movement that caused this event"`
+	Endpoint  *Endpoint `json:"endpoint,omitempty" doc:"The endpoint an endpoint.disabled event is about"`
 	CreatedAt time.Time `json:"created_at"`
 	// Cursor is the event's position in the feed (an opaque string).
 	Cursor string `json:"cursor"`

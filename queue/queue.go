@@ -32,6 +32,8 @@ type Config struct {
 	Listener *pgxpool.Pool
 	// Settle decodes and settles one document (settle.Processor.Process).
 	Settle func(ctx context.Context, documentID string) error
+	// Deliver sends an endpoint's due webhook deliveries (webhook.Deliverer.Drain).
+	Deliver func(ctx context.Context, endpointID string) error
 	// Workers is the number of jobs run at once (default 4).
 	Workers int
 	// PollInterval is how often workers look for new jobs when nothing
@@ -62,6 +64,9 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.Settle != nil {
 		river.AddWorker(workers, &settleWorker{settle: cfg.Settle})
 	}
+	if cfg.Deliver != nil {
+		river.AddWorker(workers, &deliverWorker{deliver: cfg.Deliver})
+	}
 	rc := &river.Config{
 		Logger:            cmp.Or(cfg.Logger, slog.Default()),
 		Workers:           workers,
@@ -75,6 +80,13 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.Settle != nil {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp.Or(cfg.Workers, 4)}}
 	}
+	if cfg.Deliver != nil {
+		if rc.Queues == nil {
+			rc.Queues = map[string]river.QueueConfig{}
+		}
+		// One job drains one endpoint; a slow endpoint holds only its own.
+		rc.Queues[QueueWebhooks] = river.QueueConfig{MaxWorkers: 32, FetchCooldown: 5 * time.Millisecond}
+	}
 	client, err := river.NewClient(driver(cfg), rc)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
@@ -82,9 +94,18 @@ func New(cfg Config) (*Queue, error) {
 	return &Queue{client: client}, nil
 }
 
+// QueueWebhooks is the queue of delivery jobs, apart from settling's.
+const QueueWebhooks = "webhooks"
+
 // InsertTx enqueues a job in tx: it exists if and only if tx commits.
+// A delivery job is unique per endpoint while one waits or runs: it drains
+// every due delivery of its endpoint, those added meanwhile included.
 func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args baixa.JobArgs) error {
-	_, err := q.client.InsertTx(ctx, tx, args, nil)
+	var opts *river.InsertOpts
+	if _, ok := args.(baixa.DeliverArgs); ok {
+		opts = &river.InsertOpts{Queue: QueueWebhooks, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	}
+	_, err := q.client.InsertTx(ctx, tx, args, opts)
 	return err
 }
 
@@ -169,4 +190,16 @@ func (w *settleWorker) Timeout(*river.Job[baixa.SettleDocumentArgs]) time.Durati
 
 func (w *settleWorker) Work(ctx context.Context, job *river.Job[baixa.SettleDocumentArgs]) error {
 	return w.settle(ctx, job.Args.DocumentID)
+}
+
+type deliverWorker struct {
+	river.WorkerDefaults[baixa.DeliverArgs]
+	deliver func(ctx context.Context, endpointID string) error
+}
+
+// Timeout covers a drain of many deliveries to a slow endpoint.
+func (w *deliverWorker) Timeout(*river.Job[baixa.DeliverArgs]) time.Duration { return 30 * time.Minute }
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[baixa.DeliverArgs]) error {
+	return w.deliver(ctx, job.Args.EndpointID)
 }

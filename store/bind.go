@@ -86,3 +86,11 @@ func rebind(q string) string {
 	}
 	return numbered.String()
 }
+
+// dialect returns q, written with $N placeholders, as the database takes it.
+func (db *DB) dialect(q string) string {
+	if db.Dialect == SQLite {
+		return rebind(q)
+	}
+	return q
+}

@@ -25,16 +25,23 @@ const eventLockKey = 0x6261697861 // "baixa"
 // advisory lock just before inserting events and hold it to commit:
 // positions become visible in the order they were taken. The lock is taken
 // last, so it covers only the end of the transaction. SQLite has one writer.
-func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) error {
+//
+// Each event's deliveries to the endpoints that want it are recorded with
+// it (fanOut), before the lock; insertEvents returns those endpoints.
+func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) ([]string, error) {
 	if len(es) == 0 {
-		return nil
+		return nil, nil
+	}
+	endpoints, err := db.fanOut(ctx, tx, es)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries: %w", err)
 	}
 	if db.Dialect == Postgres {
 		if _, err := db.on(tx).ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(eventLockKey)); err != nil {
-			return fmt.Errorf("lock event feed: %w", err)
+			return nil, fmt.Errorf("lock event feed: %w", err)
 		}
 	}
-	_, err := db.insert(ctx, tx, "events", "id text, type text, account_id text, charge_id text, sequence bigint, movement_id text, payload text, created_at bigint", len(es), func(i int) []any {
+	_, err = db.insert(ctx, tx, "events", "id text, type text, account_id text, charge_id text, sequence bigint, movement_id text, payload text, created_at bigint", len(es), func(i int) []any {
 		e := *es[i]
 		movementID := ""
 		if e.Movement != nil {
@@ -43,7 +50,7 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) e
 		payload := appendEvent(nil, &e) // its movement is stored once, in movements
 		return []any{e.ID, string(e.Type), e.AccountID, e.ChargeID, e.Sequence, movementID, string(payload), micros(e.CreatedAt)}
 	}, "")
-	return err
+	return endpoints, err
 }
 
 // eventSelect reads an event with its movement.

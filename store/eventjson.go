@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -28,6 +29,12 @@ func appendEvent(b []byte, e *baixa.Event) []byte {
 	if e.Charge != nil {
 		b = append(b, `,"charge":`...)
 		b = appendCharge(b, e.Charge)
+	}
+	if e.Endpoint != nil { // rare (endpoint.disabled): reflection will do
+		if ep, err := json.Marshal(e.Endpoint); err == nil {
+			b = append(b, `,"endpoint":`...)
+			b = append(b, ep...)
+		}
 	}
 	b = append(b, `,"created_at":`...)
 	b = appendTime(b, e.CreatedAt)

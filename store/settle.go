@@ -15,15 +15,32 @@ import (
 
 var _ baixa.SettleStore = (*DB)(nil)
 
-// WriteTx runs fn in one write transaction, committed if fn returns nil.
+// WriteTx runs fn in one write transaction, committed if fn returns nil;
+// then it tells OnDeliveries which endpoints have new deliveries.
 func (db *DB) WriteTx(ctx context.Context, fn func(baixa.SettleTx) error) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error { return fn(&settleTx{db: db, tx: tx}) })
+	t := &settleTx{db: db}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		t.tx, t.endpoints = tx, nil
+		return fn(t)
+	})
+	if err == nil {
+		db.deliveriesAdded(t.endpoints)
+	}
+	return err
+}
+
+// deliveriesAdded calls OnDeliveries, if set, for committed deliveries.
+func (db *DB) deliveriesAdded(endpoints []string) {
+	if len(endpoints) > 0 && db.OnDeliveries != nil {
+		db.OnDeliveries(endpoints)
+	}
 }
 
 // settleTx implements baixa.SettleTx over one *sql.Tx.
 type settleTx struct {
-	db *DB
-	tx *sql.Tx
+	db        *DB
+	tx        *sql.Tx
+	endpoints []string // with deliveries added in tx
 }
 
 var _ baixa.SettleTx = (*settleTx)(nil)
@@ -224,7 +241,9 @@ func (t *settleTx) RollbackToSavepoint(ctx context.Context) error {
 }
 
 func (t *settleTx) InsertEvents(ctx context.Context, es []*baixa.Event) error {
-	return t.db.insertEvents(ctx, t.tx, es)
+	eps, err := t.db.insertEvents(ctx, t.tx, es)
+	t.endpoints = append(t.endpoints, eps...)
+	return err
 }
 
 func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {

@@ -55,6 +55,10 @@ type DB struct {
 	Listener *pgxpool.Pool
 	// Jobs must be set before anything that enqueues is called.
 	Jobs Jobs
+	// OnDeliveries, when set, is called after a commit that added
+	// deliveries, with their endpoints: a worker in this process can start
+	// on them at once instead of waiting for the queue to hand them out.
+	OnDeliveries func(endpointIDs []string)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// URL is the database URL with any password masked, for logs.

@@ -19,6 +19,10 @@ type Metrics struct {
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	movements *prometheus.CounterVec
+	attempts  *prometheus.CounterVec
+	attemptT  prometheus.Histogram
+	delivered prometheus.Histogram
+	disabled  prometheus.Counter
 }
 
 // NewMetrics registers baixa's metrics. jobs, when set, is asked for the
@@ -37,12 +41,70 @@ func NewMetrics(jobs func(ctx context.Context) (map[string]int64, error)) *Metri
 			Name: "baixa_movements_total", Help: "Movements settled, by provider and result.",
 		}, []string{"provider", "result"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.movements,
+	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "baixa_webhook_attempts_total", Help: "Webhook delivery attempts by result (success, http_error, timeout, network_error, blocked).",
+	}, []string{"result"})
+	m.attemptT = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "baixa_webhook_attempt_duration_seconds", Help: "Time of one webhook request.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+	})
+	m.delivered = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "baixa_webhook_delivery_latency_seconds", Help: "Time from an event's commit to its delivery's 2xx, retries included.",
+		Buckets: []float64{.005, .01, .015, .025, .05, .1, .25, .5, 1, 5, 30, 300, 1800, 7200, 36000, 172800},
+	})
+	m.disabled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "baixa_webhook_endpoints_auto_disabled_total", Help: "Endpoints disabled by failures or a 410.",
+	})
+	m.reg.MustRegister(m.requests, m.latency, m.movements, m.attempts, m.attemptT, m.delivered, m.disabled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if jobs != nil {
 		m.reg.MustRegister(&jobCollector{jobs: jobs, desc: prometheus.NewDesc("baixa_jobs", "Queued jobs by state.", []string{"state"}, nil)})
 	}
 	return m
+}
+
+// WebhookStats reports, at each scrape, pending deliveries by endpoint and
+// the number of disabled endpoints.
+type WebhookStats func(ctx context.Context) (pending map[string]int64, disabled int64, err error)
+
+// WatchWebhooks adds the webhook gauges, read from stats at each scrape.
+func (m *Metrics) WatchWebhooks(stats WebhookStats) {
+	m.reg.MustRegister(&webhookCollector{stats: stats,
+		pending:  prometheus.NewDesc("baixa_webhook_pending_deliveries", "Deliveries not yet succeeded nor dead, by endpoint.", []string{"endpoint"}, nil),
+		disabled: prometheus.NewDesc("baixa_webhook_endpoints_disabled", "Endpoints disabled now.", nil, nil),
+	})
+}
+
+// Attempted counts a webhook attempt (webhook.Observer).
+func (m *Metrics) Attempted(result string, took time.Duration) {
+	m.attempts.WithLabelValues(result).Inc()
+	m.attemptT.Observe(took.Seconds())
+}
+
+// Delivered observes an event's commit-to-2xx time (webhook.Observer).
+func (m *Metrics) Delivered(latency time.Duration) { m.delivered.Observe(latency.Seconds()) }
+
+// EndpointDisabled counts an endpoint disabled by its failures (webhook.Observer).
+func (m *Metrics) EndpointDisabled() { m.disabled.Inc() }
+
+type webhookCollector struct {
+	stats             WebhookStats
+	pending, disabled *prometheus.Desc
+}
+
+func (c *webhookCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.pending; ch <- c.disabled }
+
+func (c *webhookCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	pending, disabled, err := c.stats(ctx)
+	if err != nil {
+		return
+	}
+	for ep, n := range pending {
+		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(n), ep)
+	}
+	ch <- prometheus.MustNewConstMetric(c.disabled, prometheus.GaugeValue, float64(disabled))
 }
 
 // Settled counts settled movements.

@@ -32,6 +32,14 @@ type Server struct {
 	Documents baixa.DocumentService
 	Events    baixa.EventService
 	Movements baixa.MovementService
+	Endpoints baixa.EndpointService
+	// CheckEndpointURL refuses endpoint URLs the server will not deliver to
+	// (plain http, internal addresses).
+	CheckEndpointURL func(url string) error
+	// PingEndpoint sends a signed ping (POST /v1/endpoints/{id}/test).
+	PingEndpoint func(ctx context.Context, e *baixa.Endpoint) (*baixa.Attempt, error)
+	// SecretOverlap is how long a rotated secret keeps signing (default 24 h).
+	SecretOverlap time.Duration
 	// Decoders check an import before it is stored, so that bad input gets a
 	// 4xx and stores nothing.
 	Decoders map[string]baixa.Decoder
@@ -74,6 +82,9 @@ func (s *Server) Handler() http.Handler {
 	s.registerCharges(api)
 	s.registerImports(api, mux)
 	s.registerEvents(api)
+	if s.Endpoints != nil {
+		s.registerEndpoints(api)
+	}
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

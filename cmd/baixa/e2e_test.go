@@ -67,6 +67,9 @@ func startApp(t *testing.T, url string, cfg serveConfig) *client {
 	cfg.ShutdownTimeout = 10 * time.Second
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if debugLogger != nil {
+			cfg.Logger = debugLogger
+		}
 	}
 	app, err := newApp(context.Background(), cfg)
 	if err != nil {
@@ -303,3 +306,4 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 }
+var debugLogger *slog.Logger

@@ -21,6 +21,7 @@ import (
 	"baixa/settle"
 	"baixa/store"
 	"baixa/web"
+	"baixa/webhook"
 )
 
 // dbFlags are shared by every command that opens the database.
@@ -42,6 +43,44 @@ type serveCmd struct {
 	Workers         int           `env:"BAIXA_WORKERS" default:"4" help:"Background jobs run at once."`
 	ShutdownTimeout time.Duration `env:"BAIXA_SHUTDOWN_TIMEOUT" default:"30s" help:"How long to wait for requests and jobs on shutdown before cancelling them (they are retried later)."`
 	MaxImportBytes  int64         `env:"BAIXA_MAX_IMPORT_BYTES" default:"268435456" help:"Largest accepted import upload."`
+	webhookFlags
+}
+
+type webhookFlags struct {
+	WebhookAllowHTTP      bool          `name:"webhook-allow-http" env:"BAIXA_WEBHOOK_ALLOW_HTTP" help:"Allow plain http:// webhook endpoints (loopback tests and demos only)."`
+	WebhookAllowAddresses string        `name:"webhook-allow-addresses" env:"BAIXA_WEBHOOK_ALLOW_ADDRESSES" help:"Comma-separated CIDR ranges that webhooks may reach although they are internal (e.g. 127.0.0.0/8 for a local ERP)."`
+	WebhookRetrySchedule  string        `name:"webhook-retry-schedule" env:"BAIXA_WEBHOOK_RETRY_SCHEDULE" default:"5s,5m,30m,2h,5h,10h,10h" help:"Waits before each retry of a failed delivery (each spread by ±20%); after the last, the delivery is dead."`
+	WebhookDisableAfter   time.Duration `name:"webhook-disable-after" env:"BAIXA_WEBHOOK_DISABLE_AFTER" default:"120h" help:"Disable an endpoint whose every attempt failed for this long."`
+	WebhookSecretOverlap  time.Duration `name:"webhook-secret-overlap" env:"BAIXA_WEBHOOK_SECRET_OVERLAP" default:"24h" help:"How long a rotated-out signing secret keeps signing, by default."`
+}
+
+// webhookConfig is the webhook part of serveConfig.
+type webhookConfig struct {
+	Guard         webhook.Guard
+	Schedule      []time.Duration
+	DisableAfter  time.Duration
+	SecretOverlap time.Duration
+	// Sweep and LeaseMargin override the deliverer's (tests).
+	Sweep, LeaseMargin time.Duration
+}
+
+func (f *webhookFlags) config() (webhookConfig, error) {
+	allow, err := webhook.ParseAllow(f.WebhookAllowAddresses)
+	if err != nil {
+		return webhookConfig{}, fmt.Errorf("--webhook-allow-addresses (BAIXA_WEBHOOK_ALLOW_ADDRESSES): %w", err)
+	}
+	sched, err := webhook.ParseSchedule(f.WebhookRetrySchedule)
+	if err != nil {
+		return webhookConfig{}, fmt.Errorf("--webhook-retry-schedule (BAIXA_WEBHOOK_RETRY_SCHEDULE): %w", err)
+	}
+	if f.WebhookDisableAfter <= 0 {
+		return webhookConfig{}, errors.New("--webhook-disable-after (BAIXA_WEBHOOK_DISABLE_AFTER) must be positive")
+	}
+	if f.WebhookSecretOverlap < 0 {
+		return webhookConfig{}, errors.New("--webhook-secret-overlap (BAIXA_WEBHOOK_SECRET_OVERLAP) must not be negative")
+	}
+	return webhookConfig{Guard: webhook.Guard{AllowHTTP: f.WebhookAllowHTTP, Allow: allow}, Schedule: sched,
+		DisableAfter: f.WebhookDisableAfter, SecretOverlap: f.WebhookSecretOverlap}, nil
 }
 
 // serveConfig is what an App needs; plain data, owned by cmd.
@@ -54,6 +93,7 @@ type serveConfig struct {
 	Logger          *slog.Logger
 	// PollInterval overrides how often idle workers look for jobs (tests).
 	PollInterval time.Duration
+	Webhooks     webhookConfig
 }
 
 func (c *serveCmd) validate() error {
@@ -77,6 +117,9 @@ func (c *serveCmd) validate() error {
 	if err := store.CheckURL(c.DatabaseURL); err != nil {
 		return err
 	}
+	if _, err := c.webhookFlags.config(); err != nil {
+		return err
+	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("--listen (BAIXA_LISTEN) %q: want HOST:PORT", c.Listen)
 	}
@@ -92,13 +135,17 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	wh, err := c.webhookFlags.config()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
 	app, err := newApp(ctx, serveConfig{
 		DatabaseURL: c.DatabaseURL, APIKey: key, Workers: c.Workers, ShutdownTimeout: c.ShutdownTimeout,
-		MaxImportBytes: c.MaxImportBytes, Logger: log,
+		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh,
 	})
 	if err != nil {
 		ln.Close()
@@ -143,9 +190,12 @@ func (c *serveCmd) apiKey(log *slog.Logger) (string, error) {
 
 // app is baixa wired together.
 type app struct {
-	cfg     serveConfig
-	db      *store.DB
-	queue   *queue.Queue
+	cfg       serveConfig
+	db        *store.DB
+	queue     *queue.Queue
+	deliverer *webhook.Deliverer
+	stopHooks context.CancelFunc
+	hooksDone chan struct{}
 	http    *http.Server
 	served  chan error
 	stopped sync.Once
@@ -178,10 +228,17 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	metrics := web.NewMetrics(func(ctx context.Context) (map[string]int64, error) { return queue.JobCounts(ctx, db.R) })
 	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}}
 	settler := &settle.Settler{}
+	metrics.WatchWebhooks(db.WebhookStats)
+	guard := cfg.Webhooks.Guard
+	deliverer := &webhook.Deliverer{
+		Store: db, Client: webhook.NewClient(&guard), Schedule: cfg.Webhooks.Schedule, DisableAfter: cfg.Webhooks.DisableAfter,
+		Sweep: cfg.Webhooks.Sweep, LeaseMargin: cfg.Webhooks.LeaseMargin, UserAgent: "baixa-webhooks/" + version(),
+		Observer: metrics, Logger: cfg.Logger,
+	}
 	proc := &settle.Processor{Store: db, Decoders: decoders, Settler: settler, Settled: metrics.Settled, Logger: cfg.Logger,
 		Parallel: db.Writers()}
 	q, err := queue.New(queue.Config{
-		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process,
+		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process, Deliver: deliverer.Drain,
 		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval,
 	})
 	if err != nil {
@@ -189,14 +246,16 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		return nil, err
 	}
 	db.Jobs = q
+	db.OnDeliveries = deliverer.Kick
 	srv := &web.Server{
 		Accounts: db, Charges: db, Documents: db, Events: db,
 		Movements: &settle.Service{Store: db, Settler: settler, Settled: metrics.Settled},
 		Decoders:  decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
+		Endpoints: db, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
 	}
 	return &app{
-		cfg: cfg, db: db, queue: q, served: make(chan error, 1),
+		cfg: cfg, db: db, queue: q, deliverer: deliverer, served: make(chan error, 1),
 		http: &http.Server{
 			Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
@@ -211,6 +270,12 @@ func (a *app) start(ctx context.Context, ln net.Listener) error {
 		a.db.Close()
 		return fmt.Errorf("start workers: %w", err)
 	}
+	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopHooks, a.hooksDone = stop, make(chan struct{})
+	go func() {
+		defer close(a.hooksDone)
+		_ = a.deliverer.Run(hctx)
+	}()
 	go func() { a.served <- a.http.Serve(ln) }()
 	return nil
 }
@@ -232,6 +297,12 @@ func (a *app) shutdown() error {
 		}
 		if err := a.queue.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
+		}
+		if a.stopHooks != nil {
+			// Deliveries in flight are cut short; their leases run out and
+			// they are sent again by the next process (same webhook-id).
+			a.stopHooks()
+			<-a.hooksDone
 		}
 		errs = append(errs, a.db.Close())
 	})

@@ -1,0 +1,426 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"baixa"
+)
+
+const deliveryColumns = `d.id, d.endpoint_id, d.event_id, d.event_type, d.charge_id, d.sequence, d.status, d.attempts,
+	d.retry_base, d.next_attempt_at, d.last_status_code, d.last_error, d.event_created_at, d.created_at, d.succeeded_at`
+
+func scanDelivery(s scanner) (*baixa.Delivery, error) {
+	var d baixa.Delivery
+	var typ, status string
+	var next, evCreated, created, succeeded int64
+	err := s.Scan(&d.ID, &d.EndpointID, &d.EventID, &typ, &d.ChargeID, &d.Sequence, &status, &d.Attempts,
+		&d.RetryBase, &next, &d.LastStatusCode, &d.LastError, &evCreated, &created, &succeeded)
+	if err != nil {
+		return nil, err
+	}
+	d.EventType, d.Status = baixa.EventType(typ), baixa.DeliveryStatus(status)
+	if d.Status == baixa.DeliveryPending {
+		d.NextAttemptAt = fromMicros(next)
+	}
+	d.EventCreatedAt, d.CreatedAt, d.SucceededAt = fromMicros(evCreated), fromMicros(created), fromMicros(succeeded)
+	return &d, nil
+}
+
+// ClaimDeliveries leases up to limit of ep's due deliveries until
+// now+lease, oldest first. For an ordered endpoint it takes only a charge's
+// earliest pending delivery, so a later event of a charge waits while an
+// earlier one is in flight or waiting to be retried. A disabled or deleted
+// endpoint gets nothing.
+func (db *DB) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
+	order := ""
+	if ep.Ordered {
+		order = ` AND (d.charge_id = '' OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id
+			AND p.charge_id = d.charge_id AND p.charge_id <> '' AND p.status = 'pending' AND p.sequence < d.sequence))`
+	}
+	lock := ""
+	if db.Dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	q := `UPDATE deliveries SET lease_until = $1 WHERE id IN (SELECT d.id FROM deliveries d
+		WHERE d.endpoint_id = $2 AND d.status = 'pending' AND d.next_attempt_at <= $3 AND d.lease_until <= $3` + order + `
+		AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = d.endpoint_id AND e.disabled_at = 0)
+		ORDER BY d.next_attempt_at, d.id LIMIT $4` + lock + `) RETURNING ` + strings.ReplaceAll(deliveryColumns, "d.", "")
+	var out []*baixa.Delivery
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		st, done, err := db.cached(ctx, tx, db.dialect(q))
+		if err != nil {
+			return err
+		}
+		defer done()
+		rows, err := st.QueryContext(ctx, micros(now.Add(lease)), ep.ID, micros(now), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// EventBodies returns the events with the given ids as their JSON bodies
+// (the feed's representation).
+func (db *DB) EventBodies(ctx context.Context, ids []string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(ids))
+	err := db.queryIn(ctx, db.R, eventSelect+` WHERE e.id IN (%s)`, nil, ids, func(rows *sql.Rows) error {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		out[e.ID] = b
+		return nil
+	})
+	return out, err
+}
+
+// DueEndpoints returns the endpoints, enabled, with deliveries due at now
+// and not leased.
+func (db *DB) DueEndpoints(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := db.on(db.R).QueryContext(ctx, `SELECT e.id FROM endpoints e WHERE e.disabled_at = 0 AND EXISTS (
+		SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1
+		AND d.lease_until <= $1)`, micros(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// RecordAttempts writes the outcome of attempts on ep's deliveries, the
+// attempts themselves, and the endpoint's health, in one transaction; if
+// that disables the endpoint, an endpoint.disabled event is recorded with
+// it. It returns whether the endpoint was disabled now.
+func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, ch baixa.EndpointHealth) (bool, error) {
+	now := db.now()
+	var disabled bool
+	var added []string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		disabled, added = false, nil
+		st, done, err := db.cached(ctx, tx, db.dialect(`UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
+			lease_until = 0, last_status_code = $5, last_error = $6, succeeded_at = $7 WHERE id = $1`))
+		if err != nil {
+			return err
+		}
+		defer done()
+		for _, o := range outs {
+			d := o.Delivery
+			if _, err := st.ExecContext(ctx, d.ID, string(d.Status), d.Attempts, micros(d.NextAttemptAt),
+				d.LastStatusCode, d.LastError, micros(d.SucceededAt)); err != nil {
+				return fmt.Errorf("delivery %s: %w", d.ID, err)
+			}
+		}
+		_, err = db.insert(ctx, tx, "delivery_attempts", `delivery_id text, n bigint, at bigint, status_code bigint,
+			duration_us bigint, error text, response text`, len(outs), func(i int) []any {
+			a := outs[i].Attempt
+			return []any{outs[i].Delivery.ID, int64(a.N), micros(a.At), int64(a.StatusCode), a.DurationMS * 1000, a.Error, a.Response}
+		}, " ON CONFLICT (delivery_id, n) DO NOTHING")
+		if err != nil {
+			return err
+		}
+		c := db.on(tx)
+		if ch.Succeeded {
+			_, err = c.ExecContext(ctx, `UPDATE endpoints SET failing_since = 0 WHERE id = $1 AND failing_since <> 0`, ep.ID)
+			return err
+		}
+		if _, err := c.ExecContext(ctx, `UPDATE endpoints SET failing_since = $2 WHERE id = $1 AND failing_since = 0`,
+			ep.ID, micros(ch.FailedAt)); err != nil {
+			return err
+		}
+		reason := ch.Disable
+		if reason == "" && ch.DisableAfter > 0 {
+			var since int64
+			if err := c.QueryRowContext(ctx, `SELECT failing_since FROM endpoints WHERE id = $1`, ep.ID).Scan(&since); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil // deleted meanwhile
+				}
+				return err
+			}
+			if since != 0 && now.Sub(fromMicros(since)) >= ch.DisableAfter {
+				reason = fmt.Sprintf("every attempt failed since %s", fromMicros(since).Format(time.RFC3339))
+			}
+		}
+		if reason == "" {
+			return nil
+		}
+		res, err := c.ExecContext(ctx, `UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2
+			WHERE id = $1 AND disabled_at = 0`, ep.ID, micros(now), reason)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		disabled = true
+		cur, err := findEndpoint(ctx, db, tx, ep.ID)
+		if err != nil {
+			return err
+		}
+		added, err = db.insertEvents(ctx, tx, []*baixa.Event{{
+			ID: baixa.NewID("evt", now), Type: baixa.EventEndpointDisabled, AccountID: cur.AccountID,
+			Endpoint: cur, CreatedAt: now,
+		}})
+		return err
+	})
+	if err == nil {
+		db.deliveriesAdded(added)
+	}
+	return disabled, err
+}
+
+// FindDeliveries lists deliveries, newest first.
+func (db *DB) FindDeliveries(ctx context.Context, f baixa.DeliveryFilter) ([]*baixa.Delivery, string, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.EndpointID != "" {
+		add("d.endpoint_id = $%d", f.EndpointID)
+	}
+	if f.EventID != "" {
+		add("d.event_id = $%d", f.EventID)
+	}
+	if f.ChargeID != "" {
+		add("d.charge_id = $%d", f.ChargeID)
+	}
+	if f.Status != "" {
+		add("d.status = $%d", string(f.Status))
+	}
+	if f.Failing {
+		where = append(where, "d.status = 'pending' AND d.attempts > 0")
+	}
+	if f.After != "" {
+		add("d.id < $%d", f.After)
+	}
+	limit := pageLimit(f.Limit)
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, limit+1)
+	q += fmt.Sprintf(" ORDER BY d.id DESC LIMIT $%d", len(args))
+	rows, err := db.on(db.R).QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	out := []*baixa.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// FindDeliveryByID returns a delivery with its attempts.
+func (db *DB) FindDeliveryByID(ctx context.Context, id string) (*baixa.Delivery, error) {
+	d, err := scanDelivery(db.on(db.R).QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baixa.Errorf(baixa.ENotFound, "delivery %s not found", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.on(db.R).QueryContext(ctx, `SELECT n, at, status_code, duration_us, error, response
+		FROM delivery_attempts WHERE delivery_id = $1 ORDER BY n`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	d.AttemptLog = []*baixa.Attempt{}
+	for rows.Next() {
+		var a baixa.Attempt
+		var at, us int64
+		if err := rows.Scan(&a.N, &at, &a.StatusCode, &us, &a.Error, &a.Response); err != nil {
+			return nil, err
+		}
+		a.At, a.DurationMS = fromMicros(at), us/1000
+		d.AttemptLog = append(d.AttemptLog, &a)
+	}
+	return d, rows.Err()
+}
+
+// RetryDelivery makes a delivery due now: a pending one is moved up, a dead
+// or succeeded one is armed again with a fresh schedule.
+func (db *DB) RetryDelivery(ctx context.Context, id string) (*baixa.Delivery, error) {
+	now := db.now()
+	var endpoint string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.on(tx).ExecContext(ctx, `UPDATE deliveries SET
+			retry_base = CASE WHEN status = 'pending' THEN retry_base ELSE attempts END,
+			status = 'pending', next_attempt_at = $2, succeeded_at = 0 WHERE id = $1`, id, micros(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return baixa.Errorf(baixa.ENotFound, "delivery %s not found", id)
+		}
+		return db.on(tx).QueryRowContext(ctx, `SELECT endpoint_id FROM deliveries WHERE id = $1`, id).Scan(&endpoint)
+	})
+	if err != nil {
+		return nil, err
+	}
+	db.deliveriesAdded([]string{endpoint})
+	return db.FindDeliveryByID(ctx, id)
+}
+
+// Replay re-sends an endpoint's deliveries since r.Since. Without All, dead
+// deliveries are armed again. With All, every event the endpoint wants gets
+// a pending delivery, unless it has one pending already or, without Force,
+// one that succeeded. It returns how many deliveries it armed or created.
+func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayRequest) (int64, error) {
+	ep, err := db.FindEndpointByID(ctx, endpointID)
+	if err != nil {
+		return 0, err
+	}
+	now := db.now()
+	since := micros(r.Since)
+	var total int64
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		total = 0
+		c := db.on(tx)
+		res, err := c.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', retry_base = attempts, next_attempt_at = $2
+			WHERE endpoint_id = $1 AND status = 'dead' AND event_created_at >= $3`, endpointID, micros(now), since)
+		if err != nil {
+			return err
+		}
+		total, _ = res.RowsAffected()
+		if !r.All {
+			return nil
+		}
+		if r.Force {
+			res, err := c.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', retry_base = attempts, next_attempt_at = $2,
+				succeeded_at = 0 WHERE endpoint_id = $1 AND status = 'succeeded' AND event_created_at >= $3`, endpointID, micros(now), since)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		// Events the endpoint never had a delivery of (it was created after
+		// them, or its filters changed), in pages.
+		var after int64
+		for {
+			rows, err := c.QueryContext(ctx, `SELECT e.pos, e.id, e.type, e.account_id, e.charge_id, e.sequence, e.created_at
+				FROM events e WHERE e.pos > $1 AND e.created_at >= $2
+				AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.endpoint_id = $3)
+				ORDER BY e.pos LIMIT 1000`, after, since, endpointID)
+			if err != nil {
+				return err
+			}
+			var es []*baixa.Event
+			scanned := 0
+			for rows.Next() {
+				scanned++
+				var e baixa.Event
+				var typ string
+				var created int64
+				if err := rows.Scan(&after, &e.ID, &typ, &e.AccountID, &e.ChargeID, &e.Sequence, &created); err != nil {
+					rows.Close()
+					return err
+				}
+				e.Type, e.CreatedAt = baixa.EventType(typ), fromMicros(created)
+				if ep.Wants(&e) {
+					es = append(es, &e)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if scanned == 0 {
+				break
+			}
+			if len(es) > 0 {
+				n, err := db.insert(ctx, tx, "deliveries", deliveryTypes, len(es), func(i int) []any {
+					e := es[i]
+					return []any{baixa.NewID("dlv", now), endpointID, e.ID, string(e.Type), e.ChargeID, e.Sequence,
+						string(baixa.DeliveryPending), micros(now), micros(e.CreatedAt), micros(now)}
+				}, "")
+				if err != nil {
+					return err
+				}
+				total += n
+			}
+		}
+		if total > 0 {
+			return db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: endpointID})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if total > 0 {
+		db.deliveriesAdded([]string{endpointID})
+	}
+	return total, nil
+}
+
+// WebhookStats returns pending deliveries by endpoint and the number of
+// disabled endpoints (for metrics).
+func (db *DB) WebhookStats(ctx context.Context) (map[string]int64, int64, error) {
+	pending := map[string]int64{}
+	rows, err := db.R.QueryContext(ctx, `SELECT e.id, (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending')
+		FROM endpoints e`)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, 0, err
+		}
+		pending[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	var disabled int64
+	err = db.R.QueryRowContext(ctx, `SELECT count(*) FROM endpoints WHERE disabled_at <> 0`).Scan(&disabled)
+	return pending, disabled, err
+}

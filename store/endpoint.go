@@ -1,0 +1,317 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"baixa"
+)
+
+var _ baixa.EndpointService = (*DB)(nil)
+
+const endpointColumns = `id, url, description, event_types, account_id, headers, timeout_seconds, rate_limit,
+	max_concurrency, ordered, disabled_at, disabled_reason, failing_since, secret, previous_secret,
+	previous_secret_expires, created_at, updated_at`
+
+func scanEndpoint(s scanner) (*baixa.Endpoint, error) {
+	var e baixa.Endpoint
+	var types, headers string
+	var ordered, disabled, failing, prevExp, created, updated int64
+	err := s.Scan(&e.ID, &e.URL, &e.Description, &types, &e.AccountID, &headers, &e.TimeoutSeconds, &e.RateLimit,
+		&e.MaxConcurrency, &ordered, &disabled, &e.DisabledReason, &failing, &e.Secret, &e.PreviousSecret,
+		&prevExp, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	e.EventTypes = []baixa.EventType{}
+	for _, t := range strings.Fields(types) {
+		e.EventTypes = append(e.EventTypes, baixa.EventType(t))
+	}
+	if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
+		return nil, fmt.Errorf("endpoint %s headers: %w", e.ID, err)
+	}
+	e.Ordered, e.Disabled = ordered != 0, disabled != 0
+	e.DisabledAt, e.FailingSince = fromMicros(disabled), fromMicros(failing)
+	e.PreviousSecretExpires = fromMicros(prevExp)
+	e.CreatedAt, e.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &e, nil
+}
+
+func eventTypesColumn(ts []baixa.EventType) string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = string(t)
+	}
+	return strings.Join(s, " ")
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// CreateEndpoint validates and stores e, setting its ID. e.Secret must be
+// set (baixa.NewWebhookSecret).
+func (db *DB) CreateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(e.Secret, "whsec_") {
+		return baixa.Errorf(baixa.EInternal, "endpoint without a signing secret")
+	}
+	if e.AccountID != "" {
+		if _, err := db.FindAccountByID(ctx, e.AccountID); err != nil {
+			if baixa.IsCode(err, baixa.ENotFound) {
+				return baixa.FieldError("account_id", "no such account")
+			}
+			return err
+		}
+	}
+	now := db.now()
+	e.ID, e.CreatedAt, e.UpdatedAt = baixa.NewID("ep", now), now, now
+	headers, err := json.Marshal(e.Headers)
+	if err != nil {
+		return err
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := db.on(tx).ExecContext(ctx, `INSERT INTO endpoints (id, url, description, event_types, account_id, headers,
+			timeout_seconds, rate_limit, max_concurrency, ordered, secret, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			e.ID, e.URL, e.Description, eventTypesColumn(e.EventTypes), e.AccountID, string(headers),
+			e.TimeoutSeconds, e.RateLimit, e.MaxConcurrency, boolInt(e.Ordered), e.Secret, micros(now), micros(now))
+		return err
+	})
+}
+
+// FindEndpointByID returns ENotFound for an unknown id.
+func (db *DB) FindEndpointByID(ctx context.Context, id string) (*baixa.Endpoint, error) {
+	return findEndpoint(ctx, db, db.R, id)
+}
+
+func findEndpoint(ctx context.Context, db *DB, c sqlConn, id string) (*baixa.Endpoint, error) {
+	e, err := scanEndpoint(db.on(c).QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baixa.Errorf(baixa.ENotFound, "endpoint %s not found", id)
+	}
+	return e, err
+}
+
+// FindEndpoints lists endpoints in creation order.
+func (db *DB) FindEndpoints(ctx context.Context, after string, limit int) ([]*baixa.Endpoint, string, error) {
+	limit = pageLimit(limit)
+	rows, err := db.on(db.R).QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id > $1 ORDER BY id LIMIT $2`, after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	out := []*baixa.Endpoint{}
+	for rows.Next() {
+		e, err := scanEndpoint(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// UpdateEndpoint writes e's settings.
+func (db *DB) UpdateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if e.AccountID != "" {
+		if _, err := db.FindAccountByID(ctx, e.AccountID); err != nil {
+			if baixa.IsCode(err, baixa.ENotFound) {
+				return baixa.FieldError("account_id", "no such account")
+			}
+			return err
+		}
+	}
+	headers, err := json.Marshal(e.Headers)
+	if err != nil {
+		return err
+	}
+	now := db.now()
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.on(tx).ExecContext(ctx, `UPDATE endpoints SET url = $2, description = $3, event_types = $4,
+			account_id = $5, headers = $6, timeout_seconds = $7, rate_limit = $8, max_concurrency = $9, ordered = $10,
+			updated_at = $11 WHERE id = $1`,
+			e.ID, e.URL, e.Description, eventTypesColumn(e.EventTypes), e.AccountID, string(headers), e.TimeoutSeconds,
+			e.RateLimit, e.MaxConcurrency, boolInt(e.Ordered), micros(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return baixa.Errorf(baixa.ENotFound, "endpoint %s not found", e.ID)
+		}
+		e.UpdatedAt = now
+		return nil
+	})
+}
+
+// SetEndpointDisabled disables or enables an endpoint. Enabling clears its
+// failure run, so that it gets the full grace period again.
+func (db *DB) SetEndpointDisabled(ctx context.Context, id string, disabled bool, reason string) (*baixa.Endpoint, error) {
+	now := db.now()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if disabled {
+			res, err = db.on(tx).ExecContext(ctx, `UPDATE endpoints SET disabled_at = CASE WHEN disabled_at = 0 THEN $2 ELSE disabled_at END,
+				disabled_reason = $3, updated_at = $2 WHERE id = $1`, id, micros(now), reason)
+		} else {
+			res, err = db.on(tx).ExecContext(ctx, `UPDATE endpoints SET disabled_at = 0, disabled_reason = '', failing_since = 0,
+				updated_at = $2 WHERE id = $1`, id, micros(now))
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return baixa.Errorf(baixa.ENotFound, "endpoint %s not found", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !disabled {
+		db.deliveriesAdded([]string{id}) // what waited can go now
+	}
+	return findEndpoint(ctx, db, db.W, id)
+}
+
+// RotateSecret makes secret the endpoint's signing secret; the current one
+// keeps signing too for overlap.
+func (db *DB) RotateSecret(ctx context.Context, id, secret string, overlap time.Duration) (*baixa.Endpoint, error) {
+	now := db.now()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.on(tx).ExecContext(ctx, `UPDATE endpoints SET previous_secret = secret, previous_secret_expires = $3,
+			secret = $2, updated_at = $4 WHERE id = $1`, id, secret, micros(now.Add(overlap)), micros(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return baixa.Errorf(baixa.ENotFound, "endpoint %s not found", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return findEndpoint(ctx, db, db.W, id)
+}
+
+// DeleteEndpoint removes an endpoint, its deliveries and their attempts.
+func (db *DB) DeleteEndpoint(ctx context.Context, id string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		c := db.on(tx)
+		res, err := c.ExecContext(ctx, `DELETE FROM endpoints WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return baixa.Errorf(baixa.ENotFound, "endpoint %s not found", id)
+		}
+		if _, err := c.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE endpoint_id = $1)`, id); err != nil {
+			return err
+		}
+		_, err = c.ExecContext(ctx, `DELETE FROM deliveries WHERE endpoint_id = $1`, id)
+		return err
+	})
+}
+
+// subscribers returns every endpoint, enabled or not: a disabled endpoint
+// keeps its deliveries pending, and gets them when enabled again.
+func (db *DB) subscribers(ctx context.Context, tx *sql.Tx) ([]*baixa.Endpoint, error) {
+	st, done, err := db.cached(ctx, tx, `SELECT id, event_types, account_id FROM endpoints`)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	rows, err := st.QueryContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*baixa.Endpoint
+	for rows.Next() {
+		var e baixa.Endpoint
+		var types string
+		if err := rows.Scan(&e.ID, &types, &e.AccountID); err != nil {
+			return nil, err
+		}
+		for _, t := range strings.Fields(types) {
+			e.EventTypes = append(e.EventTypes, baixa.EventType(t))
+		}
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+const deliveryTypes = `id text, endpoint_id text, event_id text, event_type text, charge_id text, sequence bigint,
+	status text, next_attempt_at bigint, event_created_at bigint, created_at bigint`
+
+// fanOut records a pending delivery of each event to each endpoint that
+// wants it, and enqueues a delivery job per endpoint, in tx: the event
+// exists if and only if its deliveries and their jobs do. It returns the
+// endpoints that got deliveries.
+func (db *DB) fanOut(ctx context.Context, tx *sql.Tx, es []*baixa.Event) ([]string, error) {
+	eps, err := db.subscribers(ctx, tx)
+	if err != nil || len(eps) == 0 {
+		return nil, err
+	}
+	type row struct {
+		ep string
+		e  *baixa.Event
+	}
+	var rows []row
+	var hit []string
+	for _, ep := range eps {
+		n := len(rows)
+		for _, e := range es {
+			if ep.Wants(e) {
+				rows = append(rows, row{ep.ID, e})
+			}
+		}
+		if len(rows) > n {
+			hit = append(hit, ep.ID)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	now := db.now()
+	_, err = db.insert(ctx, tx, "deliveries", deliveryTypes, len(rows), func(i int) []any {
+		r := rows[i]
+		return []any{baixa.NewID("dlv", now), r.ep, r.e.ID, string(r.e.Type), r.e.ChargeID, r.e.Sequence,
+			string(baixa.DeliveryPending), micros(now), micros(r.e.CreatedAt), micros(now)}
+	}, "")
+	if err != nil {
+		return nil, err
+	}
+	if db.Jobs == nil {
+		return nil, errors.New("store: no job queue to deliver events with")
+	}
+	for _, id := range hit {
+		if err := db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: id}); err != nil {
+			return nil, fmt.Errorf("enqueue delivery: %w", err)
+		}
+	}
+	return hit, nil
+}

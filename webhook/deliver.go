@@ -1,0 +1,472 @@
+package webhook
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"baixa"
+)
+
+// Store is what delivering needs from storage.
+type Store interface {
+	FindEndpointByID(ctx context.Context, id string) (*baixa.Endpoint, error)
+	// ClaimDeliveries leases up to limit of the endpoint's due deliveries
+	// (for an ordered endpoint, a charge's earliest pending one only).
+	ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error)
+	// EventBodies returns the JSON of the events with these ids.
+	EventBodies(ctx context.Context, ids []string) (map[string][]byte, error)
+	// RecordAttempts stores attempts, their deliveries' new state and the
+	// endpoint's health; it reports whether that disabled the endpoint.
+	RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, h baixa.EndpointHealth) (bool, error)
+	// DueEndpoints lists enabled endpoints with due, unleased deliveries.
+	DueEndpoints(ctx context.Context, now time.Time) ([]string, error)
+}
+
+// Observer hears about attempts (metrics).
+type Observer interface {
+	// Attempted counts an attempt by result: success, http_error, timeout,
+	// network_error, blocked.
+	Attempted(result string, took time.Duration)
+	// Delivered observes the time from an event's commit to its 2xx.
+	Delivered(latency time.Duration)
+	// EndpointDisabled counts an endpoint disabled by failures or a 410.
+	EndpointDisabled()
+}
+
+// Deliverer sends due deliveries, one drain at a time per endpoint in this
+// process, and records every attempt. It is started by the queue's job
+// for an endpoint (Drain), by a commit in this process (Kick), and by its
+// own sweep for retries that come due and leases that ran out (Run).
+type Deliverer struct {
+	Store  Store
+	Client *http.Client // NewClient
+	// Schedule is the wait before each retry (DefaultSchedule); Jitter
+	// spreads each wait by ±that fraction (0.2).
+	Schedule []time.Duration
+	Jitter   float64
+	// RetryAfterMax clamps a 429 or 503 answer's Retry-After (1 h); it is
+	// at least 1 s.
+	RetryAfterMax time.Duration
+	// DisableAfter disables an endpoint whose attempts have all failed for
+	// this long (5 days; negative: never).
+	DisableAfter time.Duration
+	// Sweep is how often Run looks for due retries (1 s).
+	Sweep time.Duration
+	// LeaseMargin is added to the time a claimed batch may take before
+	// another drain may take its deliveries over (30 s).
+	LeaseMargin time.Duration
+	UserAgent   string
+	Observer    Observer
+	Logger      *slog.Logger
+	Now         func() time.Time
+
+	mu       sync.Mutex
+	ctx      context.Context //nolint:containedctx // the lifetime of kicked drains, set by Run
+	drains   map[string]*drainState
+	limiters map[string]*limiterEntry
+	wg       sync.WaitGroup
+}
+
+type drainState struct{ again bool }
+
+type limiterEntry struct {
+	perSecond int
+	l         *rate.Limiter
+}
+
+// maxBody is how much of a response is kept with its attempt; up to
+// discardBody more is read so that the connection can be reused.
+const (
+	maxBody     = 1024
+	discardBody = 64 << 10
+)
+
+// NewClient returns the HTTP client deliveries go through: the guard's
+// dialer, no proxy (it would dial for us, past the guard), no redirects
+// (a 3xx is a failure), bounded response headers.
+func NewClient(g *Guard) *http.Client {
+	d := g.Dialer()
+	d.Timeout = 10 * time.Second
+	d.KeepAlive = 30 * time.Second
+	return &http.Client{
+		Transport: &http.Transport{
+			DialContext:            d.DialContext,
+			ForceAttemptHTTP2:      true,
+			MaxIdleConns:           256,
+			MaxIdleConnsPerHost:    64,
+			IdleConnTimeout:        90 * time.Second,
+			TLSHandshakeTimeout:    10 * time.Second,
+			MaxResponseHeaderBytes: 64 << 10,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func (d *Deliverer) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Deliverer) log() *slog.Logger { return cmp.Or(d.Logger, slog.Default()) }
+
+// Run sweeps for due deliveries until ctx ends, then waits for the drains
+// it started. Kick starts drains only while Run runs.
+func (d *Deliverer) Run(ctx context.Context) error {
+	d.mu.Lock()
+	d.ctx = ctx
+	d.mu.Unlock()
+	t := time.NewTicker(cmp.Or(d.Sweep, time.Second))
+	defer t.Stop()
+	for {
+		ids, err := d.Store.DueEndpoints(ctx, d.now())
+		if err != nil && ctx.Err() == nil {
+			d.log().Warn("webhook sweep failed", "err", err)
+		}
+		d.Kick(ids)
+		select {
+		case <-ctx.Done():
+			d.wg.Wait()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Kick starts draining these endpoints in the background (or asks a drain
+// already running to look again).
+func (d *Deliverer) Kick(endpointIDs []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ctx := d.ctx
+	if ctx == nil || ctx.Err() != nil {
+		return
+	}
+	for _, id := range endpointIDs {
+		if !d.claimDrain(id) {
+			continue
+		}
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			if err := d.drain(ctx, id); err != nil && ctx.Err() == nil {
+				d.log().Warn("webhook delivery failed", "endpoint", id, "err", err)
+			}
+		}()
+	}
+}
+
+// Drain delivers the endpoint's due deliveries and returns when none is
+// left due (the queue's job). If this process is already draining it, it
+// asks that drain to look again and returns.
+func (d *Deliverer) Drain(ctx context.Context, endpointID string) error {
+	d.mu.Lock()
+	ok := d.claimDrain(endpointID)
+	d.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return d.drain(ctx, endpointID)
+}
+
+// claimDrain marks a drain of id as running, or, if one is, asks it to
+// look again; it reports whether the caller is to run it. d.mu is held.
+func (d *Deliverer) claimDrain(id string) bool {
+	if d.drains == nil {
+		d.drains = map[string]*drainState{}
+	}
+	if st := d.drains[id]; st != nil {
+		st.again = true
+		return false
+	}
+	d.drains[id] = &drainState{}
+	return true
+}
+
+// finished ends a drain unless it was asked to look again meanwhile.
+func (d *Deliverer) finished(id string, err error) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := d.drains[id]
+	if err == nil && st != nil && st.again {
+		st.again = false
+		return false
+	}
+	delete(d.drains, id)
+	return true
+}
+
+func (d *Deliverer) drain(ctx context.Context, id string) (err error) {
+	for {
+		var n int
+		n, err = d.round(ctx, id)
+		if err != nil || n == 0 {
+			if d.finished(id, err) {
+				return err
+			}
+		}
+	}
+}
+
+// round claims one batch of the endpoint's due deliveries, sends them, and
+// records the outcome; it returns how many it sent.
+func (d *Deliverer) round(ctx context.Context, id string) (int, error) {
+	ep, err := d.Store.FindEndpointByID(ctx, id)
+	if baixa.IsCode(err, baixa.ENotFound) {
+		return 0, nil
+	}
+	if err != nil || ep.Disabled {
+		return 0, err
+	}
+	conc := max(1, ep.MaxConcurrency)
+	limit := min(256, 4*conc)
+	if ep.RateLimit > 0 {
+		limit = min(limit, max(1, 5*ep.RateLimit))
+	}
+	timeout := time.Duration(ep.TimeoutSeconds) * time.Second
+	lease := time.Duration((limit+conc-1)/conc)*timeout + cmp.Or(d.LeaseMargin, 30*time.Second)
+	if ep.RateLimit > 0 {
+		lease += time.Duration(limit/ep.RateLimit) * time.Second
+	}
+	ds, err := d.Store.ClaimDeliveries(ctx, ep, d.now(), lease, limit)
+	if err != nil || len(ds) == 0 {
+		return 0, err
+	}
+	ids := make([]string, 0, len(ds))
+	for _, dl := range ds {
+		ids = append(ids, dl.EventID)
+	}
+	bodies, err := d.Store.EventBodies(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	outs := make([]baixa.DeliveryOutcome, len(ds))
+	gone := make([]bool, len(ds))
+	limiter := d.limiter(ep)
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i, dl := range ds {
+		if limiter != nil && limiter.Wait(ctx) != nil {
+			break // shutting down
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			o, g := d.attempt(ctx, ep, dl, bodies[dl.EventID])
+			if ctx.Err() != nil && o.Delivery.Status != baixa.DeliverySucceeded {
+				return // cut short by shutdown: not an attempt the endpoint failed
+			}
+			outs[i], gone[i] = o, g
+		}()
+	}
+	wg.Wait()
+	// What shutdown cut short is not recorded: its lease runs out and it is
+	// sent again, with the same webhook-id.
+	done := outs[:0]
+	var wasGone bool
+	for i, o := range outs {
+		if o.Delivery != nil {
+			done = append(done, o)
+			wasGone = wasGone || gone[i]
+		}
+	}
+	if len(done) == 0 {
+		return 0, ctx.Err()
+	}
+	outs = done
+	h := baixa.EndpointHealth{DisableAfter: d.DisableAfter, FailedAt: d.now()}
+	if h.DisableAfter == 0 {
+		h.DisableAfter = 5 * 24 * time.Hour
+	}
+	for _, o := range outs {
+		if o.Delivery.Status == baixa.DeliverySucceeded {
+			h.Succeeded = true
+		}
+	}
+	if wasGone && !h.Succeeded {
+		h.Disable = "the endpoint answered 410 Gone"
+	}
+	disabled, err := d.Store.RecordAttempts(context.WithoutCancel(ctx), ep, outs, h)
+	if err != nil {
+		return 0, err
+	}
+	if disabled {
+		d.log().Warn("webhook endpoint disabled", "endpoint", ep.ID)
+		if d.Observer != nil {
+			d.Observer.EndpointDisabled()
+		}
+	}
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	return len(ds), nil
+}
+
+func (d *Deliverer) limiter(ep *baixa.Endpoint) *rate.Limiter {
+	if ep.RateLimit <= 0 {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.limiters == nil {
+		d.limiters = map[string]*limiterEntry{}
+	}
+	e := d.limiters[ep.ID]
+	if e == nil || e.perSecond != ep.RateLimit {
+		e = &limiterEntry{perSecond: ep.RateLimit, l: rate.NewLimiter(rate.Limit(ep.RateLimit), 1)}
+		d.limiters[ep.ID] = e
+	}
+	return e.l
+}
+
+// attempt sends one delivery and works out what follows: success, a retry
+// (when), or death. gone reports a 410.
+func (d *Deliverer) attempt(ctx context.Context, ep *baixa.Endpoint, dl *baixa.Delivery, body []byte) (baixa.DeliveryOutcome, bool) {
+	start := d.now()
+	a := &baixa.Attempt{N: dl.Attempts + 1, At: start}
+	res, status, retryAfter, respBody, err := d.send(ctx, ep, dl, body, start)
+	took := time.Since(start)
+	a.DurationMS, a.StatusCode, a.Response = took.Milliseconds(), status, respBody
+	if d.Observer != nil {
+		d.Observer.Attempted(res, took)
+	}
+	dl.Attempts++
+	dl.LastStatusCode = status
+	if res == "success" {
+		dl.Status, dl.SucceededAt, dl.LastError, dl.NextAttemptAt = baixa.DeliverySucceeded, d.now(), "", time.Time{}
+		if d.Observer != nil && !dl.EventCreatedAt.IsZero() {
+			d.Observer.Delivered(dl.SucceededAt.Sub(dl.EventCreatedAt))
+		}
+		return baixa.DeliveryOutcome{Delivery: dl, Attempt: a}, false
+	}
+	if err != nil {
+		a.Error = err.Error()
+	} else {
+		a.Error = fmt.Sprintf("HTTP %d", status)
+	}
+	dl.LastError = a.Error
+	schedule := d.Schedule
+	if schedule == nil {
+		schedule = DefaultSchedule
+	}
+	round := dl.Attempts - dl.RetryBase // attempts made since the schedule began
+	if round > len(schedule) {
+		dl.Status, dl.NextAttemptAt = baixa.DeliveryDead, time.Time{}
+	} else {
+		wait := jitter(schedule[max(0, round-1)], cmp.Or(d.Jitter, 0.2))
+		if retryAfter > 0 {
+			wait = min(max(retryAfter, time.Second), cmp.Or(d.RetryAfterMax, time.Hour))
+		}
+		dl.Status, dl.NextAttemptAt = baixa.DeliveryPending, d.now().Add(wait)
+	}
+	return baixa.DeliveryOutcome{Delivery: dl, Attempt: a}, status == http.StatusGone
+}
+
+// send makes the request. It returns the result class, the status code,
+// a 429/503 Retry-After, the start of the response body, and the error.
+func (d *Deliverer) send(ctx context.Context, ep *baixa.Endpoint, dl *baixa.Delivery, body []byte, at time.Time) (string, int, time.Duration, string, error) {
+	if body == nil {
+		return "network_error", 0, 0, "", fmt.Errorf("event %s not found", dl.EventID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(ep.TimeoutSeconds)*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return "network_error", 0, 0, "", err
+	}
+	ts := at.Unix()
+	sig, err := SignatureHeader(ep.Secrets(at), dl.EventID, ts, body)
+	if err != nil {
+		return "network_error", 0, 0, "", err
+	}
+	for k, v := range ep.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", cmp.Or(d.UserAgent, "baixa-webhooks"))
+	req.Header["webhook-id"] = []string{dl.EventID}
+	req.Header["webhook-timestamp"] = []string{strconv.FormatInt(ts, 10)}
+	req.Header["webhook-signature"] = []string{sig}
+	resp, err := d.Client.Do(req)
+	if err != nil {
+		return classify(err), 0, 0, "", err
+	}
+	defer resp.Body.Close()
+	kept, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if rerr == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, discardBody))
+	}
+	var retryAfter time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.now())
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return "success", resp.StatusCode, 0, string(bytes.ToValidUTF8(kept, nil)), nil
+	}
+	return "http_error", resp.StatusCode, retryAfter, string(bytes.ToValidUTF8(kept, nil)), nil
+}
+
+func classify(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, ErrBlocked):
+		return "blocked"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	}
+	return "network_error"
+}
+
+// parseRetryAfter reads seconds or an HTTP date; 0 when absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Ping sends ep a signed "ping" event now and returns the attempt. Nothing
+// is recorded.
+func (d *Deliverer) Ping(ctx context.Context, ep *baixa.Endpoint) (*baixa.Attempt, error) {
+	at := d.now()
+	id := baixa.NewID("evt", at)
+	body, err := json.Marshal(map[string]any{"id": id, "type": baixa.EventPing, "endpoint_id": ep.ID,
+		"created_at": at.UTC().Truncate(time.Microsecond)})
+	if err != nil {
+		return nil, err
+	}
+	res, status, _, resp, err := d.send(ctx, ep, &baixa.Delivery{EventID: id}, body, at)
+	a := &baixa.Attempt{N: 1, At: at, StatusCode: status, DurationMS: time.Since(at).Milliseconds(), Response: resp}
+	if d.Observer != nil {
+		d.Observer.Attempted(res, time.Since(at))
+	}
+	switch {
+	case err != nil:
+		a.Error = err.Error()
+	case res != "success":
+		a.Error = fmt.Sprintf("HTTP %d", status)
+	}
+	return a, nil
+}
