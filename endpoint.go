@@ -205,7 +205,7 @@ func (e *Endpoint) Validate() error {
 	case e.URL == "":
 		return FieldError("url", "required")
 	case err != nil:
-		return FieldError("url", "not a URL: "+err.Error())
+		return FieldError("url", "not a URL: %v", err)
 	case u.Scheme != "https" && u.Scheme != "http":
 		return FieldError("url", "must be https (or http where the configuration allows it)")
 	case u.Host == "" || u.Hostname() == "":
@@ -221,7 +221,7 @@ func (e *Endpoint) Validate() error {
 	}
 	for i, t := range e.EventTypes {
 		if !slices.Contains(EventTypes, t) {
-			return FieldError(fmt.Sprintf("event_types[%d]", i), fmt.Sprintf("unknown event type %q", t))
+			return FieldError(fmt.Sprintf("event_types[%d]", i), "unknown event type %q", t)
 		}
 	}
 	slices.Sort(e.EventTypes)
@@ -230,7 +230,7 @@ func (e *Endpoint) Validate() error {
 		e.TimeoutSeconds = DefaultEndpointTimeout
 	}
 	if e.TimeoutSeconds < 1 || e.TimeoutSeconds > MaxEndpointTimeout {
-		return FieldError("timeout_seconds", fmt.Sprintf("must be 1 to %d", MaxEndpointTimeout))
+		return FieldError("timeout_seconds", "must be 1 to %d", MaxEndpointTimeout)
 	}
 	if e.RateLimit < 0 || e.RateLimit > 100000 {
 		return FieldError("rate_limit", "must be 0 (no limit) to 100000 requests per second")
@@ -239,20 +239,20 @@ func (e *Endpoint) Validate() error {
 		e.MaxConcurrency = DefaultEndpointConcurrency
 	}
 	if e.MaxConcurrency < 1 || e.MaxConcurrency > MaxEndpointConcurrency {
-		return FieldError("max_concurrency", fmt.Sprintf("must be 1 to %d", MaxEndpointConcurrency))
+		return FieldError("max_concurrency", "must be 1 to %d", MaxEndpointConcurrency)
 	}
 	if len(e.Headers) > MaxEndpointHeaders {
-		return FieldError("headers", fmt.Sprintf("more than %d", MaxEndpointHeaders))
+		return FieldError("headers", "more than %d", MaxEndpointHeaders)
 	}
 	for k, v := range e.Headers {
 		if !validHeaderName(k) {
-			return FieldError("headers", fmt.Sprintf("%q is not a valid header name", k))
+			return FieldError("headers", "%q is not a valid header name", k)
 		}
 		if slices.Contains(reservedHeaders, strings.ToLower(k)) {
-			return FieldError("headers", fmt.Sprintf("%q is set by baixa", k))
+			return FieldError("headers", "%q is set by baixa", k)
 		}
 		if strings.ContainsAny(v, "\r\n\x00") || len(v) > 4096 {
-			return FieldError("headers", fmt.Sprintf("value of %q has line breaks or is too long", k))
+			return FieldError("headers", "value of %q has line breaks or is too long", k)
 		}
 	}
 	return nil
@@ -263,9 +263,9 @@ func validHeaderName(k string) bool {
 		return false
 	}
 	for _, c := range k {
-		if c > 127 || !(c == '-' || c == '_' || c == '.' || c == '!' || c == '#' || c == '$' || c == '%' || c == '&' ||
-			c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|' || c == '~' ||
-			(c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+		token := strings.ContainsRune("-_.!#$%&'*+^`|~", c) ||
+			(c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !token {
 			return false
 		}
 	}

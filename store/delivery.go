@@ -343,31 +343,9 @@ func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayReque
 		// them, or its filters changed), in pages.
 		var after int64
 		for {
-			rows, err := c.QueryContext(ctx, `SELECT e.pos, e.id, e.type, e.account_id, e.charge_id, e.sequence, e.created_at
-				FROM events e WHERE e.pos > $1 AND e.created_at >= $2
-				AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.endpoint_id = $3)
-				ORDER BY e.pos LIMIT 1000`, after, since, endpointID)
-			if err != nil {
-				return err
-			}
 			var es []*baixa.Event
-			scanned := 0
-			for rows.Next() {
-				scanned++
-				var e baixa.Event
-				var typ string
-				var created int64
-				if err := rows.Scan(&after, &e.ID, &typ, &e.AccountID, &e.ChargeID, &e.Sequence, &created); err != nil {
-					rows.Close()
-					return err
-				}
-				e.Type, e.CreatedAt = baixa.EventType(typ), fromMicros(created)
-				if ep.Wants(&e) {
-					es = append(es, &e)
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			scanned, err := replayPage(ctx, c, ep, since, &after, &es)
+			if err != nil {
 				return err
 			}
 			if scanned == 0 {
@@ -423,4 +401,33 @@ func (db *DB) WebhookStats(ctx context.Context) (map[string]int64, int64, error)
 	var disabled int64
 	err = db.R.QueryRowContext(ctx, `SELECT count(*) FROM endpoints WHERE disabled_at <> 0`).Scan(&disabled)
 	return pending, disabled, err
+}
+
+// replayPage reads the next page of events after *after, recorded since
+// since, that ep has no delivery of; it appends those ep wants to es and
+// moves *after on. It returns how many events it read.
+func replayPage(ctx context.Context, c sqlConn, ep *baixa.Endpoint, since int64, after *int64, es *[]*baixa.Event) (int, error) {
+	rows, err := c.QueryContext(ctx, `SELECT e.pos, e.id, e.type, e.account_id, e.charge_id, e.sequence, e.created_at
+		FROM events e WHERE e.pos > $1 AND e.created_at >= $2
+		AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.endpoint_id = $3)
+		ORDER BY e.pos LIMIT 1000`, *after, since, ep.ID)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		var e baixa.Event
+		var typ string
+		var created int64
+		if err := rows.Scan(after, &e.ID, &typ, &e.AccountID, &e.ChargeID, &e.Sequence, &created); err != nil {
+			return 0, err
+		}
+		e.Type, e.CreatedAt = baixa.EventType(typ), fromMicros(created)
+		if ep.Wants(&e) {
+			*es = append(*es, &e)
+		}
+	}
+	return n, rows.Err()
 }

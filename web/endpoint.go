@@ -309,7 +309,7 @@ func (s *Server) checkEndpoint(e *baixa.Endpoint) error {
 	}
 	if s.CheckEndpointURL != nil {
 		if err := s.CheckEndpointURL(e.URL); err != nil {
-			return baixa.FieldError("url", err.Error())
+			return baixa.FieldError("url", "%v", err)
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -232,15 +233,16 @@ func (d *Deliverer) round(ctx context.Context, id string) (int, error) {
 	if err != nil || ep.Disabled {
 		return 0, err
 	}
+	// One wave of requests per claim: the lease need only outlast one
+	// request, so that deliveries cut short by a crash come back soon.
 	conc := max(1, ep.MaxConcurrency)
-	limit := min(256, 4*conc)
+	limit := conc
 	if ep.RateLimit > 0 {
-		limit = min(limit, max(1, 5*ep.RateLimit))
+		limit = min(limit, max(1, ep.RateLimit))
 	}
-	timeout := time.Duration(ep.TimeoutSeconds) * time.Second
-	lease := time.Duration((limit+conc-1)/conc)*timeout + cmp.Or(d.LeaseMargin, 30*time.Second)
+	lease := time.Duration(ep.TimeoutSeconds)*time.Second + cmp.Or(d.LeaseMargin, 30*time.Second)
 	if ep.RateLimit > 0 {
-		lease += time.Duration(limit/ep.RateLimit) * time.Second
+		lease += time.Duration(limit/ep.RateLimit+1) * time.Second
 	}
 	ds, err := d.Store.ClaimDeliveries(ctx, ep, d.now(), lease, limit)
 	if err != nil || len(ds) == 0 {
@@ -417,9 +419,14 @@ func (d *Deliverer) send(ctx context.Context, ep *baixa.Endpoint, dl *baixa.Deli
 		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.now())
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return "success", resp.StatusCode, 0, string(bytes.ToValidUTF8(kept, nil)), nil
+		return "success", resp.StatusCode, 0, printable(kept), nil
 	}
-	return "http_error", resp.StatusCode, retryAfter, string(bytes.ToValidUTF8(kept, nil)), nil
+	return "http_error", resp.StatusCode, retryAfter, printable(kept), nil
+}
+
+// printable makes a response body storable as text: valid UTF-8, no NULs.
+func printable(b []byte) string {
+	return strings.ReplaceAll(string(bytes.ToValidUTF8(b, []byte("\ufffd"))), "\x00", "\ufffd")
 }
 
 func classify(err error) string {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -61,10 +62,24 @@ func (c *client) must(want int, method, path, body string, headers ...string) ma
 // startApp runs baixa on a loopback port against url until the test ends.
 func startApp(t *testing.T, url string, cfg serveConfig) *client {
 	t.Helper()
+	c, a := launch(t, url, cfg)
+	t.Cleanup(func() {
+		if err := a.shutdown(); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return c
+}
+
+// launch runs baixa on a loopback port; the caller shuts it down.
+func launch(t *testing.T, url string, cfg serveConfig) (*client, *app) {
+	t.Helper()
 	cfg.DatabaseURL, cfg.APIKey = url, testKey
 	cfg.Workers = max(cfg.Workers, 2)
 	cfg.PollInterval = 20 * time.Millisecond
-	cfg.ShutdownTimeout = 10 * time.Second
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		if debugLogger != nil {
@@ -82,12 +97,7 @@ func startApp(t *testing.T, url string, cfg serveConfig) *client {
 	if err := app.start(context.Background(), ln); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := app.shutdown(); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return &client{t: t, base: "http://" + ln.Addr().String()}
+	return &client{t: t, base: "http://" + ln.Addr().String()}, app
 }
 
 // waitDocument polls a document until it leaves pending.
@@ -306,4 +316,11 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 }
-var debugLogger *slog.Logger
+
+// debugLogger, with BAIXA_TEST_LOG=1, shows the apps' logs.
+var debugLogger = func() *slog.Logger {
+	if os.Getenv("BAIXA_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}()

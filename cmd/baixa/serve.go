@@ -117,7 +117,7 @@ func (c *serveCmd) validate() error {
 	if err := store.CheckURL(c.DatabaseURL); err != nil {
 		return err
 	}
-	if _, err := c.webhookFlags.config(); err != nil {
+	if _, err := c.config(); err != nil {
 		return err
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
@@ -135,7 +135,7 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	wh, err := c.webhookFlags.config()
+	wh, err := c.config()
 	if err != nil {
 		return err
 	}
@@ -196,9 +196,9 @@ type app struct {
 	deliverer *webhook.Deliverer
 	stopHooks context.CancelFunc
 	hooksDone chan struct{}
-	http    *http.Server
-	served  chan error
-	stopped sync.Once
+	http      *http.Server
+	served    chan error
+	stopped   sync.Once
 }
 
 func openAndMigrate(ctx context.Context, url string) (*store.DB, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -84,14 +85,6 @@ func (e *erp) waitFor(what string, cond func([]received) bool) []received {
 			e.t.Fatalf("ERP: timed out waiting for %s; got %d requests", what, len(e.requests()))
 		}
 	}
-}
-
-func typesOf(rs []received) []string {
-	var out []string
-	for _, r := range rs {
-		out = append(out, fmt.Sprint(r.event["type"]))
-	}
-	return out
 }
 
 // webhookCfg allows loopback receivers and retries quickly.
@@ -211,6 +204,369 @@ func TestWebhookDelivery(t *testing.T) {
 			if status != 422 || !strings.Contains(string(raw), field) {
 				t.Errorf("%s: %d %v", body, status, out)
 			}
+		}
+	})
+}
+
+// TestWebhookFailures walks one delivery through every failure class
+// before it succeeds, then kills one after its last attempt, then lets an
+// endpoint's 410 disable it.
+func TestWebhookFailures(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		cfg := webhookCfg()
+		c := startApp(t, url, cfg)
+		rx := newERP(t)
+		elsewhere := newERP(t)
+		acc := c.account()
+		ep, _ := c.endpoint(fmt.Sprintf(`{"url": %q, "timeout_seconds": 1}`, rx.srv.URL))
+		release := make(chan struct{})
+		t.Cleanup(func() { close(release) })
+		rx.setAnswer(func(n int, r received, w http.ResponseWriter) bool {
+			switch n {
+			case 0:
+				w.WriteHeader(500)
+				_, _ = io.WriteString(w, strings.Repeat("x", 5000)) // only the first KB is kept
+			case 1:
+				http.Redirect(w, &http.Request{Method: "POST"}, elsewhere.srv.URL, http.StatusFound)
+			case 2:
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(429)
+			case 3:
+				select { // hangs past the endpoint's 1 s timeout
+				case <-release:
+				case <-time.After(3 * time.Second):
+				}
+			case 4:
+				hj, _ := w.(http.Hijacker)
+				conn, _, _ := hj.Hijack()
+				if tc, ok := conn.(*net.TCPConn); ok {
+					_ = tc.SetLinger(0) // reset, not a clean close
+				}
+				conn.Close()
+			default:
+				w.WriteHeader(200)
+				_, _ = w.Write(make([]byte, 10<<20)) // a huge body: read no further than needed
+			}
+			return true
+		})
+		ch := c.charge(acc, "201", "10.00")
+		c.pay(ch, "10.00")
+		d := c.waitDelivery("endpoint_id="+ep, func(d map[string]any) bool { return d["status"] == "succeeded" })
+		log := d["attempt_log"].([]any)
+		want := []float64{500, 302, 429, 0, 0, 200}
+		if len(log) != len(want) {
+			t.Fatalf("attempts: %v", log)
+		}
+		for i, a := range log {
+			a := a.(map[string]any)
+			code, _ := a["status_code"].(float64)
+			if code != want[i] {
+				t.Errorf("attempt %d: status %v, want %v (%v)", i+1, code, want[i], a)
+			}
+			if i < 5 && a["error"] == "" {
+				t.Errorf("attempt %d has no error", i+1)
+			}
+		}
+		if resp := log[0].(map[string]any)["response"].(string); len(resp) != 1024 {
+			t.Errorf("kept %d bytes of the response, want 1024", len(resp))
+		}
+		if e := log[3].(map[string]any)["error"].(string); !strings.Contains(e, "deadline") && !strings.Contains(e, "timeout") {
+			t.Errorf("timeout attempt: %s", e)
+		}
+		// Retry-After: 1 was honoured (the schedule alone says 100 ms).
+		at := func(i int) time.Time {
+			v, _ := time.Parse(time.RFC3339Nano, log[i].(map[string]any)["at"].(string))
+			return v
+		}
+		if gap := at(3).Sub(at(2)); gap < 900*time.Millisecond {
+			t.Errorf("retry after a 429 with Retry-After: 1 came %s later", gap)
+		}
+		if len(elsewhere.requests()) != 0 {
+			t.Error("a redirect was followed")
+		}
+		ids := map[string]bool{}
+		for _, r := range rx.requests() {
+			ids[r.id] = true
+		}
+		if len(ids) != 1 {
+			t.Errorf("webhook-id changed across retries: %v", ids)
+		}
+
+		// An endpoint that always fails: dead after the last attempt, then
+		// retried by hand once it works.
+		bad := newERP(t)
+		bad.setAnswer(func(int, received, http.ResponseWriter) bool { return false })
+		bad.setAnswer(func(_ int, _ received, w http.ResponseWriter) bool { w.WriteHeader(503); return true })
+		badEP, _ := c.endpoint(fmt.Sprintf(`{"url": %q}`, bad.srv.URL))
+		c.pay(c.charge(acc, "202", "10.00"), "10.00")
+		dead := c.waitDelivery("endpoint_id="+badEP, func(d map[string]any) bool { return d["status"] == "dead" })
+		if dead["attempts"] != float64(len(cfg.Webhooks.Schedule)+1) {
+			t.Errorf("dead after %v attempts, want %d", dead["attempts"], len(cfg.Webhooks.Schedule)+1)
+		}
+		if got := c.must(200, "GET", "/v1/endpoints/"+badEP, ""); got["failing_since"] == nil || got["disabled"] != false {
+			t.Errorf("failing endpoint: %v", got)
+		}
+		bad.setAnswer(nil)
+		c.must(200, "POST", "/v1/deliveries/"+dead["id"].(string)+"/retry", "")
+		d = c.waitDelivery("endpoint_id="+badEP, func(d map[string]any) bool { return d["status"] == "succeeded" })
+		if d["attempts"] != float64(len(cfg.Webhooks.Schedule)+2) {
+			t.Errorf("after a manual retry: %v", d)
+		}
+		if got := c.must(200, "GET", "/v1/endpoints/"+badEP, ""); got["failing_since"] != nil {
+			t.Errorf("a success should end the failure run: %v", got)
+		}
+
+		// 410 Gone disables the endpoint and says so in the feed; what comes
+		// meanwhile waits, and goes out once the endpoint is enabled.
+		gone := newERP(t)
+		gone.setAnswer(func(_ int, _ received, w http.ResponseWriter) bool { w.WriteHeader(410); return true })
+		goneEP, _ := c.endpoint(fmt.Sprintf(`{"url": %q, "event_types": ["charge.paid"]}`, gone.srv.URL))
+		c.pay(c.charge(acc, "203", "10.00"), "10.00")
+		deadline := time.Now().Add(20 * time.Second)
+		for c.must(200, "GET", "/v1/endpoints/"+goneEP, "")["disabled"] != true {
+			if time.Now().After(deadline) {
+				t.Fatal("410 did not disable the endpoint")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		feed := c.must(200, "GET", "/v1/events?limit=500", "")["data"].([]any)
+		last := feed[len(feed)-1].(map[string]any)
+		if last["type"] != "endpoint.disabled" || last["endpoint"].(map[string]any)["id"] != goneEP {
+			t.Errorf("no endpoint.disabled event: %v", last)
+		}
+		c.pay(c.charge(acc, "204", "10.00"), "10.00")
+		time.Sleep(200 * time.Millisecond)
+		if n := len(gone.requests()); n != 1 {
+			t.Errorf("a disabled endpoint got %d requests", n)
+		}
+		gone.setAnswer(nil)
+		c.must(200, "POST", "/v1/endpoints/"+goneEP+"/enable", "")
+		gone.waitFor("both payments after enabling", func(rs []received) bool {
+			seen := map[string]bool{}
+			for _, r := range rs[1:] {
+				seen[r.id] = true
+			}
+			return len(seen) == 2
+		})
+	})
+}
+
+// TestWebhookOrder: a charge's later event waits while an earlier one is
+// retried, other charges do not; an unordered endpoint does not wait.
+func TestWebhookOrder(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := startApp(t, url, webhookCfg())
+		ordered, unordered := newERP(t), newERP(t)
+		acc := c.account()
+		a := c.charge(acc, "301", "100.00")
+		b := c.charge(acc, "302", "100.00")
+		// Both refuse charge a's first event three times.
+		failFirst := func(e *erp) {
+			var fails int
+			e.setAnswer(func(_ int, r received, w http.ResponseWriter) bool {
+				if r.event["charge_id"] == a && r.event["sequence"] == 1.0 && fails < 3 {
+					fails++
+					w.WriteHeader(500)
+					return true
+				}
+				return false
+			})
+		}
+		failFirst(ordered)
+		failFirst(unordered)
+		c.endpoint(fmt.Sprintf(`{"url": %q}`, ordered.srv.URL))
+		c.endpoint(fmt.Sprintf(`{"url": %q, "ordered": false}`, unordered.srv.URL))
+		c.pay(a, "40.00") // a: sequence 1, partially paid
+		c.pay(a, "60.00") // a: sequence 2, paid
+		c.pay(b, "100.00")
+
+		okOrder := func(rs []received) []string {
+			var out []string
+			for _, r := range rs {
+				out = append(out, fmt.Sprintf("%v/%v", r.event["charge_id"] == a, r.event["sequence"]))
+			}
+			return out
+		}
+		done := func(rs []received) bool { return len(rs) >= 6 }
+		rs := ordered.waitFor("every event", done)
+		var aSeqs []float64
+		var bBeforeA1 bool
+		for i, r := range rs {
+			if r.event["charge_id"] == a {
+				aSeqs = append(aSeqs, r.event["sequence"].(float64))
+			}
+			if r.event["charge_id"] == b && i < 3 {
+				bBeforeA1 = true
+			}
+		}
+		// a's second event comes only after its first succeeded (the 4th try).
+		if fmt.Sprint(aSeqs) != "[1 1 1 1 2]" {
+			t.Errorf("ordered endpoint got charge a's events as %v (%v)", aSeqs, okOrder(rs))
+		}
+		if !bBeforeA1 {
+			t.Errorf("charge b waited for charge a: %v", okOrder(rs))
+		}
+		rs = unordered.waitFor("every event", done)
+		var sawA2BeforeA1Succeeded bool
+		fails := 0
+		for _, r := range rs {
+			if r.event["charge_id"] == a && r.event["sequence"] == 1.0 {
+				fails++
+			}
+			if r.event["charge_id"] == a && r.event["sequence"] == 2.0 && fails < 4 {
+				sawA2BeforeA1Succeeded = true
+			}
+		}
+		if !sawA2BeforeA1Succeeded {
+			t.Errorf("unordered endpoint held charge a's second event: %v", okOrder(rs))
+		}
+	})
+}
+
+// TestWebhookRotationReplay: a rotated secret signs alongside the new one
+// during the overlap; replays re-send without duplicating unless forced.
+func TestWebhookRotationReplay(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := startApp(t, url, webhookCfg())
+		rx := newERP(t)
+		acc := c.account()
+		start := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+		c.pay(c.charge(acc, "401", "10.00"), "10.00") // before the endpoint exists
+		ep, old := c.endpoint(fmt.Sprintf(`{"url": %q, "event_types": ["charge.paid"]}`, rx.srv.URL))
+
+		rot := c.must(200, "POST", "/v1/endpoints/"+ep+"/rotate-secret", `{"overlap_seconds": 3600}`)
+		fresh := rot["secret"].(string)
+		if fresh == old || rot["previous_secret_expires_at"] == nil {
+			t.Fatalf("rotation: %v", rot)
+		}
+		c.pay(c.charge(acc, "402", "10.00"), "10.00")
+		r := rx.waitFor("a payment", func(rs []received) bool { return len(rs) == 1 })[0]
+		if n := len(strings.Fields(r.signature)); n != 2 {
+			t.Errorf("%d signatures during the overlap, want 2", n)
+		}
+		for _, s := range []string{old, fresh} {
+			if err := webhook.Verify(s, r.id, r.timestamp, r.signature, r.body, time.Now(), time.Minute); err != nil {
+				t.Errorf("verify with %s...: %v", s[:10], err)
+			}
+		}
+		c.must(200, "POST", "/v1/endpoints/"+ep+"/rotate-secret", `{"overlap_seconds": 0}`)
+		if err := webhook.Verify(fresh, r.id, r.timestamp, "v1,AAAA", r.body, time.Now(), time.Minute); err == nil {
+			t.Error("a wrong signature verified")
+		}
+
+		// Replay: the failed scope finds nothing dead; "all" brings the
+		// payment made before the endpoint existed, once.
+		replay := func(body string) float64 {
+			return c.must(200, "POST", "/v1/endpoints/"+ep+"/replay", body)["queued"].(float64)
+		}
+		if n := replay(fmt.Sprintf(`{"since": %q}`, start)); n != 0 {
+			t.Errorf("failed-scope replay queued %v", n)
+		}
+		if n := replay(fmt.Sprintf(`{"since": %q, "scope": "all"}`, start)); n != 1 {
+			t.Errorf("all-scope replay queued %v, want 1", n)
+		}
+		rx.waitFor("the earlier payment", func(rs []received) bool { return len(rs) == 2 })
+		deadline := time.Now().Add(20 * time.Second)
+		for len(c.deliveries("endpoint_id="+ep+"&status=succeeded")) != 2 {
+			if time.Now().After(deadline) {
+				t.Fatal("replayed delivery did not succeed")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := replay(fmt.Sprintf(`{"since": %q, "scope": "all"}`, start)); n != 0 {
+			t.Errorf("a second replay queued %v, want 0: nothing is sent twice unless forced", n)
+		}
+		if n := replay(fmt.Sprintf(`{"since": %q, "scope": "all", "force": true}`, start)); n != 2 {
+			t.Errorf("a forced replay queued %v, want 2", n)
+		}
+		rx.waitFor("the forced replay", func(rs []received) bool { return len(rs) == 4 })
+		status, _, raw := c.do("POST", "/v1/endpoints/"+ep+"/replay", `{"since": "yesterday"}`)
+		if status != 422 {
+			t.Errorf("bad since: %d %s", status, raw)
+		}
+	})
+}
+
+// TestWebhookGuard: internal destinations are refused when an endpoint is
+// written and again when a delivery dials, whatever the name resolves to.
+func TestWebhookGuard(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		rx := newERP(t)
+		open := webhookCfg()
+		c, a := launch(t, url, open)
+		acc := c.account()
+		ep, _ := c.endpoint(fmt.Sprintf(`{"url": %q}`, rx.srv.URL)) // allowed: 127.0.0.0/8 is on the allow-list
+		if err := a.shutdown(); err != nil {
+			t.Fatal(err)
+		}
+
+		strict := webhookCfg()
+		strict.Webhooks.Guard.Allow = nil
+		c = startApp(t, url, strict)
+		for _, u := range []string{"http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::ffff:127.0.0.1]:9/x",
+			"http://169.254.169.254/latest/meta-data", "http://10.1.2.3/x", "http://[fd00::1]/x", "http://[64:ff9b::a9fe:a9fe]/x",
+			"http://[::1]/x", "http://0.0.0.0/x"} {
+			status, _, raw := c.do("POST", "/v1/endpoints", fmt.Sprintf(`{"url": %q}`, u))
+			if status != 422 || !strings.Contains(string(raw), "not allowed") {
+				t.Errorf("%s: %d %s", u, status, raw)
+			}
+		}
+		// The endpoint stored earlier resolves to loopback: refused at dial time.
+		c.pay(c.charge(acc, "501", "10.00"), "10.00")
+		d := c.waitDelivery("endpoint_id="+ep, func(d map[string]any) bool { return d["attempts"] != 0.0 })
+		if e := d["attempt_log"].([]any)[0].(map[string]any)["error"].(string); !strings.Contains(e, "destination not allowed") {
+			t.Errorf("dial-time refusal: %v", d)
+		}
+		if n := len(rx.requests()); n != 0 {
+			t.Errorf("the receiver got %d requests", n)
+		}
+
+		httpsOnly := webhookCfg()
+		httpsOnly.Webhooks.Guard.AllowHTTP = false
+		c = startApp(t, url, httpsOnly)
+		if status, _, raw := c.do("POST", "/v1/endpoints", `{"url": "http://example.com/x"}`); status != 422 || !strings.Contains(string(raw), "https") {
+			t.Errorf("plain http: %d %s", status, raw)
+		}
+	})
+}
+
+// TestWebhookRestart kills baixa while a delivery is in flight: the next
+// process sends it again, with the same webhook-id.
+func TestWebhookRestart(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		rx := newERP(t)
+		hold := make(chan struct{})
+		rx.setAnswer(func(n int, _ received, w http.ResponseWriter) bool {
+			if n == 0 {
+				<-hold // in flight when the process stops
+				return false
+			}
+			return false
+		})
+		cfg := webhookCfg()
+		cfg.ShutdownTimeout = 200 * time.Millisecond
+		c, a := launch(t, url, cfg)
+		acc := c.account()
+		c.endpoint(fmt.Sprintf(`{"url": %q, "timeout_seconds": 2}`, rx.srv.URL))
+		c.pay(c.charge(acc, "601", "10.00"), "10.00")
+		first := rx.waitFor("the first try", func(rs []received) bool { return len(rs) == 1 })[0]
+		if err := a.shutdown(); err != nil {
+			t.Logf("shutdown: %v", err)
+		}
+		close(hold)
+
+		// The lease of the interrupted batch runs out; the new process
+		// sends the delivery again.
+		cfg.Webhooks.LeaseMargin = 100 * time.Millisecond
+		c = startApp(t, url, cfg)
+		rs := rx.waitFor("the delivery again", func(rs []received) bool { return len(rs) >= 2 })
+		if rs[1].id != first.id || string(rs[1].body) != string(first.body) {
+			t.Errorf("redelivered %s (%s), want %s", rs[1].id, rs[1].body, first.id)
+		}
+		// The try cut short by the shutdown is not held against the endpoint.
+		d := c.waitDelivery("", func(d map[string]any) bool { return d["status"] == "succeeded" })
+		if d["attempts"] != 1.0 {
+			t.Errorf("attempts: %v", d["attempt_log"])
 		}
 	})
 }
