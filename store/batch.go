@@ -95,7 +95,7 @@ func (db *DB) insert(ctx context.Context, c sqlConn, table, typed string, n int,
 			args = append(args, row(i)...)
 		}
 		q := sqliteText(fmt.Sprintf("INSERT INTO %s (%s) VALUES %%s%s", table, names, suffix), width, end-start)
-		res, err := db.execChunk(ctx, c, q, end-start == per, args)
+		res, err := db.execChunk(ctx, c, q, end-start == per || end-start <= 4, args)
 		if err != nil {
 			return 0, fmt.Errorf("insert %s: %w", table, err)
 		}
@@ -173,7 +173,7 @@ func (db *DB) queryIn(ctx context.Context, c sqlConn, query string, fixed []any,
 		q := sqliteText(format, 0, len(chunk))
 		var st sqlStmt = plainStmt{c, q}
 		done := func() {}
-		if len(chunk) == per {
+		if len(chunk) == per || len(chunk) <= 4 {
 			cs, d, err := db.cached(ctx, c, q)
 			if err != nil {
 				return err

@@ -221,7 +221,12 @@ func queryChunk(ctx context.Context, q sqlConn, query string, args []any, scan f
 
 // FindChargeByID returns ENotFound for an unknown id.
 func (db *DB) FindChargeByID(ctx context.Context, id string) (*baixa.Charge, error) {
-	c, err := scanCharge(db.on(db.R).QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = $1`, id))
+	var c *baixa.Charge
+	err := db.queryRow(ctx, db.R, `SELECT `+chargeColumns+` FROM charges WHERE id = $1`, []any{id}, func(s scanner) error {
+		var err error
+		c, err = scanCharge(s)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "charge %s not found", id)
 	}

@@ -37,6 +37,11 @@ func scanDelivery(s scanner) (*baixa.Delivery, error) {
 // earliest pending delivery, so a later event of a charge waits while an
 // earlier one is in flight or waiting to be retried. A disabled or deleted
 // endpoint gets nothing.
+//
+// On SQLite nothing is written: one process owns the database, and its
+// deliverer runs one drain per endpoint at a time, so the deliveries it
+// reads are its own until it records them; after a crash they are simply
+// due again.
 func (db *DB) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
 	order := ""
 	if ep.Ordered {
@@ -51,6 +56,9 @@ func (db *DB) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.
 		WHERE d.endpoint_id = $2 AND d.status = 'pending' AND d.next_attempt_at <= $3 AND d.lease_until <= $3` + order + `
 		AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = d.endpoint_id AND e.disabled_at = 0)
 		ORDER BY d.next_attempt_at, d.id LIMIT $4` + lock + `) RETURNING ` + strings.ReplaceAll(deliveryColumns, "d.", "")
+	if db.Dialect == SQLite {
+		return db.dueDeliveries(ctx, ep, order, now, limit)
+	}
 	var out []*baixa.Delivery
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
@@ -123,22 +131,13 @@ func (db *DB) DueEndpoints(ctx context.Context, now time.Time) ([]string, error)
 func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, ch baixa.EndpointHealth) (bool, error) {
 	now := db.now()
 	var disabled bool
-	var added []string
+	var added fanned
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		disabled, added = false, nil
-		st, done, err := db.cached(ctx, tx, db.dialect(`UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
-			lease_until = 0, last_status_code = $5, last_error = $6, succeeded_at = $7 WHERE id = $1`))
-		if err != nil {
+		disabled, added = false, fanned{}
+		if err := db.updateDeliveries(ctx, tx, outs); err != nil {
 			return err
 		}
-		defer done()
-		for _, o := range outs {
-			d := o.Delivery
-			if _, err := st.ExecContext(ctx, d.ID, string(d.Status), d.Attempts, micros(d.NextAttemptAt),
-				d.LastStatusCode, d.LastError, micros(d.SucceededAt)); err != nil {
-				return fmt.Errorf("delivery %s: %w", d.ID, err)
-			}
-		}
+		var err error
 		_, err = db.insert(ctx, tx, "delivery_attempts", `delivery_id text, n bigint, at bigint, status_code bigint,
 			duration_us bigint, error text, response text`, len(outs), func(i int) []any {
 			a := outs[i].Attempt
@@ -192,7 +191,7 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 		return err
 	})
 	if err == nil {
-		db.deliveriesAdded(added)
+		db.committed(added)
 	}
 	return disabled, err
 }
@@ -430,4 +429,64 @@ func replayPage(ctx context.Context, c sqlConn, ep *baixa.Endpoint, since int64,
 		}
 	}
 	return n, rows.Err()
+}
+
+// dueDeliveries reads what ClaimDeliveries would lease (SQLite).
+func (db *DB) dueDeliveries(ctx context.Context, ep *baixa.Endpoint, order string, now time.Time, limit int) ([]*baixa.Delivery, error) {
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.endpoint_id = $1 AND d.status = 'pending'
+		AND d.next_attempt_at <= $2` + order + `
+		AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = d.endpoint_id AND e.disabled_at = 0)
+		ORDER BY d.next_attempt_at, d.id LIMIT $3`
+	st, done, err := db.cached(ctx, db.R, db.dialect(q))
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	rows, err := st.QueryContext(ctx, ep.ID, micros(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*baixa.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+const deliveryUpdateTypes = `id text, status text, attempts bigint, next_attempt_at bigint, last_status_code bigint,
+	last_error text, succeeded_at bigint`
+
+// updateDeliveries writes attempts' outcomes and lifts their leases: on
+// PostgreSQL in one statement over arrays, on SQLite row by row through a
+// cached statement.
+func (db *DB) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) error {
+	row := func(i int) []any {
+		d := outs[i].Delivery
+		return []any{d.ID, string(d.Status), int64(d.Attempts), micros(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError, micros(d.SucceededAt)}
+	}
+	if db.Dialect == Postgres {
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries AS d SET status = v.status, attempts = v.attempts,
+			next_attempt_at = v.next_attempt_at, lease_until = 0, last_status_code = v.last_status_code,
+			last_error = v.last_error, succeeded_at = v.succeeded_at
+			FROM `+unnestFrom(deliveryUpdateTypes, 1)+` AS v(`+strings.Join(columnNames(deliveryUpdateTypes), ", ")+`)
+			WHERE d.id = v.id`, columnArrays(deliveryUpdateTypes, len(outs), row)...)
+		return err
+	}
+	st, done, err := db.cached(ctx, tx, db.dialect(`UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
+		lease_until = 0, last_status_code = $5, last_error = $6, succeeded_at = $7 WHERE id = $1`))
+	if err != nil {
+		return err
+	}
+	defer done()
+	for i := range outs {
+		if _, err := st.ExecContext(ctx, row(i)...); err != nil {
+			return fmt.Errorf("delivery %s: %w", outs[i].Delivery.ID, err)
+		}
+	}
+	return nil
 }

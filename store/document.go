@@ -83,7 +83,7 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 		doc.SettledAt = now
 	}
 	// The row first (parts refer to it), with a provisional dedup key.
-	_, err := db.on(tx).ExecContext(ctx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at)
+	_, err := db.exec(ctx, tx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at)
 		VALUES ($1, $2, $3, $4, $5, '', $1, 0, $6, $7, $8)`,
 		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, string(status), micros(now), micros(doc.SettledAt))
 	if err != nil {
@@ -96,7 +96,7 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 		if n > 0 {
 			h.Write(buf[:n])
 			doc.Size += int64(n)
-			if _, err := db.on(tx).ExecContext(ctx, `INSERT INTO document_parts (document_id, seq, data) VALUES ($1, $2, $3)`, doc.ID, seq, buf[:n]); err != nil {
+			if _, err := db.exec(ctx, tx, `INSERT INTO document_parts (document_id, seq, data) VALUES ($1, $2, $3)`, doc.ID, seq, buf[:n]); err != nil {
 				return nil, fmt.Errorf("insert document part: %w", err)
 			}
 		}
@@ -109,7 +109,7 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 	}
 	doc.SHA256 = hex.EncodeToString(h.Sum(nil))
 	doc.DedupKey = cmp.Or(d.DedupKey, doc.SHA256)
-	_, err = db.on(tx).ExecContext(ctx, `UPDATE documents SET sha256 = $1, dedup_key = $2, size = $3 WHERE id = $4`, doc.SHA256, doc.DedupKey, doc.Size, doc.ID)
+	_, err = db.exec(ctx, tx, `UPDATE documents SET sha256 = $1, dedup_key = $2, size = $3 WHERE id = $4`, doc.SHA256, doc.DedupKey, doc.Size, doc.ID)
 	if isUniqueViolation(err) {
 		return doc, errDuplicateDocument
 	}

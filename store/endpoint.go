@@ -96,7 +96,12 @@ func (db *DB) FindEndpointByID(ctx context.Context, id string) (*baixa.Endpoint,
 }
 
 func findEndpoint(ctx context.Context, db *DB, c sqlConn, id string) (*baixa.Endpoint, error) {
-	e, err := scanEndpoint(db.on(c).QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1`, id))
+	var e *baixa.Endpoint
+	err := db.queryRow(ctx, c, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1`, []any{id}, func(s scanner) error {
+		var err error
+		e, err = scanEndpoint(s)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "endpoint %s not found", id)
 	}
@@ -270,18 +275,23 @@ const deliveryTypes = `id text, endpoint_id text, event_id text, event_type text
 // fanOut records a pending delivery of each event to each endpoint that
 // wants it, and enqueues a delivery job per endpoint, in tx: the event
 // exists if and only if its deliveries and their jobs do. It returns the
-// endpoints that got deliveries.
-func (db *DB) fanOut(ctx context.Context, tx *sql.Tx, es []*baixa.Event) ([]string, error) {
+// endpoints that got deliveries, and those it enqueued a job for.
+//
+// A delivery job is unique per endpoint while it waits or runs (River
+// skips a second one), so when this process enqueued one that has not
+// finished yet, fanOut skips the insert as River would, and saves its
+// cost. The note expires after jobNoteTTL, in case another process ran
+// that job.
+func (db *DB) fanOut(ctx context.Context, tx *sql.Tx, es []*baixa.Event) (hit, enqueued []string, err error) {
 	eps, err := db.subscribers(ctx, tx)
 	if err != nil || len(eps) == 0 {
-		return nil, err
+		return nil, nil, err
 	}
 	type row struct {
 		ep string
 		e  *baixa.Event
 	}
 	var rows []row
-	var hit []string
 	for _, ep := range eps {
 		n := len(rows)
 		for _, e := range es {
@@ -294,7 +304,7 @@ func (db *DB) fanOut(ctx context.Context, tx *sql.Tx, es []*baixa.Event) ([]stri
 		}
 	}
 	if len(rows) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	now := db.now()
 	_, err = db.insert(ctx, tx, "deliveries", deliveryTypes, len(rows), func(i int) []any {
@@ -303,15 +313,39 @@ func (db *DB) fanOut(ctx context.Context, tx *sql.Tx, es []*baixa.Event) ([]stri
 			string(baixa.DeliveryPending), micros(now), micros(r.e.CreatedAt), micros(now)}
 	}, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if db.Jobs == nil {
-		return nil, errors.New("store: no job queue to deliver events with")
+		return nil, nil, errors.New("store: no job queue to deliver events with")
 	}
 	for _, id := range hit {
-		if err := db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: id}); err != nil {
-			return nil, fmt.Errorf("enqueue delivery: %w", err)
+		if db.deliveryJobWaiting(id) {
+			continue
 		}
+		if err := db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: id}); err != nil {
+			return nil, nil, fmt.Errorf("enqueue delivery: %w", err)
+		}
+		enqueued = append(enqueued, id)
 	}
-	return hit, nil
+	return hit, enqueued, nil
 }
+
+// jobNoteTTL bounds how long fanOut trusts its note of a waiting job.
+const jobNoteTTL = 5 * time.Second
+
+func (db *DB) deliveryJobWaiting(endpointID string) bool {
+	v, ok := db.jobNotes.Load(endpointID)
+	return ok && time.Since(v.(time.Time)) < jobNoteTTL
+}
+
+// noteDeliveryJobs records, after the commit, the delivery jobs it made.
+func (db *DB) noteDeliveryJobs(endpointIDs []string) {
+	now := time.Now()
+	for _, id := range endpointIDs {
+		db.jobNotes.Store(id, now)
+	}
+}
+
+// DeliveryJobDone is called when this process's delivery job for an
+// endpoint ends: the next event enqueues a new one.
+func (db *DB) DeliveryJobDone(endpointID string) { db.jobNotes.Delete(endpointID) }

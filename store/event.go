@@ -27,18 +27,20 @@ const eventLockKey = 0x6261697861 // "baixa"
 // last, so it covers only the end of the transaction. SQLite has one writer.
 //
 // Each event's deliveries to the endpoints that want it are recorded with
-// it (fanOut), before the lock; insertEvents returns those endpoints.
-func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) ([]string, error) {
+// it (fanOut), before the lock; insertEvents returns what fanOut did.
+func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) (fanned, error) {
 	if len(es) == 0 {
-		return nil, nil
+		return fanned{}, nil
 	}
-	endpoints, err := db.fanOut(ctx, tx, es)
+	var f fanned
+	var err error
+	f.endpoints, f.jobs, err = db.fanOut(ctx, tx, es)
 	if err != nil {
-		return nil, fmt.Errorf("deliveries: %w", err)
+		return fanned{}, fmt.Errorf("deliveries: %w", err)
 	}
 	if db.Dialect == Postgres {
 		if _, err := db.on(tx).ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(eventLockKey)); err != nil {
-			return nil, fmt.Errorf("lock event feed: %w", err)
+			return fanned{}, fmt.Errorf("lock event feed: %w", err)
 		}
 	}
 	_, err = db.insert(ctx, tx, "events", "id text, type text, account_id text, charge_id text, sequence bigint, movement_id text, payload text, created_at bigint", len(es), func(i int) []any {
@@ -50,7 +52,16 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) (
 		payload := appendEvent(nil, &e) // its movement is stored once, in movements
 		return []any{e.ID, string(e.Type), e.AccountID, e.ChargeID, e.Sequence, movementID, string(payload), micros(e.CreatedAt)}
 	}, "")
-	return endpoints, err
+	return f, err
+}
+
+// fanned is what fanOut did in a transaction: the endpoints that got
+// deliveries and those it enqueued a job for.
+type fanned struct{ endpoints, jobs []string }
+
+func (f *fanned) add(g fanned) {
+	f.endpoints = append(f.endpoints, g.endpoints...)
+	f.jobs = append(f.jobs, g.jobs...)
 }
 
 // eventSelect reads an event with its movement.

@@ -20,13 +20,20 @@ var _ baixa.SettleStore = (*DB)(nil)
 func (db *DB) WriteTx(ctx context.Context, fn func(baixa.SettleTx) error) error {
 	t := &settleTx{db: db}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		t.tx, t.endpoints = tx, nil
+		t.tx, t.fanned = tx, fanned{}
 		return fn(t)
 	})
 	if err == nil {
-		db.deliveriesAdded(t.endpoints)
+		db.committed(t.fanned)
 	}
 	return err
+}
+
+// committed notes the delivery jobs a committed transaction made, and
+// calls OnDeliveries, if set, for its deliveries.
+func (db *DB) committed(f fanned) {
+	db.noteDeliveryJobs(f.jobs)
+	db.deliveriesAdded(f.endpoints)
 }
 
 // deliveriesAdded calls OnDeliveries, if set, for committed deliveries.
@@ -38,9 +45,9 @@ func (db *DB) deliveriesAdded(endpoints []string) {
 
 // settleTx implements baixa.SettleTx over one *sql.Tx.
 type settleTx struct {
-	db        *DB
-	tx        *sql.Tx
-	endpoints []string // with deliveries added in tx
+	db     *DB
+	tx     *sql.Tx
+	fanned fanned // deliveries and jobs added in tx
 }
 
 var _ baixa.SettleTx = (*settleTx)(nil)
@@ -241,8 +248,8 @@ func (t *settleTx) RollbackToSavepoint(ctx context.Context) error {
 }
 
 func (t *settleTx) InsertEvents(ctx context.Context, es []*baixa.Event) error {
-	eps, err := t.db.insertEvents(ctx, t.tx, es)
-	t.endpoints = append(t.endpoints, eps...)
+	f, err := t.db.insertEvents(ctx, t.tx, es)
+	t.fanned.add(f)
 	return err
 }
 
@@ -283,7 +290,7 @@ func (t *settleTx) AdvanceDocument(ctx context.Context, id string, c baixa.Count
 	if done {
 		status, settledAt = string(baixa.DocSettled), micros(t.db.now())
 	}
-	_, err := t.db.on(t.tx).ExecContext(ctx, `UPDATE documents SET applied = applied + $2, duplicate = duplicate + $3,
+	_, err := t.db.exec(ctx, t.tx, `UPDATE documents SET applied = applied + $2, duplicate = duplicate + $3,
 		unmatched = unmatched + $4, conflict = conflict + $5,
 		progress = CASE WHEN progress > $6 THEN progress ELSE $6 END, total = $7, status = $8, settled_at = $9
 		WHERE id = $1`, id, c.Applied, c.Duplicate, c.Unmatched, c.Conflict, progress, total, status, settledAt)

@@ -29,7 +29,7 @@ type stmtKey struct {
 
 // maxCachedStmts bounds the cache; callers only cache statements whose text
 // repeats (full chunks), so it is never reached in practice.
-const maxCachedStmts = 64
+const maxCachedStmts = 256
 
 // cached runs fn with a prepared form of q (SQLite SQL, already rebound)
 // valid on c. On PostgreSQL, or when the cache is full, q is run as it is.
@@ -138,4 +138,39 @@ func (p plainStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, er
 
 func (p plainStmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
 	return p.c.QueryContext(ctx, p.q, args...)
+}
+
+// queryRow runs a one-row query through the statement cache and hands the
+// row to scan before the statement is released.
+func (db *DB) queryRow(ctx context.Context, c sqlConn, q string, args []any, scan func(scanner) error) error {
+	st, done, err := db.cached(ctx, c, db.dialect(q))
+	if err != nil {
+		return err
+	}
+	defer done()
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := scan(rows); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// exec runs a statement through the statement cache.
+func (db *DB) exec(ctx context.Context, c sqlConn, q string, args ...any) (sql.Result, error) {
+	st, done, err := db.cached(ctx, c, db.dialect(q))
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return st.ExecContext(ctx, args...)
 }

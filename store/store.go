@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -64,7 +65,8 @@ type DB struct {
 	// URL is the database URL with any password masked, for logs.
 	URL string
 
-	stmts stmtCache
+	stmts    stmtCache
+	jobNotes sync.Map // endpoint ID -> when this process enqueued its delivery job (fanOut)
 }
 
 // Config says how to open a database.
@@ -139,6 +141,7 @@ func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(maxConns)
+	r.SetMaxIdleConns(maxConns) // a new connection re-reads the schema and re-prepares statements
 	return &DB{Dialect: SQLite, W: w, R: r, URL: "sqlite:" + path}, nil
 }
 

@@ -238,7 +238,11 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	proc := &settle.Processor{Store: db, Decoders: decoders, Settler: settler, Settled: metrics.Settled, Logger: cfg.Logger,
 		Parallel: db.Writers()}
 	q, err := queue.New(queue.Config{
-		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process, Deliver: deliverer.Drain,
+		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process,
+		Deliver: func(ctx context.Context, endpointID string) error {
+			defer db.DeliveryJobDone(endpointID)
+			return deliverer.Drain(ctx, endpointID)
+		},
 		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval,
 	})
 	if err != nil {

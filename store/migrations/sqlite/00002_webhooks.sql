@@ -42,9 +42,13 @@ CREATE TABLE deliveries (
     created_at       BIGINT NOT NULL,
     succeeded_at     BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX deliveries_due ON deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
--- per-charge order: is an earlier event of this charge still pending?
-CREATE INDEX deliveries_order ON deliveries (endpoint_id, charge_id, sequence) WHERE status = 'pending' AND charge_id <> '';
+-- what is due, in the order it is claimed
+CREATE INDEX deliveries_due ON deliveries (endpoint_id, next_attempt_at, id) WHERE status = 'pending';
+-- per-charge order: is an earlier event of this charge still pending? (A
+-- charge has few pending deliveries, so the endpoint is checked on the row:
+-- an index that started with it would look like deliveries_due to the
+-- planner, which could then scan every pending delivery per candidate.)
+CREATE INDEX deliveries_order ON deliveries (charge_id, sequence) WHERE status = 'pending' AND charge_id <> '';
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, id);
 CREATE INDEX deliveries_event ON deliveries (event_id);
 CREATE INDEX deliveries_charge ON deliveries (charge_id) WHERE charge_id <> '';
