@@ -16,3 +16,4 @@ lint:
 
 bench:
 	go run ./bench/settle -n 100000
+	go run ./bench/webhooks -n 20000 -rate 200 -seconds 20

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -355,16 +356,24 @@ func TestWebhookFailures(t *testing.T) {
 // retried, other charges do not; an unordered endpoint does not wait.
 func TestWebhookOrder(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
-		c := startApp(t, url, webhookCfg())
+		cfg := webhookCfg()
+		cfg.Webhooks.Schedule = slices.Repeat([]time.Duration{100 * time.Millisecond}, 30)
+		c := startApp(t, url, cfg)
 		ordered, unordered := newERP(t), newERP(t)
 		acc := c.account()
 		a := c.charge(acc, "301", "100.00")
 		b := c.charge(acc, "302", "100.00")
-		// Both refuse charge a's first event three times.
-		failFirst := func(e *erp) {
+		// Each refuses charge a's first event until it has seen the event
+		// that must not wait for it (b's on the ordered endpoint, a's second
+		// on the unordered one), at least twice and at most twenty times.
+		failFirst := func(e *erp, until func(received) bool) {
 			var fails int
+			var seen bool
 			e.setAnswer(func(_ int, r received, w http.ResponseWriter) bool {
-				if r.event["charge_id"] == a && r.event["sequence"] == 1.0 && fails < 3 {
+				if until(r) {
+					seen = true
+				}
+				if r.event["charge_id"] == a && r.event["sequence"] == 1.0 && fails < 20 && (!seen || fails < 2) {
 					fails++
 					w.WriteHeader(500)
 					return true
@@ -372,8 +381,8 @@ func TestWebhookOrder(t *testing.T) {
 				return false
 			})
 		}
-		failFirst(ordered)
-		failFirst(unordered)
+		failFirst(ordered, func(r received) bool { return r.event["charge_id"] == b })
+		failFirst(unordered, func(r received) bool { return r.event["charge_id"] == a && r.event["sequence"] == 2.0 })
 		c.endpoint(fmt.Sprintf(`{"url": %q}`, ordered.srv.URL))
 		c.endpoint(fmt.Sprintf(`{"url": %q, "ordered": false}`, unordered.srv.URL))
 		c.pay(a, "40.00") // a: sequence 1, partially paid
@@ -387,40 +396,46 @@ func TestWebhookOrder(t *testing.T) {
 			}
 			return out
 		}
-		done := func(rs []received) bool { return len(rs) >= 6 }
-		rs := ordered.waitFor("every event", done)
-		var aSeqs []float64
-		var bBeforeA1 bool
-		for i, r := range rs {
-			if r.event["charge_id"] == a {
-				aSeqs = append(aSeqs, r.event["sequence"].(float64))
-			}
-			if r.event["charge_id"] == b && i < 3 {
-				bBeforeA1 = true
-			}
-		}
-		// a's second event comes only after its first succeeded (the 4th try).
-		if fmt.Sprint(aSeqs) != "[1 1 1 1 2]" {
-			t.Errorf("ordered endpoint got charge a's events as %v (%v)", aSeqs, okOrder(rs))
-		}
-		if !bBeforeA1 {
-			t.Errorf("charge b waited for charge a: %v", okOrder(rs))
-		}
-		rs = unordered.waitFor("every event", done)
-		var sawA2BeforeA1Succeeded bool
-		fails := 0
-		for _, r := range rs {
-			if r.event["charge_id"] == a && r.event["sequence"] == 1.0 {
-				fails++
-			}
-			if r.event["charge_id"] == a && r.event["sequence"] == 2.0 && fails < 4 {
-				sawA2BeforeA1Succeeded = true
+		// The ordered endpoint: a's second event only after its first
+		// succeeded (its last try); b's before that.
+		rs := ordered.waitFor("every event", func(rs []received) bool { return len(okOrder(rs)) >= 4 && hasA2(rs, a) })
+		order := okOrder(rs)
+		lastA1, firstA2, firstB := -1, -1, -1
+		for i, o := range order {
+			switch {
+			case o == "true/1":
+				lastA1 = i
+			case o == "true/2" && firstA2 < 0:
+				firstA2 = i
+			case o == "false/1" && firstB < 0:
+				firstB = i
 			}
 		}
-		if !sawA2BeforeA1Succeeded {
-			t.Errorf("unordered endpoint held charge a's second event: %v", okOrder(rs))
+		if firstA2 < lastA1 {
+			t.Errorf("ordered endpoint got charge a's second event before its first succeeded: %v", order)
+		}
+		if firstB < 0 || firstB > lastA1 {
+			t.Errorf("charge b waited for charge a: %v", order)
+		}
+		// The unordered endpoint: a's second event while the first was retried.
+		rs = unordered.waitFor("every event", func(rs []received) bool { return hasA2(rs, a) && len(okOrder(rs)) >= 4 })
+		order = okOrder(rs)
+		if i := slices.Index(order, "true/2"); i < 0 || !slices.Contains(order[i:], "true/1") {
+			t.Errorf("unordered endpoint held charge a's second event: %v", order)
+			for _, r := range rs {
+				t.Logf("%v/%v created %v received %s", r.event["charge_id"] == a, r.event["sequence"], r.event["created_at"], r.at.Format("15:04:05.000000"))
+			}
 		}
 	})
+}
+
+func hasA2(rs []received, a string) bool {
+	for _, r := range rs {
+		if r.event["charge_id"] == a && r.event["sequence"] == 2.0 {
+			return true
+		}
+	}
+	return false
 }
 
 // TestWebhookRotationReplay: a rotated secret signs alongside the new one
@@ -567,6 +582,80 @@ func TestWebhookRestart(t *testing.T) {
 		d := c.waitDelivery("", func(d map[string]any) bool { return d["status"] == "succeeded" })
 		if d["attempts"] != 1.0 {
 			t.Errorf("attempts: %v", d["attempt_log"])
+		}
+	})
+}
+
+// TestWebhookLimits: a hanging endpoint does not hold another one back; a
+// rate limit spaces requests; an endpoint failing for longer than the
+// configured time is disabled; the metrics count it all.
+func TestWebhookLimits(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		cfg := webhookCfg()
+		cfg.Webhooks.DisableAfter = 300 * time.Millisecond
+		c := startApp(t, url, cfg)
+		acc := c.account()
+
+		hang, quick, limited, failing := newERP(t), newERP(t), newERP(t), newERP(t)
+		stuck := make(chan struct{})
+		t.Cleanup(func() { close(stuck) })
+		hang.setAnswer(func(int, received, http.ResponseWriter) bool { <-stuck; return false })
+		failing.setAnswer(func(_ int, _ received, w http.ResponseWriter) bool { w.WriteHeader(500); return true })
+		c.endpoint(fmt.Sprintf(`{"url": %q, "timeout_seconds": 60, "event_types": ["charge.paid"]}`, hang.srv.URL))
+		c.endpoint(fmt.Sprintf(`{"url": %q, "event_types": ["charge.paid"]}`, quick.srv.URL))
+		c.endpoint(fmt.Sprintf(`{"url": %q, "rate_limit": 5, "event_types": ["charge.paid"]}`, limited.srv.URL))
+		failID, _ := c.endpoint(fmt.Sprintf(`{"url": %q, "event_types": ["charge.paid"]}`, failing.srv.URL))
+
+		for i := range 6 {
+			c.pay(c.charge(acc, fmt.Sprint(700+i), "10.00"), "10.00")
+		}
+		quick.waitFor("every event while another endpoint hangs", func(rs []received) bool { return len(rs) >= 6 })
+		if rs := quick.requests(); len(rs) != 6 {
+			for _, r := range rs {
+				t.Logf("quick got %s at %s", r.id, r.at.Format("15:04:05.000000"))
+			}
+			t.Errorf("quick endpoint got %d requests, want 6", len(rs))
+		}
+		if n := len(hang.requests()); n == 0 || n > 6 {
+			t.Errorf("the hanging endpoint got %d requests", n)
+		}
+
+		rs := limited.waitFor("the rate-limited endpoint", func(rs []received) bool { return len(rs) == 6 })
+		for i := 1; i < len(rs); i++ {
+			// 5 per second with no burst: 200 ms apart (allow for timer slack)
+			if gap := rs[i].at.Sub(rs[i-1].at); gap < 150*time.Millisecond {
+				t.Errorf("requests %d and %d of a 5/s endpoint came %s apart", i-1, i, gap)
+			}
+		}
+
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ep := c.must(200, "GET", "/v1/endpoints/"+failID, "")
+			if ep["disabled"] == true {
+				if !strings.Contains(ep["disabled_reason"].(string), "every attempt failed since") {
+					t.Errorf("reason: %v", ep["disabled_reason"])
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a failing endpoint was not disabled: %v", ep)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+
+		req, _ := http.NewRequest("GET", c.base+"/metrics", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{`baixa_webhook_attempts_total{result="success"}`, `baixa_webhook_attempts_total{result="http_error"}`,
+			"baixa_webhook_delivery_latency_seconds_count", "baixa_webhook_pending_deliveries{endpoint=",
+			"baixa_webhook_endpoints_disabled 1", "baixa_webhook_endpoints_auto_disabled_total 1"} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("metrics lack %s", want)
+			}
 		}
 	})
 }
