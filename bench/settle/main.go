@@ -39,6 +39,7 @@ func main() {
 	bulk := flag.Int("bulk", 1000, "charges per bulk API request")
 	parallel := flag.Int("parallel", 0, "batches of the document settled at once (default: 2 on PostgreSQL, 1 on SQLite, as baixa serve)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	endpoints := flag.Int("endpoints", 0, "webhook endpoints subscribed to every event (their deliveries are written while settling; none is sent)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -72,6 +73,9 @@ func main() {
 
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
 	must(db.CreateAccount(ctx, a))
+	for i := 0; i < *endpoints; i++ {
+		must(db.CreateEndpoint(ctx, &baixa.Endpoint{URL: fmt.Sprintf("https://erp%d.example.com/hooks", i), Ordered: true, Secret: baixa.NewWebhookSecret()}))
+	}
 
 	// 1. Registration through the bulk API (HTTP on loopback, JSON both ways).
 	srv := httptest.NewServer((&web.Server{Accounts: db, Charges: db, Documents: db, Events: db, APIKey: "bench-key-0123456789",
