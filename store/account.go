@@ -43,30 +43,16 @@ func (db *DB) FindAccountByID(ctx context.Context, id string) (*baixa.Account, e
 // FindAccounts lists accounts in creation order.
 func (db *DB) FindAccounts(ctx context.Context, p baixa.Page) ([]*baixa.Account, string, error) {
 	limit := pageLimit(p.Limit)
-	rows, err := db.on(db.R).QueryContext(ctx, `SELECT id, name, document, created_at FROM accounts WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []*baixa.Account
-	for rows.Next() {
-		var a baixa.Account
-		var created int64
-		if err := rows.Scan(&a.ID, &a.Name, &a.Document, &created); err != nil {
-			return nil, "", err
-		}
-		a.CreatedAt = fromMicros(created)
-		out = append(out, &a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
+	return page(ctx, db, `SELECT id, name, document, created_at FROM accounts WHERE id > $1 ORDER BY id LIMIT $2`, []any{p.After, limit + 1}, limit,
+		func(s scanner) (*baixa.Account, error) {
+			var a baixa.Account
+			var created int64
+			if err := s.Scan(&a.ID, &a.Name, &a.Document, &created); err != nil {
+				return nil, err
+			}
+			a.CreatedAt = fromMicros(created)
+			return &a, nil
+		}, func(a *baixa.Account) string { return a.ID })
 }
 
 // pageLimit clamps a requested page size to 1..500, 50 by default.

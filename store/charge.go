@@ -206,17 +206,7 @@ func bulkError(details []*baixa.Error) error {
 }
 
 func queryChunk(ctx context.Context, q sqlConn, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return queryStmt(ctx, plainStmt{q, query}, args, scan)
 }
 
 // FindChargeByID returns ENotFound for an unknown id.
@@ -275,26 +265,5 @@ func (db *DB) FindCharges(ctx context.Context, f baixa.ChargeFilter) ([]*baixa.C
 	limit := pageLimit(f.Limit)
 	args = append(args, limit+1)
 	q := fmt.Sprintf(`SELECT %s FROM charges WHERE %s ORDER BY id LIMIT $%d`, chargeColumns, strings.Join(where, " AND "), len(args))
-	rows, err := db.on(db.R).QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []*baixa.Charge
-	for rows.Next() {
-		c, err := scanCharge(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
+	return page(ctx, db, q, args, limit, scanCharge, func(c *baixa.Charge) string { return c.ID })
 }

@@ -240,28 +240,7 @@ func (db *DB) FindDeliveries(ctx context.Context, f baixa.DeliveryFilter) ([]*ba
 	}
 	args = append(args, limit+1)
 	q += fmt.Sprintf(" ORDER BY d.id DESC LIMIT $%d", len(args))
-	rows, err := db.on(db.R).QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	out := []*baixa.Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
+	return page(ctx, db, q, args, limit, scanDelivery, func(d *baixa.Delivery) string { return d.ID })
 }
 
 // FindDeliveryByID returns a delivery with its attempts.
@@ -301,11 +280,8 @@ func (db *DB) RetryDelivery(ctx context.Context, id string) (*baixa.Delivery, er
 		res, err := db.on(tx).ExecContext(ctx, `UPDATE deliveries SET
 			retry_base = CASE WHEN status = 'pending' THEN retry_base ELSE attempts END,
 			status = 'pending', next_attempt_at = $2, succeeded_at = 0 WHERE id = $1`, id, micros(now))
-		if err != nil {
+		if err := found(res, err, "delivery", id); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return baixa.Errorf(baixa.ENotFound, "delivery %s not found", id)
 		}
 		return db.on(tx).QueryRowContext(ctx, `SELECT endpoint_id FROM deliveries WHERE id = $1`, id).Scan(&endpoint)
 	})

@@ -111,28 +111,8 @@ func findEndpoint(ctx context.Context, db *DB, c sqlConn, id string) (*baixa.End
 // FindEndpoints lists endpoints in creation order.
 func (db *DB) FindEndpoints(ctx context.Context, after string, limit int) ([]*baixa.Endpoint, string, error) {
 	limit = pageLimit(limit)
-	rows, err := db.on(db.R).QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id > $1 ORDER BY id LIMIT $2`, after, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	out := []*baixa.Endpoint{}
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
+	return page(ctx, db, `SELECT `+endpointColumns+` FROM endpoints WHERE id > $1 ORDER BY id LIMIT $2`, []any{after, limit + 1}, limit,
+		scanEndpoint, func(e *baixa.Endpoint) string { return e.ID })
 }
 
 // UpdateEndpoint writes e's settings.
@@ -159,11 +139,8 @@ func (db *DB) UpdateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
 			updated_at = $11 WHERE id = $1`,
 			e.ID, e.URL, e.Description, eventTypesColumn(e.EventTypes), e.AccountID, string(headers), e.TimeoutSeconds,
 			e.RateLimit, e.MaxConcurrency, boolInt(e.Ordered), micros(now))
-		if err != nil {
+		if err := found(res, err, "endpoint", e.ID); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return baixa.Errorf(baixa.ENotFound, "endpoint %s not found", e.ID)
 		}
 		e.UpdatedAt = now
 		return nil
@@ -184,11 +161,8 @@ func (db *DB) SetEndpointDisabled(ctx context.Context, id string, disabled bool,
 			res, err = db.on(tx).ExecContext(ctx, `UPDATE endpoints SET disabled_at = 0, disabled_reason = '', failing_since = 0,
 				updated_at = $2 WHERE id = $1`, id, micros(now))
 		}
-		if err != nil {
+		if err := found(res, err, "endpoint", id); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return baixa.Errorf(baixa.ENotFound, "endpoint %s not found", id)
 		}
 		return nil
 	})
@@ -208,11 +182,8 @@ func (db *DB) RotateSecret(ctx context.Context, id, secret string, overlap time.
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := db.on(tx).ExecContext(ctx, `UPDATE endpoints SET previous_secret = secret, previous_secret_expires = $3,
 			secret = $2, updated_at = $4 WHERE id = $1`, id, secret, micros(now.Add(overlap)), micros(now))
-		if err != nil {
+		if err := found(res, err, "endpoint", id); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return baixa.Errorf(baixa.ENotFound, "endpoint %s not found", id)
 		}
 		return nil
 	})
@@ -227,11 +198,8 @@ func (db *DB) DeleteEndpoint(ctx context.Context, id string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		c := db.on(tx)
 		res, err := c.ExecContext(ctx, `DELETE FROM endpoints WHERE id = $1`, id)
-		if err != nil {
+		if err := found(res, err, "endpoint", id); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return baixa.Errorf(baixa.ENotFound, "endpoint %s not found", id)
 		}
 		if _, err := c.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE endpoint_id = $1)`, id); err != nil {
 			return err
@@ -349,3 +317,14 @@ func (db *DB) noteDeliveryJobs(endpointIDs []string) {
 // DeliveryJobDone is called when this process's delivery job for an
 // endpoint ends: the next event enqueues a new one.
 func (db *DB) DeliveryJobDone(endpointID string) { db.jobNotes.Delete(endpointID) }
+
+// found turns an update or delete that touched no row into ENotFound.
+func found(res sql.Result, err error, what, id string) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return baixa.Errorf(baixa.ENotFound, "%s %s not found", what, id)
+	}
+	return nil
+}
