@@ -145,10 +145,19 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 	var added fanned
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		disabled, added = false, fanned{}
+		// An endpoint deleted during the attempts took its deliveries along:
+		// nothing is left to record.
+		var one int
+		err := db.queryRow(ctx, tx, `SELECT 1 FROM endpoints WHERE id = $1`, []any{ep.ID}, func(s scanner) error { return s.Scan(&one) })
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 		if err := db.updateDeliveries(ctx, tx, outs); err != nil {
 			return err
 		}
-		var err error
 		_, err = db.insert(ctx, tx, "delivery_attempts", `delivery_id text, n bigint, at bigint, status_code bigint,
 			duration_us bigint, error text, response text`, len(outs), func(i int) []any {
 			a := outs[i].Attempt

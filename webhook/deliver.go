@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -407,6 +408,11 @@ func (d *Deliverer) send(ctx context.Context, ep *baixa.Endpoint, dl *baixa.Deli
 	req.Header["webhook-signature"] = []string{sig}
 	resp, err := d.Client.Do(req)
 	if err != nil {
+		// The URL may carry a token in its query: keep it out of the record.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return classify(err), 0, 0, "", err
 	}
 	defer resp.Body.Close()

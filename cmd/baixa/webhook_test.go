@@ -192,6 +192,21 @@ func TestWebhookDelivery(t *testing.T) {
 			t.Errorf("ping: %v", rs[1].event)
 		}
 
+		// PATCH changes what it names; DELETE takes the deliveries along.
+		up := c.must(200, "PATCH", "/v1/endpoints/"+ep, `{"description": "ERP de produção", "rate_limit": 50}`)
+		if up["description"] != "ERP de produção" || up["rate_limit"] != 50.0 || up["url"] != rx.srv.URL || len(up["event_types"].([]any)) != 1 {
+			t.Errorf("patched: %v", up)
+		}
+		if list := c.must(200, "GET", "/v1/endpoints", "")["data"].([]any); len(list) != 1 {
+			t.Errorf("endpoints: %v", list)
+		}
+		c.must(204, "DELETE", "/v1/endpoints/"+ep, "")
+		c.must(404, "GET", "/v1/endpoints/"+ep, "")
+		c.must(404, "DELETE", "/v1/endpoints/"+ep, "")
+		if n := len(c.deliveries("endpoint_id=" + ep)); n != 0 {
+			t.Errorf("%d deliveries left after deleting their endpoint", n)
+		}
+
 		// Bad endpoints.
 		for body, field := range map[string]string{
 			`{"url": "ftp://example.com/x"}`:                                   "body.url",
