@@ -168,10 +168,10 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 		}
 		c := db.on(tx)
 		if ch.Succeeded {
-			_, err = c.ExecContext(ctx, `UPDATE endpoints SET failing_since = 0 WHERE id = $1 AND failing_since <> 0`, ep.ID)
+			_, err = db.exec(ctx, tx, `UPDATE endpoints SET failing_since = 0 WHERE id = $1 AND failing_since <> 0`, ep.ID)
 			return err
 		}
-		if _, err := c.ExecContext(ctx, `UPDATE endpoints SET failing_since = $2 WHERE id = $1 AND failing_since = 0`,
+		if _, err := db.exec(ctx, tx, `UPDATE endpoints SET failing_since = $2 WHERE id = $1 AND failing_since = 0`,
 			ep.ID, micros(ch.FailedAt)); err != nil {
 			return err
 		}

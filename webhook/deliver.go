@@ -78,11 +78,49 @@ type Deliverer struct {
 	mu       sync.Mutex
 	ctx      context.Context //nolint:containedctx // the lifetime of kicked drains, set by Run
 	drains   map[string]*drainState
+	known    map[string]knownEndpoint // endpoints as last read, for endpointTTL
 	limiters map[string]*limiterEntry
 	wg       sync.WaitGroup
 }
 
 type drainState struct{ again bool }
+
+type knownEndpoint struct {
+	ep   *baixa.Endpoint
+	read time.Time
+}
+
+// endpoint returns the endpoint as read within endpointTTL, or reads it
+// (nil when it is gone).
+func (d *Deliverer) endpoint(ctx context.Context, id string) (*baixa.Endpoint, error) {
+	d.mu.Lock()
+	k, ok := d.known[id]
+	d.mu.Unlock()
+	if ok && time.Since(k.read) < endpointTTL {
+		return k.ep, nil
+	}
+	ep, err := d.Store.FindEndpointByID(ctx, id)
+	if baixa.IsCode(err, baixa.ENotFound) {
+		ep, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if d.known == nil {
+		d.known = map[string]knownEndpoint{}
+	}
+	d.known[id] = knownEndpoint{ep, time.Now()}
+	d.mu.Unlock()
+	return ep, nil
+}
+
+// forget drops an endpoint's cached copy (after its attempts changed it).
+func (d *Deliverer) forget(id string) {
+	d.mu.Lock()
+	delete(d.known, id)
+	d.mu.Unlock()
+}
 
 type limiterEntry struct {
 	perSecond int
@@ -212,10 +250,18 @@ func (d *Deliverer) finished(id string, err error) bool {
 	return true
 }
 
-func (d *Deliverer) drain(ctx context.Context, id string) (err error) {
+// endpointTTL is how long a drain works with the endpoint as it read it
+// (its URL, secrets, limits); the claim itself always checks that the
+// endpoint is still there and enabled.
+const endpointTTL = time.Second
+
+func (d *Deliverer) drain(ctx context.Context, id string) error {
 	for {
+		ep, err := d.endpoint(ctx, id)
 		var n int
-		n, err = d.round(ctx, id)
+		if err == nil && ep != nil && !ep.Disabled {
+			n, err = d.round(ctx, ep)
+		}
 		if err != nil || n == 0 {
 			if d.finished(id, err) {
 				return err
@@ -226,14 +272,7 @@ func (d *Deliverer) drain(ctx context.Context, id string) (err error) {
 
 // round claims one batch of the endpoint's due deliveries, sends them, and
 // records the outcome; it returns how many it sent.
-func (d *Deliverer) round(ctx context.Context, id string) (int, error) {
-	ep, err := d.Store.FindEndpointByID(ctx, id)
-	if baixa.IsCode(err, baixa.ENotFound) {
-		return 0, nil
-	}
-	if err != nil || ep.Disabled {
-		return 0, err
-	}
+func (d *Deliverer) round(ctx context.Context, ep *baixa.Endpoint) (int, error) {
 	// One wave of requests per claim: the lease need only outlast one
 	// request, so that deliveries cut short by a crash come back soon.
 	conc := max(1, ep.MaxConcurrency)
@@ -308,6 +347,9 @@ func (d *Deliverer) round(ctx context.Context, id string) (int, error) {
 	disabled, err := d.Store.RecordAttempts(context.WithoutCancel(ctx), ep, outs, h)
 	if err != nil {
 		return 0, err
+	}
+	if !h.Succeeded || disabled {
+		d.forget(ep.ID) // its failure run or state changed
 	}
 	if disabled {
 		d.log().Warn("webhook endpoint disabled", "endpoint", ep.ID)
