@@ -18,7 +18,7 @@ const endpointColumns = `id, url, description, event_types, account_id, headers,
 	max_concurrency, ordered, disabled_at, disabled_reason, failing_since, secret, previous_secret,
 	previous_secret_expires, created_at, updated_at`
 
-func scanEndpoint(s scanner) (*baixa.Endpoint, error) {
+func (db *DB) scanEndpoint(s scanner) (*baixa.Endpoint, error) {
 	var e baixa.Endpoint
 	var types, headers string
 	var ordered, disabled, failing, prevExp, created, updated int64
@@ -39,6 +39,12 @@ func scanEndpoint(s scanner) (*baixa.Endpoint, error) {
 	e.DisabledAt, e.FailingSince = fromMicros(disabled), fromMicros(failing)
 	e.PreviousSecretExpires = fromMicros(prevExp)
 	e.CreatedAt, e.UpdatedAt = fromMicros(created), fromMicros(updated)
+	if e.Secret, err = db.unseal(e.Secret); err != nil {
+		return nil, err
+	}
+	if e.PreviousSecret, err = db.unseal(e.PreviousSecret); err != nil {
+		return nil, err
+	}
 	return &e, nil
 }
 
@@ -85,7 +91,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
 			timeout_seconds, rate_limit, max_concurrency, ordered, secret, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			e.ID, e.URL, e.Description, eventTypesColumn(e.EventTypes), e.AccountID, string(headers),
-			e.TimeoutSeconds, e.RateLimit, e.MaxConcurrency, boolInt(e.Ordered), e.Secret, micros(now), micros(now))
+			e.TimeoutSeconds, e.RateLimit, e.MaxConcurrency, boolInt(e.Ordered), db.seal(e.Secret), micros(now), micros(now))
 		return err
 	})
 }
@@ -99,7 +105,7 @@ func findEndpoint(ctx context.Context, db *DB, c sqlConn, id string) (*baixa.End
 	var e *baixa.Endpoint
 	err := db.queryRow(ctx, c, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1`, []any{id}, func(s scanner) error {
 		var err error
-		e, err = scanEndpoint(s)
+		e, err = db.scanEndpoint(s)
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -112,7 +118,7 @@ func findEndpoint(ctx context.Context, db *DB, c sqlConn, id string) (*baixa.End
 func (db *DB) FindEndpoints(ctx context.Context, after string, limit int) ([]*baixa.Endpoint, string, error) {
 	limit = pageLimit(limit)
 	return page(ctx, db, `SELECT `+endpointColumns+` FROM endpoints WHERE id > $1 ORDER BY id LIMIT $2`, []any{after, limit + 1}, limit,
-		scanEndpoint, func(e *baixa.Endpoint) string { return e.ID })
+		db.scanEndpoint, func(e *baixa.Endpoint) string { return e.ID })
 }
 
 // UpdateEndpoint writes e's settings.
@@ -181,7 +187,7 @@ func (db *DB) RotateSecret(ctx context.Context, id, secret string, overlap time.
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := db.on(tx).ExecContext(ctx, `UPDATE endpoints SET previous_secret = secret, previous_secret_expires = $3,
-			secret = $2, updated_at = $4 WHERE id = $1`, id, secret, micros(now.Add(overlap)), micros(now))
+			secret = $2, updated_at = $4 WHERE id = $1`, id, db.seal(secret), micros(now.Add(overlap)), micros(now))
 		if err := found(res, err, "endpoint", id); err != nil {
 			return err
 		}

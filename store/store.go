@@ -4,6 +4,7 @@
 package store
 
 import (
+	"crypto/cipher"
 	"cmp"
 	"context"
 	"database/sql"
@@ -65,6 +66,7 @@ type DB struct {
 	// URL is the database URL with any password masked, for logs.
 	URL string
 
+	aead     cipher.AEAD // seals secrets at rest when set (SetSecretKey)
 	stmts    stmtCache
 	jobNotes sync.Map // endpoint ID -> when this process enqueued its delivery job (fanOut)
 }

@@ -39,7 +39,7 @@ type serveCmd struct {
 	logFlags
 	Listen          string        `env:"BAIXA_LISTEN" default:"127.0.0.1:8080" help:"Address to serve HTTP on."`
 	APIKey          string        `name:"api-key" env:"BAIXA_API_KEY" help:"Bearer token for the /v1 API (at least 16 characters). With SQLite and none given, one is generated and kept beside the database file."`
-	SecretKey       string        `name:"secret-key" env:"BAIXA_SECRET_KEY" help:"Key for provider secrets at rest: 32 bytes as 64 hex characters."`
+	SecretKey       string        `name:"secret-key" env:"BAIXA_SECRET_KEY" help:"Key that encrypts secrets at rest (webhook signing secrets, provider credentials): 32 bytes as 64 hex characters."`
 	Workers         int           `env:"BAIXA_WORKERS" default:"4" help:"Background jobs run at once."`
 	ShutdownTimeout time.Duration `env:"BAIXA_SHUTDOWN_TIMEOUT" default:"30s" help:"How long to wait for requests and jobs on shutdown before cancelling them (they are retried later)."`
 	MaxImportBytes  int64         `env:"BAIXA_MAX_IMPORT_BYTES" default:"268435456" help:"Largest accepted import upload."`
@@ -94,6 +94,8 @@ type serveConfig struct {
 	// PollInterval overrides how often idle workers look for jobs (tests).
 	PollInterval time.Duration
 	Webhooks     webhookConfig
+	// SecretKey (32 bytes), when set, encrypts secrets at rest.
+	SecretKey []byte
 }
 
 func (c *serveCmd) validate() error {
@@ -139,13 +141,19 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	var secretKey []byte
+	if c.SecretKey != "" {
+		secretKey, _ = hex.DecodeString(c.SecretKey) // checked by validate
+	} else {
+		log.Warn("no BAIXA_SECRET_KEY: webhook signing secrets are stored unencrypted")
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
 	app, err := newApp(ctx, serveConfig{
 		DatabaseURL: c.DatabaseURL, APIKey: key, Workers: c.Workers, ShutdownTimeout: c.ShutdownTimeout,
-		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh,
+		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh, SecretKey: secretKey,
 	})
 	if err != nil {
 		ln.Close()
@@ -224,6 +232,12 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	db, err := openAndMigrate(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.SecretKey != nil {
+		if err := db.SetSecretKey(cfg.SecretKey); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	metrics := web.NewMetrics(func(ctx context.Context) (map[string]int64, error) { return queue.JobCounts(ctx, db.R) })
 	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}}

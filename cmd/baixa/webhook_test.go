@@ -88,9 +88,10 @@ func (e *erp) waitFor(what string, cond func([]received) bool) []received {
 	}
 }
 
-// webhookCfg allows loopback receivers and retries quickly.
+// webhookCfg allows loopback receivers, retries quickly, and seals
+// secrets at rest.
 func webhookCfg() serveConfig {
-	return serveConfig{Webhooks: webhookConfig{
+	return serveConfig{SecretKey: []byte("0123456789abcdef0123456789abcdef"), Webhooks: webhookConfig{
 		Guard:    webhook.Guard{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
 		Schedule: []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond},
 		Sweep:    20 * time.Millisecond, LeaseMargin: 300 * time.Millisecond, DisableAfter: time.Hour,
