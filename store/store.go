@@ -4,9 +4,9 @@
 package store
 
 import (
-	"crypto/cipher"
 	"cmp"
 	"context"
+	"crypto/cipher"
 	"database/sql"
 	"embed"
 	"errors"
