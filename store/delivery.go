@@ -147,15 +147,8 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 		disabled, added = false, fanned{}
 		// An endpoint deleted during the attempts took its deliveries along:
 		// nothing is left to record.
-		var one int
-		err := db.queryRow(ctx, tx, `SELECT 1 FROM endpoints WHERE id = $1`, []any{ep.ID}, func(s scanner) error { return s.Scan(&one) })
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := db.updateDeliveries(ctx, tx, outs); err != nil {
+		n, err := db.updateDeliveries(ctx, tx, outs)
+		if err != nil || n == 0 {
 			return err
 		}
 		_, err = db.insert(ctx, tx, "delivery_attempts", `delivery_id text, n bigint, at bigint, status_code bigint,
@@ -168,6 +161,9 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 		}
 		c := db.on(tx)
 		if ch.Succeeded {
+			if ep.FailingSince.IsZero() {
+				return nil // it was not failing when read (at most a second ago)
+			}
 			_, err = db.exec(ctx, tx, `UPDATE endpoints SET failing_since = 0 WHERE id = $1 AND failing_since <> 0`, ep.ID)
 			return err
 		}
@@ -459,30 +455,40 @@ const deliveryUpdateTypes = `id text, status text, attempts bigint, next_attempt
 
 // updateDeliveries writes attempts' outcomes and lifts their leases: on
 // PostgreSQL in one statement over arrays, on SQLite row by row through a
-// cached statement.
-func (db *DB) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) error {
+// cached statement. It returns how many deliveries it found.
+func (db *DB) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error) {
 	row := func(i int) []any {
 		d := outs[i].Delivery
 		return []any{d.ID, string(d.Status), int64(d.Attempts), micros(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError, micros(d.SucceededAt)}
 	}
 	if db.Dialect == Postgres {
-		_, err := tx.ExecContext(ctx, `UPDATE deliveries AS d SET status = v.status, attempts = v.attempts,
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries AS d SET status = v.status, attempts = v.attempts,
 			next_attempt_at = v.next_attempt_at, lease_until = 0, last_status_code = v.last_status_code,
 			last_error = v.last_error, succeeded_at = v.succeeded_at
 			FROM `+unnestFrom(deliveryUpdateTypes, 1)+` AS v(`+strings.Join(columnNames(deliveryUpdateTypes), ", ")+`)
 			WHERE d.id = v.id`, columnArrays(deliveryUpdateTypes, len(outs), row)...)
-		return err
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
 	}
 	st, done, err := db.cached(ctx, tx, db.dialect(`UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
 		lease_until = 0, last_status_code = $5, last_error = $6, succeeded_at = $7 WHERE id = $1`))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer done()
+	var total int64
 	for i := range outs {
-		if _, err := st.ExecContext(ctx, row(i)...); err != nil {
-			return fmt.Errorf("delivery %s: %w", outs[i].Delivery.ID, err)
+		res, err := st.ExecContext(ctx, row(i)...)
+		if err != nil {
+			return 0, fmt.Errorf("delivery %s: %w", outs[i].Delivery.ID, err)
 		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		total += n
 	}
-	return nil
+	return total, nil
 }
