@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -67,6 +68,7 @@ type DB struct {
 	URL string
 
 	aead     cipher.AEAD // seals secrets at rest when set (SetSecretKey)
+	lock     io.Closer   // SQLite: the file lock that keeps other processes out
 	stmts    stmtCache
 	jobNotes sync.Map // endpoint ID -> when this process enqueued its delivery job (fanOut)
 }
@@ -124,6 +126,20 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
+	lock, err := lockSQLite(path)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openSQLiteLocked(ctx, path, maxConns)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	db.lock = lock
+	return db, nil
+}
+
+func openSQLiteLocked(ctx context.Context, path string, maxConns int) (*DB, error) {
 	// 64 MiB of page cache per connection: matching reads index pages at random.
 	const common = "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
 	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"+common)
@@ -221,6 +237,9 @@ func (db *DB) Close() error {
 	errs = append(errs, db.W.Close())
 	if db.Listener != nil {
 		db.Listener.Close()
+	}
+	if db.lock != nil {
+		errs = append(errs, db.lock.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -217,4 +218,24 @@ func TestDocuments(t *testing.T) {
 			t.Errorf("settle jobs queued = %d, %v; want 2 (one per stored document)", jobs, err)
 		}
 	})
+}
+
+func TestSQLiteOneProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.db")
+	ctx := context.Background()
+	first, err := store.Open(ctx, store.Config{URL: "sqlite:" + path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Open(ctx, store.Config{URL: "sqlite:" + path}); err == nil || !strings.Contains(err.Error(), "in use by another baixa process") {
+		t.Fatalf("second open: %v", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := store.Open(ctx, store.Config{URL: "sqlite:" + path})
+	if err != nil {
+		t.Fatalf("open after close: %v", err)
+	}
+	again.Close()
 }

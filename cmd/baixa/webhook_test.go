@@ -533,7 +533,7 @@ func TestWebhookGuard(t *testing.T) {
 
 		strict := webhookCfg()
 		strict.Webhooks.Guard.Allow = nil
-		c = startApp(t, url, strict)
+		c, a = launch(t, url, strict)
 		for _, u := range []string{"http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::ffff:127.0.0.1]:9/x",
 			"http://169.254.169.254/latest/meta-data", "http://10.1.2.3/x", "http://[fd00::1]/x", "http://[64:ff9b::a9fe:a9fe]/x",
 			"http://[::1]/x", "http://0.0.0.0/x"} {
@@ -552,6 +552,9 @@ func TestWebhookGuard(t *testing.T) {
 			t.Errorf("the receiver got %d requests", n)
 		}
 
+		if err := a.shutdown(); err != nil {
+			t.Fatal(err)
+		}
 		httpsOnly := webhookCfg()
 		httpsOnly.Webhooks.Guard.AllowHTTP = false
 		c = startApp(t, url, httpsOnly)

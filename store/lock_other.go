@@ -1,0 +1,12 @@
+//go:build !unix
+
+package store
+
+import "io"
+
+type noLock struct{}
+
+func (noLock) Close() error { return nil }
+
+// lockSQLite does nothing where flock is not available.
+func lockSQLite(string) (io.Closer, error) { return noLock{}, nil }
