@@ -70,29 +70,21 @@ func (db *DB) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.
 	if err != nil {
 		return nil, err
 	}
+	// One statement: atomic on its own, no transaction around it.
+	rows, err := db.W.QueryContext(ctx, q, micros(now.Add(lease)), ep.ID, micros(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var out []*baixa.Delivery
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		st, done, err := db.cached(ctx, tx, db.dialect(q))
+	for rows.Next() {
+		d, err := scanDelivery(rows)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer done()
-		rows, err := st.QueryContext(ctx, micros(now.Add(lease)), ep.ID, micros(now), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		return rows.Err()
-	})
-	return out, err
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // EventBodies returns the events with the given ids as their JSON bodies
