@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"baixa/internal/dbtest"
 )
@@ -62,5 +63,53 @@ func TestTwoInstancesPostgres(t *testing.T) {
 	}
 	if na, nb := count(a), count(b); na != 165 || nb != 165 {
 		t.Errorf("events seen from a: %d, from b: %d; want 165", na, nb)
+	}
+}
+
+// TestTwoInstancesWebhooks: two processes on one PostgreSQL database share
+// the deliveries of one endpoint: each event arrives once (no failures,
+// so no retries), and each charge's events arrive in order.
+func TestTwoInstancesWebhooks(t *testing.T) {
+	url := dbtest.PostgresURL(t)
+	a := startApp(t, url, webhookCfg())
+	b := startApp(t, url, webhookCfg())
+	rx := newERP(t)
+	acc := a.account()
+	a.endpoint(fmt.Sprintf(`{"url": %q, "max_concurrency": 4}`, rx.srv.URL))
+	var ids []string
+	for i := range 20 {
+		ids = append(ids, a.charge(acc, fmt.Sprint(3000+i), "30.00"))
+	}
+	// Three payments per charge, sent to either instance at once.
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := []*client{a, b}[i%2]
+			for range 3 {
+				c.pay(id, "10.00")
+			}
+		}()
+	}
+	wg.Wait()
+	rx.waitFor("60 events", func(rs []received) bool { return len(rs) >= 60 })
+	time.Sleep(300 * time.Millisecond) // a duplicate would come now
+	rs := rx.requests()
+	seen := map[string]bool{}
+	last := map[string]float64{}
+	for _, r := range rs {
+		if seen[r.id] {
+			t.Errorf("event %s delivered twice", r.id)
+		}
+		seen[r.id] = true
+		ch, seq := r.event["charge_id"].(string), r.event["sequence"].(float64)
+		if seq != last[ch]+1 {
+			t.Errorf("charge %s: sequence %v after %v", ch, seq, last[ch])
+		}
+		last[ch] = seq
+	}
+	if len(rs) != 60 {
+		t.Errorf("%d requests, want 60", len(rs))
 	}
 }
