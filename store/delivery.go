@@ -301,6 +301,7 @@ func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayReque
 	now := db.now()
 	since := micros(r.Since)
 	var total int64
+	// Dead deliveries (and, when forced, succeeded ones) armed again.
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		total = 0
 		c := db.on(tx)
@@ -310,10 +311,7 @@ func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayReque
 			return err
 		}
 		total, _ = res.RowsAffected()
-		if !r.All {
-			return nil
-		}
-		if r.Force {
+		if r.All && r.Force {
 			res, err := c.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', retry_base = attempts, next_attempt_at = $2,
 				succeeded_at = 0 WHERE endpoint_id = $1 AND status = 'succeeded' AND event_created_at >= $3`, endpointID, micros(now), since)
 			if err != nil {
@@ -322,42 +320,55 @@ func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayReque
 			n, _ := res.RowsAffected()
 			total += n
 		}
-		// Events the endpoint never had a delivery of (it was created after
-		// them, or its filters changed), in pages.
-		var after int64
-		for {
-			var es []*baixa.Event
-			scanned, err := replayPage(ctx, c, ep, since, &after, &es)
-			if err != nil {
-				return err
-			}
-			if scanned == 0 {
-				break
-			}
-			if len(es) > 0 {
-				n, err := db.insert(ctx, tx, "deliveries", deliveryTypes, len(es), func(i int) []any {
-					e := es[i]
-					return []any{baixa.NewID("dlv", now), endpointID, e.ID, string(e.Type), e.ChargeID, e.Sequence,
-						string(baixa.DeliveryPending), micros(now), micros(e.CreatedAt), micros(now)}
-				}, "")
-				if err != nil {
-					return err
-				}
-				total += n
-			}
-		}
 		if total > 0 {
 			return db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: endpointID})
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, err
+	if err != nil || !r.All {
+		if total > 0 {
+			db.deliveriesAdded([]string{endpointID})
+		}
+		return total, err
 	}
-	if total > 0 {
-		db.deliveriesAdded([]string{endpointID})
+	// Events the endpoint never had a delivery of (it was created after
+	// them, or its filters changed): a page of them per transaction, so
+	// that a long replay never holds the writer long. Run again after a
+	// failure, it takes up where it stopped.
+	var after int64
+	for {
+		var scanned int
+		var added int64
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			var es []*baixa.Event
+			var err error
+			from := after
+			if scanned, err = replayPage(ctx, db.on(tx), ep, since, &from, &es); err != nil || len(es) == 0 {
+				after = from
+				return err
+			}
+			added, err = db.insert(ctx, tx, "deliveries", deliveryTypes, len(es), func(i int) []any {
+				e := es[i]
+				return []any{baixa.NewID("dlv", now), endpointID, e.ID, string(e.Type), e.ChargeID, e.Sequence,
+					string(baixa.DeliveryPending), micros(now), micros(e.CreatedAt), micros(now)}
+			}, "")
+			if err != nil {
+				return err
+			}
+			after = from
+			return db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: endpointID})
+		})
+		if err != nil {
+			return total, err
+		}
+		total += added
+		if added > 0 {
+			db.deliveriesAdded([]string{endpointID})
+		}
+		if scanned == 0 {
+			return total, nil
+		}
 	}
-	return total, nil
 }
 
 // WebhookStats returns pending deliveries by endpoint and the number of

@@ -678,3 +678,36 @@ func TestWebhookLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookReplayPages replays more events than one page of the replay.
+func TestWebhookReplayPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := startApp(t, url, webhookCfg())
+		rx := newERP(t)
+		acc := c.account()
+		const n = 2500
+		var cs, ms []string
+		for i := range n {
+			cs = append(cs, fmt.Sprintf(`{"account_id": %q, "kind": "boleto", "amount": "10.00", "references": {"nosso_numero": "%d"}}`, acc, 90000+i))
+			ms = append(ms, fmt.Sprintf(`{"id": "r-%d", "kind": "paid", "references": {"nosso_numero": "%d"}, "paid_amount": "10.00", "paid_on": "2026-11-20"}`, i, 90000+i))
+		}
+		c.must(201, "POST", "/v1/charges/bulk", `{"charges": [`+strings.Join(cs, ",")+`]}`)
+		doc := c.must(202, "POST", "/v1/imports/generic?account_id="+acc, "["+strings.Join(ms, ",")+"]")["id"].(string)
+		if d := c.waitDocument(doc); d["applied"] != float64(n) {
+			t.Fatalf("document: %v", d)
+		}
+		ep, _ := c.endpoint(fmt.Sprintf(`{"url": %q, "max_concurrency": 32}`, rx.srv.URL))
+		out := c.must(200, "POST", "/v1/endpoints/"+ep+"/replay", `{"since": "2026-01-01T00:00:00Z", "scope": "all"}`)
+		if out["queued"] != float64(n) {
+			t.Fatalf("queued %v, want %d", out["queued"], n)
+		}
+		rs := rx.waitFor("every replayed event", func(rs []received) bool { return len(rs) >= n })
+		seen := map[string]bool{}
+		for _, r := range rs {
+			seen[r.id] = true
+		}
+		if len(seen) != n {
+			t.Errorf("%d distinct events of %d", len(seen), n)
+		}
+	})
+}
