@@ -130,12 +130,13 @@ func (db *DB) DueEndpoints(ctx context.Context, now time.Time) ([]string, error)
 // RecordAttempts writes the outcome of attempts on ep's deliveries, the
 // attempts themselves, and the endpoint's health, in one transaction; if
 // that disables the endpoint, an endpoint.disabled event is recorded with
-// it. It returns whether the endpoint was disabled now.
-func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, ch baixa.EndpointHealth) (bool, error) {
+// it. It returns whether the endpoint was disabled now, and whether more
+// of its deliveries are due (looked up in the same transaction, where it
+// is cheap, so that a drain need not look again when none is).
+func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, ch baixa.EndpointHealth) (disabled, more bool, err error) {
 	now := db.now()
-	var disabled bool
 	var added fanned
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	record := func(tx *sql.Tx) error {
 		disabled, added = false, fanned{}
 		// An endpoint deleted during the attempts took its deliveries along:
 		// nothing is left to record.
@@ -197,11 +198,24 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 			Endpoint: cur, CreatedAt: now,
 		}})
 		return err
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := record(tx); err != nil || disabled {
+			return err
+		}
+		var one int
+		err := db.queryRow(ctx, tx, `SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'
+			AND next_attempt_at <= $2 AND lease_until <= $2 LIMIT 1`, []any{ep.ID, micros(now)}, func(s scanner) error { return s.Scan(&one) })
+		more = err == nil
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
+		}
+		return err
 	})
 	if err == nil {
 		db.committed(added)
 	}
-	return disabled, err
+	return disabled, more, err
 }
 
 // FindDeliveries lists deliveries, newest first.

@@ -31,8 +31,9 @@ type Store interface {
 	// EventBodies returns the JSON of the events with these ids.
 	EventBodies(ctx context.Context, ids []string) (map[string][]byte, error)
 	// RecordAttempts stores attempts, their deliveries' new state and the
-	// endpoint's health; it reports whether that disabled the endpoint.
-	RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, h baixa.EndpointHealth) (bool, error)
+	// endpoint's health; it reports whether that disabled the endpoint, and
+	// whether more of its deliveries are due.
+	RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, h baixa.EndpointHealth) (disabled, more bool, err error)
 	// DueEndpoints lists enabled endpoints with due, unleased deliveries.
 	DueEndpoints(ctx context.Context, now time.Time) ([]string, error)
 }
@@ -271,7 +272,8 @@ func (d *Deliverer) drain(ctx context.Context, id string) error {
 }
 
 // round claims one batch of the endpoint's due deliveries, sends them, and
-// records the outcome; it returns how many it sent.
+// records the outcome; it returns how many it sent, or 0 when it sent some
+// and nothing else is due.
 func (d *Deliverer) round(ctx context.Context, ep *baixa.Endpoint) (int, error) {
 	// One wave of requests per claim: the lease need only outlast one
 	// request, so that deliveries cut short by a crash come back soon.
@@ -344,7 +346,7 @@ func (d *Deliverer) round(ctx context.Context, ep *baixa.Endpoint) (int, error) 
 	if wasGone && !h.Succeeded {
 		h.Disable = "the endpoint answered 410 Gone"
 	}
-	disabled, err := d.Store.RecordAttempts(context.WithoutCancel(ctx), ep, outs, h)
+	disabled, more, err := d.Store.RecordAttempts(context.WithoutCancel(ctx), ep, outs, h)
 	if err != nil {
 		return 0, err
 	}
@@ -359,6 +361,9 @@ func (d *Deliverer) round(ctx context.Context, ep *baixa.Endpoint) (int, error) 
 	}
 	if ctx.Err() != nil {
 		return 0, ctx.Err()
+	}
+	if !more {
+		return 0, nil // nothing else due: the drain ends unless asked to look again
 	}
 	return len(ds), nil
 }
