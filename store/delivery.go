@@ -43,48 +43,50 @@ func scanDelivery(s scanner) (*baixa.Delivery, error) {
 // reads are its own until it records them; after a crash they are simply
 // due again.
 func (db *DB) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
-	order := ""
+	due := `FROM deliveries d WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2 AND d.lease_until <= $2`
 	if ep.Ordered {
-		order = ` AND (d.charge_id = '' OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id
+		due += ` AND (d.charge_id = '' OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id
 			AND p.charge_id = d.charge_id AND p.charge_id <> '' AND p.status = 'pending' AND p.sequence < d.sequence))`
 	}
-	lock := ""
-	if db.Dialect == Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
-	q := `UPDATE deliveries SET lease_until = $1 WHERE id IN (SELECT d.id FROM deliveries d
-		WHERE d.endpoint_id = $2 AND d.status = 'pending' AND d.next_attempt_at <= $3 AND d.lease_until <= $3` + order + `
-		AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = d.endpoint_id AND e.disabled_at = 0)
-		ORDER BY d.next_attempt_at, d.id LIMIT $4` + lock + `) RETURNING ` + strings.ReplaceAll(deliveryColumns, "d.", "")
+	due += ` AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = d.endpoint_id AND e.disabled_at = 0)
+		ORDER BY d.next_attempt_at, d.id LIMIT $3`
 	if db.Dialect == SQLite {
-		return db.dueDeliveries(ctx, ep, order, now, limit)
-	}
-	// Most claims find nothing due (a drain's last look): a read says so
-	// without a write transaction.
-	var one int
-	err := db.queryRow(ctx, db.R, `SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'
-		AND next_attempt_at <= $2 AND lease_until <= $2 LIMIT 1`, []any{ep.ID, micros(now)}, func(s scanner) error { return s.Scan(&one) })
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	// One statement: atomic on its own, no transaction around it.
-	rows, err := db.W.QueryContext(ctx, q, micros(now.Add(lease)), ep.ID, micros(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*baixa.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
+		st, done, err := db.cached(ctx, db.R, db.dialect(`SELECT `+deliveryColumns+` `+due))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, d)
+		defer done()
+		rows, err := st.QueryContext(ctx, ep.ID, micros(now), limit)
+		if err != nil {
+			return nil, err
+		}
+		return collect(rows, scanDelivery)
 	}
-	return out, rows.Err()
+	// Most claims find nothing due (a drain's last look): a read says so
+	// without a write.
+	if more, err := db.anyDue(ctx, db.R, ep.ID, now); err != nil || !more {
+		return nil, err
+	}
+	// One statement: atomic on its own, no transaction around it.
+	rows, err := db.W.QueryContext(ctx, `UPDATE deliveries SET lease_until = $4 WHERE id IN (SELECT d.id `+due+
+		` FOR UPDATE SKIP LOCKED) RETURNING `+strings.ReplaceAll(deliveryColumns, "d.", ""),
+		ep.ID, micros(now), limit, micros(now.Add(lease)))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanDelivery)
+}
+
+// anyDue reports whether an endpoint has a delivery due at now and not
+// leased.
+func (db *DB) anyDue(ctx context.Context, c sqlConn, endpointID string, now time.Time) (bool, error) {
+	var one int
+	err := db.queryRow(ctx, c, `SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'
+		AND next_attempt_at <= $2 AND lease_until <= $2 LIMIT 1`, []any{endpointID, micros(now)}, func(s scanner) error { return s.Scan(&one) })
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // EventBodies returns the events with the given ids as their JSON bodies
@@ -115,16 +117,10 @@ func (db *DB) DueEndpoints(ctx context.Context, now time.Time) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	return collect(rows, func(s scanner) (string, error) {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+		return id, s.Scan(&id)
+	})
 }
 
 // RecordAttempts writes the outcome of attempts on ep's deliveries, the
@@ -203,13 +199,8 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 		if err := record(tx); err != nil || disabled {
 			return err
 		}
-		var one int
-		err := db.queryRow(ctx, tx, `SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'
-			AND next_attempt_at <= $2 AND lease_until <= $2 LIMIT 1`, []any{ep.ID, micros(now)}, func(s scanner) error { return s.Scan(&one) })
-		more = err == nil
-		if errors.Is(err, sql.ErrNoRows) {
-			err = nil
-		}
+		var err error
+		more, err = db.anyDue(ctx, tx, ep.ID, now)
 		return err
 	})
 	if err == nil {
@@ -268,18 +259,14 @@ func (db *DB) FindDeliveryByID(ctx context.Context, id string) (*baixa.Delivery,
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	d.AttemptLog = []*baixa.Attempt{}
-	for rows.Next() {
+	d.AttemptLog, err = collect(rows, func(s scanner) (*baixa.Attempt, error) {
 		var a baixa.Attempt
 		var at, us int64
-		if err := rows.Scan(&a.N, &at, &a.StatusCode, &us, &a.Error, &a.Response); err != nil {
-			return nil, err
-		}
+		err := s.Scan(&a.N, &at, &a.StatusCode, &us, &a.Error, &a.Response)
 		a.At, a.DurationMS = fromMicros(at), us/1000
-		d.AttemptLog = append(d.AttemptLog, &a)
-	}
-	return d, rows.Err()
+		return &a, err
+	})
+	return d, err
 }
 
 // RetryDelivery makes a delivery due now: a pending one is moved up, a dead
@@ -316,28 +303,20 @@ func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayReque
 	since := micros(r.Since)
 	var total int64
 	// Dead deliveries (and, when forced, succeeded ones) armed again.
+	statuses := `'dead'`
+	if r.All && r.Force {
+		statuses = `'dead', 'succeeded'`
+	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		total = 0
-		c := db.on(tx)
-		res, err := c.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', retry_base = attempts, next_attempt_at = $2
-			WHERE endpoint_id = $1 AND status = 'dead' AND event_created_at >= $3`, endpointID, micros(now), since)
+		res, err := db.on(tx).ExecContext(ctx, `UPDATE deliveries SET status = 'pending', retry_base = attempts, next_attempt_at = $2,
+			succeeded_at = 0 WHERE endpoint_id = $1 AND status IN (`+statuses+`) AND event_created_at >= $3`, endpointID, micros(now), since)
 		if err != nil {
 			return err
 		}
-		total, _ = res.RowsAffected()
-		if r.All && r.Force {
-			res, err := c.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', retry_base = attempts, next_attempt_at = $2,
-				succeeded_at = 0 WHERE endpoint_id = $1 AND status = 'succeeded' AND event_created_at >= $3`, endpointID, micros(now), since)
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			total += n
+		if total, err = res.RowsAffected(); err != nil || total == 0 {
+			return err
 		}
-		if total > 0 {
-			return db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: endpointID})
-		}
-		return nil
+		return db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: endpointID})
 	})
 	if err != nil || !r.All {
 		if total > 0 {
@@ -438,33 +417,6 @@ func replayPage(ctx context.Context, c sqlConn, ep *baixa.Endpoint, since int64,
 		}
 	}
 	return n, rows.Err()
-}
-
-// dueDeliveries reads what ClaimDeliveries would lease (SQLite).
-func (db *DB) dueDeliveries(ctx context.Context, ep *baixa.Endpoint, order string, now time.Time, limit int) ([]*baixa.Delivery, error) {
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.endpoint_id = $1 AND d.status = 'pending'
-		AND d.next_attempt_at <= $2` + order + `
-		AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = d.endpoint_id AND e.disabled_at = 0)
-		ORDER BY d.next_attempt_at, d.id LIMIT $3`
-	st, done, err := db.cached(ctx, db.R, db.dialect(q))
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	rows, err := st.QueryContext(ctx, ep.ID, micros(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*baixa.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }
 
 const deliveryUpdateTypes = `id text, status text, attempts bigint, next_attempt_at bigint, last_status_code bigint,

@@ -28,10 +28,7 @@ func (db *DB) scanEndpoint(s scanner) (*baixa.Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.EventTypes = []baixa.EventType{}
-	for _, t := range strings.Fields(types) {
-		e.EventTypes = append(e.EventTypes, baixa.EventType(t))
-	}
+	e.EventTypes = eventTypesOf(types)
 	if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
 		return nil, fmt.Errorf("endpoint %s headers: %w", e.ID, err)
 	}
@@ -46,6 +43,15 @@ func (db *DB) scanEndpoint(s scanner) (*baixa.Endpoint, error) {
 		return nil, err
 	}
 	return &e, nil
+}
+
+// eventTypesOf reads the event_types column.
+func eventTypesOf(column string) []baixa.EventType {
+	out := []baixa.EventType{}
+	for _, t := range strings.Fields(column) {
+		out = append(out, baixa.EventType(t))
+	}
+	return out
 }
 
 func eventTypesColumn(ts []baixa.EventType) string {
@@ -72,13 +78,8 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
 	if !strings.HasPrefix(e.Secret, "whsec_") {
 		return baixa.Errorf(baixa.EInternal, "endpoint without a signing secret")
 	}
-	if e.AccountID != "" {
-		if _, err := db.FindAccountByID(ctx, e.AccountID); err != nil {
-			if baixa.IsCode(err, baixa.ENotFound) {
-				return baixa.FieldError("account_id", "no such account")
-			}
-			return err
-		}
+	if err := db.checkEndpointAccount(ctx, e); err != nil {
+		return err
 	}
 	now := db.now()
 	e.ID, e.CreatedAt, e.UpdatedAt = baixa.NewID("ep", now), now, now
@@ -121,18 +122,25 @@ func (db *DB) FindEndpoints(ctx context.Context, after string, limit int) ([]*ba
 		db.scanEndpoint, func(e *baixa.Endpoint) string { return e.ID })
 }
 
+// checkEndpointAccount refuses an account filter naming no account.
+func (db *DB) checkEndpointAccount(ctx context.Context, e *baixa.Endpoint) error {
+	if e.AccountID == "" {
+		return nil
+	}
+	_, err := db.FindAccountByID(ctx, e.AccountID)
+	if baixa.IsCode(err, baixa.ENotFound) {
+		return baixa.FieldError("account_id", "no such account")
+	}
+	return err
+}
+
 // UpdateEndpoint writes e's settings.
 func (db *DB) UpdateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	if e.AccountID != "" {
-		if _, err := db.FindAccountByID(ctx, e.AccountID); err != nil {
-			if baixa.IsCode(err, baixa.ENotFound) {
-				return baixa.FieldError("account_id", "no such account")
-			}
-			return err
-		}
+	if err := db.checkEndpointAccount(ctx, e); err != nil {
+		return err
 	}
 	headers, err := json.Marshal(e.Headers)
 	if err != nil {
@@ -167,10 +175,7 @@ func (db *DB) SetEndpointDisabled(ctx context.Context, id string, disabled bool,
 			res, err = db.on(tx).ExecContext(ctx, `UPDATE endpoints SET disabled_at = 0, disabled_reason = '', failing_since = 0,
 				updated_at = $2 WHERE id = $1`, id, micros(now))
 		}
-		if err := found(res, err, "endpoint", id); err != nil {
-			return err
-		}
-		return nil
+		return found(res, err, "endpoint", id)
 	})
 	if err != nil {
 		return nil, err
@@ -188,10 +193,7 @@ func (db *DB) RotateSecret(ctx context.Context, id, secret string, overlap time.
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := db.on(tx).ExecContext(ctx, `UPDATE endpoints SET previous_secret = secret, previous_secret_expires = $3,
 			secret = $2, updated_at = $4 WHERE id = $1`, id, db.seal(secret), micros(now.Add(overlap)), micros(now))
-		if err := found(res, err, "endpoint", id); err != nil {
-			return err
-		}
-		return nil
+		return found(res, err, "endpoint", id)
 	})
 	if err != nil {
 		return nil, err
@@ -227,20 +229,13 @@ func (db *DB) subscribers(ctx context.Context, tx *sql.Tx) ([]*baixa.Endpoint, e
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*baixa.Endpoint
-	for rows.Next() {
+	return collect(rows, func(s scanner) (*baixa.Endpoint, error) {
 		var e baixa.Endpoint
 		var types string
-		if err := rows.Scan(&e.ID, &types, &e.AccountID); err != nil {
-			return nil, err
-		}
-		for _, t := range strings.Fields(types) {
-			e.EventTypes = append(e.EventTypes, baixa.EventType(t))
-		}
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+		err := s.Scan(&e.ID, &types, &e.AccountID)
+		e.EventTypes = eventTypesOf(types)
+		return &e, err
+	})
 }
 
 const deliveryTypes = `id text, endpoint_id text, event_id text, event_type text, charge_id text, sequence bigint,

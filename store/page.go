@@ -1,6 +1,23 @@
 package store
 
-import "context"
+import (
+	"context"
+	"database/sql"
+)
+
+// collect reads every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
 
 // page runs q on the read pool (q asks for limit+1 rows) and returns up to
 // limit rows read by scan, with the cursor of the next page ("" on the
@@ -10,16 +27,8 @@ func page[T any](ctx context.Context, db *DB, q string, args []any, limit int, s
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scan)
+	if err != nil {
 		return nil, "", err
 	}
 	next := ""
