@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"sync"
 
 	"baixa"
@@ -117,15 +116,8 @@ func (p *Processor) decodeAhead(ctx context.Context, doc *baixa.Document, dec ba
 				}
 			}
 			if finder != nil && peeker != nil {
-				var ids []string
-				for _, m := range ms {
-					if m.ChargeID != "" {
-						ids = append(ids, m.ChargeID)
-					}
-				}
-				slices.Sort(ids)
 				var err error
-				if b.charges, err = peeker.PeekCharges(ctx, slices.Compact(ids)); err != nil {
+				if b.charges, err = peeker.PeekCharges(ctx, chargeIDs(ms)); err != nil {
 					return fmt.Errorf("peek charges: %w", err)
 				}
 			}

@@ -77,36 +77,23 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 	if err := Resolve(ctx, tx, todo); err != nil {
 		return counts, err
 	}
-	var ids []string
-	for _, m := range todo {
-		if m.ChargeID != "" {
-			ids = append(ids, m.ChargeID)
+	// Charges peeked ahead are taken as they are (checked when written);
+	// the others are loaded, locked.
+	ids := chargeIDs(todo)
+	charges := make(map[string]*baixa.Charge, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if c := peeked[id]; c != nil {
+			charges[id] = c
+		} else {
+			missing = append(missing, id)
 		}
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	var charges map[string]*baixa.Charge
-	if peeked != nil {
-		var missing []string
-		charges = make(map[string]*baixa.Charge, len(ids))
-		for _, id := range ids {
-			if c := peeked[id]; c != nil {
-				charges[id] = c
-			} else {
-				missing = append(missing, id)
-			}
-		}
-		more, err := tx.LoadCharges(ctx, missing)
-		if err != nil {
-			return counts, fmt.Errorf("load charges: %w", err)
-		}
-		maps.Copy(charges, more)
-	} else {
-		var err error
-		if charges, err = tx.LoadCharges(ctx, ids); err != nil {
-			return counts, fmt.Errorf("load charges: %w", err)
-		}
+	loaded, err := tx.LoadCharges(ctx, missing)
+	if err != nil {
+		return counts, fmt.Errorf("load charges: %w", err)
 	}
+	maps.Copy(charges, loaded)
 
 	if locked != nil {
 		locked()
@@ -191,6 +178,18 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 		}
 		todo, reasons = kept, keptReasons
 	}
+}
+
+// chargeIDs returns the charges ms were matched to, sorted, once each.
+func chargeIDs(ms []*baixa.Movement) []string {
+	var ids []string
+	for _, m := range ms {
+		if m.ChargeID != "" {
+			ids = append(ids, m.ChargeID)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // unchangedPeeked returns the charges that movements of todo were matched
