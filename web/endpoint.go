@@ -302,11 +302,9 @@ func (s *Server) registerEndpoints(api huma.API) {
 	})
 }
 
-// checkEndpoint validates e and its URL against the server's rules.
+// checkEndpoint applies the server's rules for endpoint URLs (plain http,
+// internal addresses); the store validates the rest as it writes.
 func (s *Server) checkEndpoint(e *baixa.Endpoint) error {
-	if err := e.Validate(); err != nil {
-		return err
-	}
 	if s.CheckEndpointURL != nil {
 		if err := s.CheckEndpointURL(e.URL); err != nil {
 			return baixa.FieldError("url", "%v", err)
