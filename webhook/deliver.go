@@ -36,6 +36,9 @@ type Store interface {
 	RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, h baixa.EndpointHealth) (disabled, more bool, err error)
 	// DueEndpoints lists enabled endpoints with due, unleased deliveries.
 	DueEndpoints(ctx context.Context, now time.Time) ([]string, error)
+	// DeliveryJobDone says that this process's delivery job for an endpoint
+	// ended, so that the next event enqueues another.
+	DeliveryJobDone(endpointID string)
 }
 
 // Observer hears about attempts (metrics).
@@ -215,6 +218,7 @@ func (d *Deliverer) Kick(endpointIDs []string) {
 // left due (the queue's job). If this process is already draining it, it
 // asks that drain to look again and returns.
 func (d *Deliverer) Drain(ctx context.Context, endpointID string) error {
+	defer d.Store.DeliveryJobDone(endpointID)
 	d.mu.Lock()
 	ok := d.claimDrain(endpointID)
 	d.mu.Unlock()
@@ -388,29 +392,17 @@ func (d *Deliverer) limiter(ep *baixa.Endpoint) *rate.Limiter {
 // attempt sends one delivery and works out what follows: success, a retry
 // (when), or death. gone reports a 410.
 func (d *Deliverer) attempt(ctx context.Context, ep *baixa.Endpoint, dl *baixa.Delivery, body []byte) (baixa.DeliveryOutcome, bool) {
-	start := d.now()
-	a := &baixa.Attempt{N: dl.Attempts + 1, At: start}
-	res, status, retryAfter, respBody, err := d.send(ctx, ep, dl, body, start)
-	took := time.Since(start)
-	a.DurationMS, a.StatusCode, a.Response = took.Milliseconds(), status, respBody
-	if d.Observer != nil {
-		d.Observer.Attempted(res, took)
-	}
+	a, r := d.try(ctx, ep, dl.EventID, body)
+	a.N = dl.Attempts + 1
 	dl.Attempts++
-	dl.LastStatusCode = status
-	if res == "success" {
-		dl.Status, dl.SucceededAt, dl.LastError, dl.NextAttemptAt = baixa.DeliverySucceeded, d.now(), "", time.Time{}
+	dl.LastStatusCode, dl.LastError = r.status, a.Error
+	if r.class == "success" {
+		dl.Status, dl.SucceededAt, dl.NextAttemptAt = baixa.DeliverySucceeded, d.now(), time.Time{}
 		if d.Observer != nil && !dl.EventCreatedAt.IsZero() {
 			d.Observer.Delivered(dl.SucceededAt.Sub(dl.EventCreatedAt))
 		}
 		return baixa.DeliveryOutcome{Delivery: dl, Attempt: a}, false
 	}
-	if err != nil {
-		a.Error = err.Error()
-	} else {
-		a.Error = fmt.Sprintf("HTTP %d", status)
-	}
-	dl.LastError = a.Error
 	schedule := d.Schedule
 	if schedule == nil {
 		schedule = DefaultSchedule
@@ -420,37 +412,64 @@ func (d *Deliverer) attempt(ctx context.Context, ep *baixa.Endpoint, dl *baixa.D
 		dl.Status, dl.NextAttemptAt = baixa.DeliveryDead, time.Time{}
 	} else {
 		wait := jitter(schedule[max(0, round-1)], cmp.Or(d.Jitter, 0.2))
-		if retryAfter > 0 {
-			wait = min(max(retryAfter, time.Second), cmp.Or(d.RetryAfterMax, time.Hour))
+		if r.retryAfter > 0 {
+			wait = min(max(r.retryAfter, time.Second), cmp.Or(d.RetryAfterMax, time.Hour))
 		}
 		dl.Status, dl.NextAttemptAt = baixa.DeliveryPending, d.now().Add(wait)
 	}
-	return baixa.DeliveryOutcome{Delivery: dl, Attempt: a}, status == http.StatusGone
+	return baixa.DeliveryOutcome{Delivery: dl, Attempt: a}, r.status == http.StatusGone
 }
 
-// send makes the request. It returns the result class, the status code,
-// a 429/503 Retry-After, the start of the response body, and the error.
-func (d *Deliverer) send(ctx context.Context, ep *baixa.Endpoint, dl *baixa.Delivery, body []byte, at time.Time) (string, int, time.Duration, string, error) {
+// result is what one request came to.
+type result struct {
+	class      string // success, http_error, timeout, network_error, blocked
+	status     int
+	retryAfter time.Duration // of a 429 or 503
+	body       string        // the start of the response body
+	err        error
+}
+
+// try sends body to ep as event id, signed, and returns the attempt as it
+// is logged (without its number) with what it came to.
+func (d *Deliverer) try(ctx context.Context, ep *baixa.Endpoint, id string, body []byte) (*baixa.Attempt, result) {
+	start := d.now()
+	r := d.send(ctx, ep, id, body, start)
+	took := time.Since(start)
+	if d.Observer != nil {
+		d.Observer.Attempted(r.class, took)
+	}
+	a := &baixa.Attempt{At: start, StatusCode: r.status, DurationMS: took.Milliseconds(), Response: r.body}
+	switch {
+	case r.err != nil:
+		a.Error = r.err.Error()
+	case r.class != "success":
+		a.Error = fmt.Sprintf("HTTP %d", r.status)
+	}
+	return a, r
+}
+
+// send makes the request.
+func (d *Deliverer) send(ctx context.Context, ep *baixa.Endpoint, id string, body []byte, at time.Time) result {
 	if body == nil {
-		return "network_error", 0, 0, "", fmt.Errorf("event %s not found", dl.EventID)
+		return result{class: "network_error", err: fmt.Errorf("event %s not found", id)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(ep.TimeoutSeconds)*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {
-		return "network_error", 0, 0, "", err
+		return result{class: "network_error", err: err}
 	}
 	ts := at.Unix()
-	sig, err := SignatureHeader(ep.Secrets(at), dl.EventID, ts, body)
+	sig, err := SignatureHeader(ep.Secrets(at), id, ts, body)
 	if err != nil {
-		return "network_error", 0, 0, "", err
+		return result{class: "network_error", err: err}
 	}
 	for k, v := range ep.Headers {
 		req.Header.Set(k, v)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", cmp.Or(d.UserAgent, "baixa-webhooks"))
-	req.Header["webhook-id"] = []string{dl.EventID}
+	req.Header["webhook-id"] = []string{id}
 	req.Header["webhook-timestamp"] = []string{strconv.FormatInt(ts, 10)}
 	req.Header["webhook-signature"] = []string{sig}
 	resp, err := d.Client.Do(req)
@@ -460,21 +479,21 @@ func (d *Deliverer) send(ctx context.Context, ep *baixa.Endpoint, dl *baixa.Deli
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return classify(err), 0, 0, "", err
+		return result{class: classify(err), err: err}
 	}
 	defer resp.Body.Close()
 	kept, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if rerr == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, discardBody))
 	}
-	var retryAfter time.Duration
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.now())
+	r := result{class: "http_error", status: resp.StatusCode, body: printable(kept)}
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		r.class = "success"
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
+		r.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.now())
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return "success", resp.StatusCode, 0, printable(kept), nil
-	}
-	return "http_error", resp.StatusCode, retryAfter, printable(kept), nil
+	return r
 }
 
 // printable makes a response body storable as text: valid UTF-8, no NULs.
@@ -517,16 +536,7 @@ func (d *Deliverer) Ping(ctx context.Context, ep *baixa.Endpoint) (*baixa.Attemp
 	if err != nil {
 		return nil, err
 	}
-	res, status, _, resp, err := d.send(ctx, ep, &baixa.Delivery{EventID: id}, body, at)
-	a := &baixa.Attempt{N: 1, At: at, StatusCode: status, DurationMS: time.Since(at).Milliseconds(), Response: resp}
-	if d.Observer != nil {
-		d.Observer.Attempted(res, time.Since(at))
-	}
-	switch {
-	case err != nil:
-		a.Error = err.Error()
-	case res != "success":
-		a.Error = fmt.Sprintf("HTTP %d", status)
-	}
+	a, _ := d.try(ctx, ep, id, body)
+	a.N = 1
 	return a, nil
 }

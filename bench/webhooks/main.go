@@ -117,7 +117,7 @@ func main() {
 	guard := &webhook.Guard{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	d := &webhook.Deliverer{Store: db, Client: webhook.NewClient(guard), Logger: quiet}
 	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener,
-		Deliver: func(ctx context.Context, id string) error { defer db.DeliveryJobDone(id); return d.Drain(ctx, id) }, Settle: func(context.Context, string) error { return nil }, Logger: quiet})
+		Deliver: d.Drain, Settle: func(context.Context, string) error { return nil }, Logger: quiet})
 	must(err)
 	db.Jobs = q
 	fmt.Printf("database: %s, endpoint max_concurrency %d, GOMAXPROCS=%d\n", db.Dialect, *conc, runtime.GOMAXPROCS(0))

@@ -98,38 +98,44 @@ type serveConfig struct {
 	SecretKey []byte
 }
 
-func (c *serveCmd) validate() error {
+// validate checks the settings and returns those that needed parsing: the
+// webhook configuration and the secret key (nil when none is set).
+func (c *serveCmd) validate() (webhookConfig, []byte, error) {
 	if c.Workers < 1 || c.Workers > 256 {
-		return fmt.Errorf("--workers (BAIXA_WORKERS) must be 1 to 256, got %d", c.Workers)
+		return webhookConfig{}, nil, fmt.Errorf("--workers (BAIXA_WORKERS) must be 1 to 256, got %d", c.Workers)
 	}
 	if c.ShutdownTimeout <= 0 {
-		return errors.New("--shutdown-timeout (BAIXA_SHUTDOWN_TIMEOUT) must be positive")
+		return webhookConfig{}, nil, errors.New("--shutdown-timeout (BAIXA_SHUTDOWN_TIMEOUT) must be positive")
 	}
 	if c.MaxImportBytes < 1024 {
-		return errors.New("--max-import-bytes (BAIXA_MAX_IMPORT_BYTES) must be at least 1024")
+		return webhookConfig{}, nil, errors.New("--max-import-bytes (BAIXA_MAX_IMPORT_BYTES) must be at least 1024")
 	}
 	if c.APIKey != "" && len(c.APIKey) < 16 {
-		return errors.New("--api-key (BAIXA_API_KEY) must have at least 16 characters")
+		return webhookConfig{}, nil, errors.New("--api-key (BAIXA_API_KEY) must have at least 16 characters")
 	}
+	var secretKey []byte
 	if c.SecretKey != "" {
-		if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {
-			return errors.New("--secret-key (BAIXA_SECRET_KEY) must be 32 bytes written as 64 hex characters (openssl rand -hex 32)")
+		var err error
+		if secretKey, err = hex.DecodeString(c.SecretKey); err != nil || len(secretKey) != 32 {
+			return webhookConfig{}, nil, errors.New("--secret-key (BAIXA_SECRET_KEY) must be 32 bytes written as 64 hex characters (openssl rand -hex 32)")
 		}
 	}
 	if err := store.CheckURL(c.DatabaseURL); err != nil {
-		return err
+		return webhookConfig{}, nil, err
 	}
-	if _, err := c.config(); err != nil {
-		return err
+	wh, err := c.config()
+	if err != nil {
+		return webhookConfig{}, nil, err
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return fmt.Errorf("--listen (BAIXA_LISTEN) %q: want HOST:PORT", c.Listen)
+		return webhookConfig{}, nil, fmt.Errorf("--listen (BAIXA_LISTEN) %q: want HOST:PORT", c.Listen)
 	}
-	return nil
+	return wh, secretKey, nil
 }
 
 func (c *serveCmd) Run(ctx context.Context, e *env) error {
-	if err := c.validate(); err != nil {
+	wh, secretKey, err := c.validate()
+	if err != nil {
 		return err
 	}
 	log := e.logger(c.LogFormat, c.LogLevel)
@@ -137,14 +143,7 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	wh, err := c.config()
-	if err != nil {
-		return err
-	}
-	var secretKey []byte
-	if c.SecretKey != "" {
-		secretKey, _ = hex.DecodeString(c.SecretKey) // checked by validate
-	} else {
+	if secretKey == nil {
 		log.Warn("no BAIXA_SECRET_KEY: webhook signing secrets are stored unencrypted")
 	}
 	ln, err := net.Listen("tcp", c.Listen)
@@ -202,11 +201,13 @@ type app struct {
 	db        *store.DB
 	queue     *queue.Queue
 	deliverer *webhook.Deliverer
-	stopHooks context.CancelFunc
-	hooksDone chan struct{}
-	http      *http.Server
-	served    chan error
-	stopped   sync.Once
+	// stopDeliverer ends the deliverer's sweep and drains; delivererDone
+	// closes when they have.
+	stopDeliverer context.CancelFunc
+	delivererDone chan struct{}
+	http          *http.Server
+	served        chan error
+	stopped       sync.Once
 }
 
 func openAndMigrate(ctx context.Context, url string) (*store.DB, error) {
@@ -253,10 +254,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		Parallel: db.Writers()}
 	q, err := queue.New(queue.Config{
 		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process,
-		Deliver: func(ctx context.Context, endpointID string) error {
-			defer db.DeliveryJobDone(endpointID)
-			return deliverer.Drain(ctx, endpointID)
-		},
+		Deliver: deliverer.Drain,
 		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval,
 	})
 	if err != nil {
@@ -288,11 +286,11 @@ func (a *app) start(ctx context.Context, ln net.Listener) error {
 		a.db.Close()
 		return fmt.Errorf("start workers: %w", err)
 	}
-	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopHooks, a.hooksDone = stop, make(chan struct{})
+	dctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopDeliverer, a.delivererDone = stop, make(chan struct{})
 	go func() {
-		defer close(a.hooksDone)
-		_ = a.deliverer.Run(hctx)
+		defer close(a.delivererDone)
+		_ = a.deliverer.Run(dctx)
 	}()
 	go func() { a.served <- a.http.Serve(ln) }()
 	return nil
@@ -316,11 +314,11 @@ func (a *app) shutdown() error {
 		if err := a.queue.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}
-		if a.stopHooks != nil {
+		if a.stopDeliverer != nil {
 			// Deliveries in flight are cut short; their leases run out and
 			// they are sent again by the next process (same webhook-id).
-			a.stopHooks()
-			<-a.hooksDone
+			a.stopDeliverer()
+			<-a.delivererDone
 		}
 		errs = append(errs, a.db.Close())
 	})
