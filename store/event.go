@@ -116,16 +116,7 @@ func (db *DB) FindEvents(ctx context.Context, f baixa.EventFilter) ([]*baixa.Eve
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []*baixa.Event{}
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collect(rows, scanEvent)
 }
 
 // FindEventByID returns ENotFound for an unknown id.
