@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"baixa"
 )
@@ -34,6 +35,13 @@ type Config struct {
 	Settle func(ctx context.Context, documentID string) error
 	// Deliver sends an endpoint's due webhook deliveries (webhook.Deliverer.Drain).
 	Deliver func(ctx context.Context, endpointID string) error
+	// Tick starts the runs of due connections (provider.Runner.Tick); the
+	// elected leader runs it every TickEvery (default 15 s).
+	Tick      func(ctx context.Context) error
+	TickEvery time.Duration
+	// Fetch follows one fetch (provider.Runner.Step); a *baixa.RetryLater
+	// it returns snoozes the job.
+	Fetch func(ctx context.Context, fetchID string) error
 	// Workers is the number of jobs run at once (default 4).
 	Workers int
 	// PollInterval is how often workers look for new jobs when nothing
@@ -67,6 +75,12 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.Deliver != nil {
 		river.AddWorker(workers, &deliverWorker{deliver: cfg.Deliver})
 	}
+	if cfg.Tick != nil {
+		river.AddWorker(workers, &tickWorker{tick: cfg.Tick})
+	}
+	if cfg.Fetch != nil {
+		river.AddWorker(workers, &fetchWorker{fetch: cfg.Fetch})
+	}
 	rc := &river.Config{
 		Logger:            cmp.Or(cfg.Logger, slog.Default()),
 		Workers:           workers,
@@ -87,6 +101,20 @@ func New(cfg Config) (*Queue, error) {
 		// One job drains one endpoint; a slow endpoint holds only its own.
 		rc.Queues[QueueWebhooks] = river.QueueConfig{MaxWorkers: 32, FetchCooldown: 5 * time.Millisecond}
 	}
+	if cfg.Fetch != nil {
+		if rc.Queues == nil {
+			rc.Queues = map[string]river.QueueConfig{}
+		}
+		// Fetches wait on providers; they never hold settling back.
+		rc.Queues[QueueFetches] = river.QueueConfig{MaxWorkers: 8}
+	}
+	if cfg.Tick != nil {
+		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.TickEvery, 15*time.Second)),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return baixa.ConnectionTickArgs{}, insertOpts(baixa.ConnectionTickArgs{})
+			},
+			&river.PeriodicJobOpts{RunOnStart: true})}
+	}
 	client, err := river.NewClient(driver(cfg), rc)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
@@ -94,18 +122,38 @@ func New(cfg Config) (*Queue, error) {
 	return &Queue{client: client}, nil
 }
 
-// QueueWebhooks is the queue of delivery jobs, apart from settling's.
-const QueueWebhooks = "webhooks"
+// Queues apart from settling's: deliveries, and fetches from providers.
+const (
+	QueueWebhooks = "webhooks"
+	QueueFetches  = "fetches"
+)
+
+// waitingStates are the states in which a job counts as not yet done: a
+// job unique in them may be inserted again once the last one completed.
+var waitingStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled}
+
+// insertOpts says where a job goes and when it is a duplicate.
+func insertOpts(args baixa.JobArgs) *river.InsertOpts {
+	switch args.(type) {
+	case baixa.DeliverArgs:
+		// One per endpoint while one waits or runs (not "ever": River's
+		// default would keep a completed job's args from coming back).
+		return &river.InsertOpts{Queue: QueueWebhooks, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates}}
+	case baixa.ConnectionTickArgs:
+		return &river.InsertOpts{Queue: QueueFetches, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates}}
+	case baixa.FetchArgs:
+		// Once per fetch, ever: a fetch is followed by one job at a time.
+		return &river.InsertOpts{Queue: QueueFetches, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	}
+	return nil
+}
 
 // InsertTx enqueues a job in tx: it exists if and only if tx commits.
 // A delivery job is unique per endpoint while one waits or runs: it drains
 // every due delivery of its endpoint, those added meanwhile included.
 func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args baixa.JobArgs) error {
-	var opts *river.InsertOpts
-	if _, ok := args.(baixa.DeliverArgs); ok {
-		opts = &river.InsertOpts{Queue: QueueWebhooks, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-	}
-	_, err := q.client.InsertTx(ctx, tx, args, opts)
+	_, err := q.client.InsertTx(ctx, tx, args, insertOpts(args))
 	return err
 }
 
@@ -202,4 +250,31 @@ func (w *deliverWorker) Timeout(*river.Job[baixa.DeliverArgs]) time.Duration { r
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[baixa.DeliverArgs]) error {
 	return w.deliver(ctx, job.Args.EndpointID)
+}
+
+type tickWorker struct {
+	river.WorkerDefaults[baixa.ConnectionTickArgs]
+	tick func(ctx context.Context) error
+}
+
+func (w *tickWorker) Timeout(*river.Job[baixa.ConnectionTickArgs]) time.Duration { return time.Minute }
+
+func (w *tickWorker) Work(ctx context.Context, _ *river.Job[baixa.ConnectionTickArgs]) error {
+	return w.tick(ctx)
+}
+
+type fetchWorker struct {
+	river.WorkerDefaults[baixa.FetchArgs]
+	fetch func(ctx context.Context, fetchID string) error
+}
+
+// Timeout covers downloading and storing a large file.
+func (w *fetchWorker) Timeout(*river.Job[baixa.FetchArgs]) time.Duration { return 30 * time.Minute }
+
+func (w *fetchWorker) Work(ctx context.Context, job *river.Job[baixa.FetchArgs]) error {
+	err := w.fetch(ctx, job.Args.FetchID)
+	if later, ok := errors.AsType[*baixa.RetryLater](err); ok {
+		return river.JobSnooze(later.After)
+	}
+	return err
 }

@@ -170,3 +170,40 @@ func (c *jobCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[state]), state)
 	}
 }
+
+// WatchConnections adds the connection gauges, read from list at each
+// scrape: each client certificate's expiry, and whether the last run failed.
+func (m *Metrics) WatchConnections(list func(ctx context.Context) ([]*baixa.Connection, error)) {
+	m.reg.MustRegister(&connectionCollector{list: list,
+		expiry: prometheus.NewDesc("baixa_connection_certificate_expiry_timestamp_seconds",
+			"When the connection's client certificate expires (Unix time); alert 30 days ahead.", []string{"connection", "provider"}, nil),
+		failing: prometheus.NewDesc("baixa_connection_failing", "1 when the connection's last fetch failed (see last_error).",
+			[]string{"connection", "provider"}, nil),
+	})
+}
+
+type connectionCollector struct {
+	list            func(ctx context.Context) ([]*baixa.Connection, error)
+	expiry, failing *prometheus.Desc
+}
+
+func (c *connectionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.expiry; ch <- c.failing }
+
+func (c *connectionCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cs, err := c.list(ctx)
+	if err != nil {
+		return
+	}
+	for _, conn := range cs {
+		if !conn.CertificateExpiresAt.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.expiry, prometheus.GaugeValue, float64(conn.CertificateExpiresAt.Unix()), conn.ID, conn.Provider)
+		}
+		failing := 0.0
+		if conn.LastError != "" {
+			failing = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.failing, prometheus.GaugeValue, failing, conn.ID, conn.Provider)
+	}
+}

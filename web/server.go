@@ -33,6 +33,9 @@ type Server struct {
 	Events    baixa.EventService
 	Movements baixa.MovementService
 	Endpoints baixa.EndpointService
+	// Connections and their providers' Connectors (by provider name).
+	Connections baixa.ConnectionService
+	Connectors  map[string]baixa.Connector
 	// CheckEndpointURL refuses endpoint URLs the server will not deliver to
 	// (plain http, internal addresses).
 	CheckEndpointURL func(url string) error
@@ -84,6 +87,9 @@ func (s *Server) Handler() http.Handler {
 	s.registerEvents(api)
 	if s.Endpoints != nil {
 		s.registerEndpoints(api)
+	}
+	if s.Connections != nil {
+		s.registerConnections(api)
 	}
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

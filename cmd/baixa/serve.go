@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/provider"
 	"baixa/provider/generic"
+	"baixa/provider/sicoob"
 	"baixa/queue"
 	"baixa/settle"
 	"baixa/store"
@@ -43,6 +45,7 @@ type serveCmd struct {
 	Workers         int           `env:"BAIXA_WORKERS" default:"4" help:"Background jobs run at once."`
 	ShutdownTimeout time.Duration `env:"BAIXA_SHUTDOWN_TIMEOUT" default:"30s" help:"How long to wait for requests and jobs on shutdown before cancelling them (they are retried later)."`
 	MaxImportBytes  int64         `env:"BAIXA_MAX_IMPORT_BYTES" default:"268435456" help:"Largest accepted import upload."`
+	Tick            time.Duration `env:"BAIXA_TICK" default:"15s" help:"How often the scheduler looks for connections due to be read (each connection has its own every_seconds)."`
 	webhookFlags
 }
 
@@ -93,7 +96,9 @@ type serveConfig struct {
 	Logger          *slog.Logger
 	// PollInterval overrides how often idle workers look for jobs (tests).
 	PollInterval time.Duration
-	Webhooks     webhookConfig
+	// Tick is how often due connections are looked for (default 15 s).
+	Tick     time.Duration
+	Webhooks webhookConfig
 	// SecretKey (32 bytes), when set, encrypts secrets at rest.
 	SecretKey []byte
 }
@@ -106,6 +111,9 @@ func (c *serveCmd) validate() (webhookConfig, []byte, error) {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return webhookConfig{}, nil, errors.New("--shutdown-timeout (BAIXA_SHUTDOWN_TIMEOUT) must be positive")
+	}
+	if c.Tick < 100*time.Millisecond || c.Tick > time.Hour {
+		return webhookConfig{}, nil, errors.New("--tick (BAIXA_TICK) must be 100ms to 1h")
 	}
 	if c.MaxImportBytes < 1024 {
 		return webhookConfig{}, nil, errors.New("--max-import-bytes (BAIXA_MAX_IMPORT_BYTES) must be at least 1024")
@@ -144,7 +152,7 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 		return err
 	}
 	if secretKey == nil {
-		log.Warn("no BAIXA_SECRET_KEY: webhook signing secrets are stored unencrypted")
+		log.Warn("no BAIXA_SECRET_KEY: webhook signing secrets and provider credentials are stored unencrypted")
 	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
@@ -152,7 +160,7 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	}
 	app, err := newApp(ctx, serveConfig{
 		DatabaseURL: c.DatabaseURL, APIKey: key, Workers: c.Workers, ShutdownTimeout: c.ShutdownTimeout,
-		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh, SecretKey: secretKey,
+		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh, SecretKey: secretKey, Tick: c.Tick,
 	})
 	if err != nil {
 		ln.Close()
@@ -241,7 +249,13 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		}
 	}
 	metrics := web.NewMetrics(func(ctx context.Context) (map[string]int64, error) { return queue.JobCounts(ctx, db.R) })
-	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}}
+	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}, sicoob.Provider: sicoob.Decoder{}}
+	connectors := map[string]baixa.Connector{sicoob.Provider: &sicoob.Connector{UserAgent: "baixa/" + version()}}
+	runner := &provider.Runner{Store: db, Connectors: connectors, Logger: cfg.Logger}
+	metrics.WatchConnections(func(ctx context.Context) ([]*baixa.Connection, error) {
+		cs, _, err := db.FindConnections(ctx, "", 500)
+		return cs, err
+	})
 	settler := &settle.Settler{}
 	metrics.WatchWebhooks(db.WebhookStats)
 	guard := cfg.Webhooks.Guard
@@ -254,7 +268,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		Parallel: db.Writers()}
 	q, err := queue.New(queue.Config{
 		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process,
-		Deliver: deliverer.Drain,
+		Deliver: deliverer.Drain, Tick: runner.Tick, TickEvery: cfg.Tick, Fetch: runner.Step,
 		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval,
 	})
 	if err != nil {
@@ -268,6 +282,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		Movements: &settle.Service{Store: db, Settler: settler, Settled: metrics.Settled},
 		Decoders:  decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
+		Connections: db, Connectors: connectors,
 		Endpoints: db, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
 	}
 	return &app{
