@@ -49,6 +49,9 @@ type ConnectionStats struct {
 	Active []*Fetch `json:"active"`
 	// Recent are the last fetches that ended.
 	Recent []*Fetch `json:"recent"`
+	// Failed are the last documents that could not be decoded, with why
+	// (kept, to be settled again once the cause is fixed).
+	Failed []*Document `json:"failed_documents"`
 }
 
 // ConnectionService stores connections.

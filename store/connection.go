@@ -259,7 +259,15 @@ func (db *DB) ConnectionStats(ctx context.Context, id string) (*baixa.Connection
 	if err != nil {
 		return nil, err
 	}
-	st.Recent, err = collect(rows, scanFetch)
+	if st.Recent, err = collect(rows, scanFetch); err != nil {
+		return nil, err
+	}
+	rows, err = db.on(db.R).QueryContext(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE connection_id = $1 AND status = 'failed' ORDER BY id DESC LIMIT 5`, id)
+	if err != nil {
+		return nil, err
+	}
+	st.Failed, err = collect(rows, scanDocument)
 	return st, err
 }
 

@@ -30,10 +30,19 @@ type connectionFields struct {
 
 type connectionCreateInput struct {
 	Body struct {
-		AccountID string `json:"account_id" maxLength:"64" required:"true"`
-		Provider  string `json:"provider" maxLength:"32" required:"true" doc:"sicoob, ..."`
-		connectionFields
+		AccountID    string            `json:"account_id" maxLength:"64" required:"true"`
+		Provider     string            `json:"provider" maxLength:"32" required:"true" doc:"sicoob, ..."`
+		Name         *string           `json:"name,omitempty" maxLength:"200"`
+		Settings     json.RawMessage   `json:"settings,omitempty" doc:"The provider's settings (docs/providers/)"`
+		Secrets      map[string]string `json:"secrets,omitempty" doc:"Certificates, keys, passwords: stored encrypted, never returned"`
+		EverySeconds *int64            `json:"every_seconds,omitempty" minimum:"1" maximum:"604800" doc:"How often to read the provider (default 1800)"`
+		Enabled      *bool             `json:"enabled,omitempty" doc:"Read on schedule (default true)"`
 	}
+}
+
+func (in *connectionCreateInput) fields() *connectionFields {
+	b := &in.Body
+	return &connectionFields{Name: b.Name, Settings: b.Settings, Secrets: b.Secrets, EverySeconds: b.EverySeconds, Enabled: b.Enabled}
 }
 
 type connectionUpdateInput struct {
@@ -113,7 +122,7 @@ func (s *Server) registerConnections(api huma.API) {
 		}
 		c := &baixa.Connection{AccountID: in.Body.AccountID, Provider: in.Body.Provider, EverySeconds: 1800, Enabled: true,
 			Settings: json.RawMessage(`{}`), Secrets: map[string]string{}}
-		if err := applyConnection(c, &in.Body.connectionFields); err != nil {
+		if err := applyConnection(c, in.fields()); err != nil {
 			return nil, s.problem(ctx, err, "body")
 		}
 		if err := k.Prepare(c, time.Now()); err != nil {

@@ -79,6 +79,16 @@ func (s *Server) Handler() http.Handler {
 	registry.RegisterTypeAlias(reflect.TypeFor[baixa.Amount](), reflect.TypeFor[amountSchema]())
 	registry.RegisterTypeAlias(reflect.TypeFor[baixa.Date](), reflect.TypeFor[dateSchema]())
 	registry.RegisterTypeAlias(reflect.TypeFor[json.RawMessage](), reflect.TypeFor[anyJSON]())
+	// Validation errors name the field and the rule, never echo the value:
+	// a request's body can carry secrets (connection credentials).
+	cfg.Transformers = append(cfg.Transformers, func(_ huma.Context, _ string, v any) (any, error) {
+		if em, ok := v.(*huma.ErrorModel); ok {
+			for _, d := range em.Errors {
+				d.Value = nil
+			}
+		}
+		return v, nil
+	})
 	api := humago.New(mux, cfg)
 
 	s.registerAccounts(api)

@@ -133,7 +133,9 @@ func NewPKI(hosts []string, validFor time.Duration) (*PKI, error) {
 	p.ClientCertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cliDER})
 	p.ClientKeyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	leaf, _ := x509.ParseCertificate(cliDER)
-	p.ClientPFXPassword = "sandbox"
+	pw := make([]byte, 8)
+	_, _ = rand.Read(pw)
+	p.ClientPFXPassword = fmt.Sprintf("pfx-%x", pw)
 	if p.ClientPFX, err = pkcs12.Modern.Encode(cliKey, leaf, []*x509.Certificate{ca}, p.ClientPFXPassword); err != nil {
 		return nil, err
 	}
