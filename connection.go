@@ -43,6 +43,8 @@ type Connection struct {
 type ConnectionStats struct {
 	Documents       int64 `json:"documents"`
 	DocumentsFailed int64 `json:"documents_failed"`
+	// DocumentsPending are stored and not yet settled.
+	DocumentsPending int64 `json:"documents_pending"`
 	// Movements counts the movements of its documents by result.
 	Movements map[MovementResult]int64 `json:"movements"`
 	// Active are the fetches under way (window, request code, state, note).

@@ -239,8 +239,8 @@ func (db *DB) ConnectionStats(ctx context.Context, id string) (*baixa.Connection
 	st := &baixa.ConnectionStats{Movements: map[baixa.MovementResult]int64{}}
 	var applied, duplicate, unmatched, conflict int64
 	err := db.on(db.R).QueryRowContext(ctx, `SELECT count(*), COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(applied), 0), COALESCE(SUM(duplicate), 0), COALESCE(SUM(unmatched), 0), COALESCE(SUM(conflict), 0)
-		FROM documents WHERE connection_id = $1`, id).Scan(&st.Documents, &st.DocumentsFailed, &applied, &duplicate, &unmatched, &conflict)
+		COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), COALESCE(SUM(applied), 0), COALESCE(SUM(duplicate), 0), COALESCE(SUM(unmatched), 0), COALESCE(SUM(conflict), 0)
+		FROM documents WHERE connection_id = $1`, id).Scan(&st.Documents, &st.DocumentsFailed, &st.DocumentsPending, &applied, &duplicate, &unmatched, &conflict)
 	if err != nil {
 		return nil, err
 	}

@@ -187,3 +187,228 @@ func TestSicoobEndToEnd(t *testing.T) {
 		c.must(200, "POST", "/v1/connections/"+id+"/check", "")
 	})
 }
+
+// recentFetch returns the connection's last ended fetch of scope.
+func recentFetch(conn map[string]any, scope string) map[string]any {
+	for _, f := range conn["stats"].(map[string]any)["recent"].([]any) {
+		if f := f.(map[string]any); f["scope"] == scope {
+			return f
+		}
+	}
+	return nil
+}
+
+func TestSicoobFaults(t *testing.T) {
+	cases := []struct {
+		name    string
+		faults  sicoob.Faults
+		version string
+		extra   map[string]any
+		// check looks at the connection once idle, with the charge paid or not.
+		paid  bool
+		check func(t *testing.T, rig *sicoobRig, conn map[string]any)
+	}{
+		{name: "slow processing 204", faults: sicoob.Faults{NotReadyPolls: 3}, paid: true, check: func(t *testing.T, _ *sicoobRig, conn map[string]any) {
+			if f := recentFetch(conn, "5"); f["polls"].(float64) < 4 {
+				t.Errorf("fetch polled %v times, want at least 4 (3 not ready)", f["polls"])
+			}
+		}},
+		{name: "5004 still processing", faults: sicoob.Faults{NotReadyPolls: 2, NotReadyStyle: "5004"}, paid: true},
+		{name: "PROCESSAMENTO message", faults: sicoob.Faults{NotReadyPolls: 2, NotReadyStyle: "processamento"}, paid: true},
+		{name: "500s", faults: sicoob.Faults{Fail500: 3}, paid: true, check: func(t *testing.T, rig *sicoobRig, conn map[string]any) {
+			if conn["last_error"] != nil {
+				t.Errorf("last_error = %v after recovering", conn["last_error"])
+			}
+		}},
+		{name: "duplicated records", faults: sicoob.Faults{Duplicate: true}, paid: true, check: func(t *testing.T, _ *sicoobRig, conn map[string]any) {
+			if stat(conn, "movements", "applied") != 1 || stat(conn, "movements", "duplicate") != 1 {
+				t.Errorf("movements %v, want 1 applied and 1 duplicate", conn["stats"].(map[string]any)["movements"])
+			}
+		}},
+		{name: "short field names", faults: sicoob.Faults{ShortNames: true}, paid: true},
+		{name: "API v2", version: "v2", paid: true},
+		{name: "truncated file", faults: sicoob.Faults{Truncate: true}, check: failedDocument("truncated")},
+		{name: "corrupt file", faults: sicoob.Faults{Corrupt: true}, check: failedDocument("not a readable ZIP")},
+		{name: "CNAB entry", faults: sicoob.Faults{CNAB: true}, check: failedDocument("CNAB return file, which is not supported yet")},
+		{name: "never ready", faults: sicoob.Faults{NotReadyPolls: 1 << 30}, extra: map[string]any{"give_up_after": "300ms"},
+			check: func(t *testing.T, _ *sicoobRig, conn map[string]any) {
+				f := recentFetch(conn, "5")
+				if f["status"] != "failed" || !strings.Contains(f["note"].(string), "gave up after 300ms") {
+					t.Errorf("fetch = %v, want failed, giving up", f)
+				}
+				if !strings.Contains(fmt.Sprint(conn["last_error"]), "gave up") {
+					t.Errorf("last_error = %v, want the reason", conn["last_error"])
+				}
+			}},
+		{name: "wrong client_id", extra: map[string]any{"client_id": "someone-else", "give_up_after": "300ms"},
+			check: func(t *testing.T, _ *sicoobRig, conn map[string]any) {
+				if !strings.Contains(fmt.Sprint(conn["last_error"]), "unknown client_id") {
+					t.Errorf("last_error = %v, want Sicoob's refusal", conn["last_error"])
+				}
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newSicoobRig(t)
+			rig.sb.SetFaults(tc.faults)
+			cfg := webhookCfg()
+			cfg.Tick = 100 * time.Millisecond
+			c := startApp(t, dbtest.SQLiteURL(t), cfg)
+			acct := c.account()
+			ch := c.charge(acct, "7654321", "99.90")
+			rig.sb.Add(paid(7654321, 9990))
+			id := rig.connect(c, acct, cmpOr(tc.version, "v3"), tc.extra)["id"].(string)
+			waitFor(t, "fetches ended", func() bool {
+				v := c.connection(id)
+				return idle(v) && len(v["stats"].(map[string]any)["recent"].([]any)) == 2 && stat(v, "documents_pending") == 0
+			})
+			conn := c.connection(id)
+			if got := c.chargeStatus(ch) == "paid"; got != tc.paid {
+				t.Fatalf("charge paid = %v, want %v; connection %v", got, tc.paid, conn["stats"])
+			}
+			if tc.check != nil {
+				tc.check(t, rig, conn)
+			}
+		})
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// failedDocument checks that the file was kept as a failed document whose
+// reason says why, and that nothing was applied.
+func failedDocument(reason string) func(t *testing.T, rig *sicoobRig, conn map[string]any) {
+	return func(t *testing.T, _ *sicoobRig, conn map[string]any) {
+		t.Helper()
+		failed := conn["stats"].(map[string]any)["failed_documents"].([]any)
+		if len(failed) != 1 || !strings.Contains(failed[0].(map[string]any)["error"].(string), reason) {
+			t.Fatalf("failed documents = %v, want one saying %q", failed, reason)
+		}
+		if stat(conn, "movements", "applied") != 0 {
+			t.Errorf("applied %v movements from a bad file", stat(conn, "movements", "applied"))
+		}
+	}
+}
+
+// A token that stops working is renewed once, and the call goes through.
+func TestSicoobExpiredToken(t *testing.T) {
+	rig := newSicoobRig(t)
+	cfg := webhookCfg()
+	cfg.Tick = 100 * time.Millisecond
+	c := startApp(t, dbtest.SQLiteURL(t), cfg)
+	acct := c.account()
+	first, second := c.charge(acct, "1111111", "10.00"), c.charge(acct, "2222222", "20.00")
+	rig.sb.Add(paid(1111111, 1000))
+	id := rig.connect(c, acct, "v3", nil)["id"].(string)
+	waitFor(t, "first payment", func() bool { return c.chargeStatus(first) == "paid" })
+	waitFor(t, "first run idle", func() bool { return idle(c.connection(id)) })
+	tokens := rig.sb.Calls("token")
+	rig.sb.SetFaults(sicoob.Faults{ExpireTokens: true})
+	rig.sb.Add(paid(2222222, 2000))
+	c.must(202, "POST", "/v1/connections/"+id+"/run", "")
+	waitFor(t, "second payment", func() bool { return c.chargeStatus(second) == "paid" })
+	if got := rig.sb.Calls("token"); got != tokens+1 {
+		t.Errorf("token requests %d after expiry, want %d (one renewal)", got, tokens+1)
+	}
+}
+
+// A restart while Sicoob is still processing resumes polling the same
+// codigoSolicitacao instead of asking again.
+func TestSicoobRestartResumes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		rig := newSicoobRig(t)
+		rig.sb.SetFaults(sicoob.Faults{NotReadyPolls: 1 << 30})
+		cfg := webhookCfg()
+		cfg.Tick = 100 * time.Millisecond
+		c, a := launch(t, url, cfg)
+		acct := c.account()
+		ch := c.charge(acct, "3333333", "33.00")
+		rig.sb.Add(paid(3333333, 3300))
+		id := rig.connect(c, acct, "v3", map[string]any{"movement_types": []int{5}, "give_up_after": "1h"})["id"].(string)
+		var code any
+		waitFor(t, "a request being polled", func() bool {
+			active := c.connection(id)["stats"].(map[string]any)["active"].([]any)
+			if len(active) == 1 && active[0].(map[string]any)["polls"].(float64) >= 2 {
+				code = active[0].(map[string]any)["request_code"]
+				return true
+			}
+			return false
+		})
+		if err := a.shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		requests := rig.sb.Calls("request")
+		rig.sb.SetFaults(sicoob.Faults{})
+		c2 := startApp(t, url, cfg)
+		waitFor(t, "payment after restart", func() bool { return c2.chargeStatus(ch) == "paid" })
+		if got := rig.sb.Calls("request"); got != requests {
+			t.Errorf("%d new movement requests after the restart, want none", got-requests)
+		}
+		if f := recentFetch(c2.connection(id), "5"); f["request_code"] != code || f["status"] != "done" {
+			t.Errorf("fetch after restart = %v, want request %v done", f, code)
+		}
+	})
+}
+
+func TestSicoobConnectionValidation(t *testing.T) {
+	rig := newSicoobRig(t)
+	c := startApp(t, dbtest.SQLiteURL(t), webhookCfg())
+	acct := c.account()
+	expired, err := sicoob.NewPKI([]string{"127.0.0.1"}, -time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pfx, _ := json.Marshal(rig.pki.ClientSecrets())
+	oldPFX, _ := json.Marshal(expired.ClientSecrets())
+	pem, _ := json.Marshal(map[string]string{"certificate_pem": string(rig.pki.ClientCertPEM), "private_key_pem": string(rig.pki.ClientKeyPEM)})
+	wrongPW, _ := json.Marshal(map[string]string{"certificate_pfx": rig.pki.ClientSecrets()["certificate_pfx"], "certificate_password": "nope"})
+	for _, tc := range []struct {
+		name, provider, settings, secrets, want string
+		status                                  int
+	}{
+		{"pfx", "sicoob", rig.settings("v3", nil), string(pfx), "", 201},
+		{"pem", "sicoob", rig.settings("v3", nil), string(pem), "", 201},
+		{"unknown provider", "itau", rig.settings("v3", nil), string(pfx), "unknown provider", 422},
+		{"no certificate", "sicoob", rig.settings("v3", nil), `{}`, "client certificate is required", 422},
+		{"expired certificate", "sicoob", rig.settings("v3", nil), string(oldPFX), "expired", 422},
+		{"wrong password", "sicoob", rig.settings("v3", nil), string(wrongPW), "certificate_password", 422},
+		{"bad base64", "sicoob", rig.settings("v3", nil), `{"certificate_pfx": "@@@", "certificate_password": "x"}`, "not base64", 422},
+		{"numero_cliente not a number", "sicoob", rig.settings("v3", map[string]any{"numero_cliente": "70709A"}), string(pfx), "numero_cliente", 422},
+		{"movement type 8", "sicoob", rig.settings("v3", map[string]any{"movement_types": []int{5, 8}}), string(pfx), "movement_types", 422},
+		{"unknown setting", "sicoob", rig.settings("v3", map[string]any{"numeroContrato": 1}), string(pfx), "unknown field", 422},
+		{"http base url", "sicoob", rig.settings("v3", map[string]any{"base_url": "http://127.0.0.1:1/x"}), string(pfx), "https URL", 422},
+		{"future start", "sicoob", rig.settings("v3", map[string]any{"start_date": "2999-01-01"}), string(pfx), "future", 422},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, raw := c.do("POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": %q, "settings": %s, "secrets": %s}`,
+				acct, tc.provider, tc.settings, tc.secrets))
+			if status != tc.status || !strings.Contains(string(raw), tc.want) {
+				t.Fatalf("status %d, want %d with %q: %s", status, tc.status, tc.want, raw)
+			}
+			if strings.Contains(string(raw), rig.pki.ClientPFXPassword) || strings.Contains(string(raw), "BEGIN PRIVATE KEY") {
+				t.Fatalf("a secret is in the answer: %s", raw)
+			}
+		})
+	}
+
+	// An update merges settings and secrets, and validates the result.
+	id := rig.connect(c, acct, "v3", nil)["id"].(string)
+	out := c.must(200, "PATCH", "/v1/connections/"+id, `{"settings": {"movement_types": [5], "give_up_after": null}, "every_seconds": 600}`)
+	if s := out["settings"].(map[string]any); fmt.Sprint(s["movement_types"]) != "[5]" || s["give_up_after"] != "2h" || s["client_id"] != sandboxClientID {
+		t.Fatalf("merged settings = %v", s)
+	}
+	c.must(422, "PATCH", "/v1/connections/"+id, `{"secrets": {"certificate_pfx": ""}}`)
+	toPEM, _ := json.Marshal(map[string]any{"secrets": map[string]string{"certificate_pfx": "", "certificate_password": "",
+		"certificate_pem": string(rig.pki.ClientCertPEM), "private_key_pem": string(rig.pki.ClientKeyPEM)}})
+	if set := c.must(200, "PATCH", "/v1/connections/"+id, string(toPEM))["secrets_set"]; fmt.Sprint(set) != "[certificate_pem private_key_pem]" {
+		t.Fatalf("secrets_set = %v after switching to PEM", set)
+	}
+	c.must(200, "POST", "/v1/connections/"+id+"/check", "")
+	c.must(204, "DELETE", "/v1/connections/"+id, "")
+	c.must(404, "GET", "/v1/connections/"+id, "")
+}
