@@ -135,6 +135,9 @@ func streamBase64(br *bufio.Reader, w io.Writer) error {
 				return fmt.Errorf(`"arquivo" holds an unexpected escape \%c`, e)
 			}
 		}
+		if !isBase64(c) {
+			return fmt.Errorf(`"arquivo" is not valid base64: %q at character %d`, c, offset+int64(len(in)))
+		}
 		in = append(in, c)
 		if len(in) == cap(in) {
 			if err := flush(false); err != nil {
@@ -142,4 +145,8 @@ func streamBase64(br *bufio.Reader, w io.Writer) error {
 			}
 		}
 	}
+}
+
+func isBase64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
 }
