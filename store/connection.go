@@ -379,3 +379,14 @@ func cmpErr(err, otherwise error) error {
 	}
 	return otherwise
 }
+
+// FetchDocuments returns the documents a connection fetched, newest first
+// (at most 100).
+func (db *DB) FetchDocuments(ctx context.Context, connectionID string) ([]*baixa.Document, error) {
+	rows, err := db.on(db.R).QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE connection_id = $1
+		ORDER BY id DESC LIMIT 100`, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanDocument)
+}

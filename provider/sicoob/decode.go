@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -235,30 +234,27 @@ func looksCNAB(head []byte) bool {
 
 // records decodes a JSON array of records (or a sequence of objects, one per
 // line) and emits their movements.
-func (d Decoder) records(ctx context.Context, doc *baixa.Document, where string, r io.Reader, emit func(*baixa.Movement) error) error {
-	dec := json.NewDecoder(r)
+func (d Decoder) records(ctx context.Context, doc *baixa.Document, where string, br *bufio.Reader, emit func(*baixa.Movement) error) error {
+	sc := &recordScanner{br: br}
 	array := false
-	if br, ok := r.(*bufio.Reader); ok {
-		if b, _ := br.Peek(1); len(b) == 1 && b[0] == '[' {
-			array = true
-			if _, err := dec.Token(); err != nil {
-				return fmt.Errorf("%s: %w", where, err)
-			}
-		}
+	if b, _ := br.Peek(1); len(b) == 1 && b[0] == '[' {
+		array = true
+		_, _ = sc.byte()
 	}
 	for n := 1; ; n++ {
-		if array && !dec.More() {
-			break
-		}
 		if n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		err := sc.next(array, n == 1)
+		if errors.Is(err, errEndOfRecords) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s, record %d (byte %d): %w", where, n, sc.off, err)
+		}
 		var rec record
-		if err := dec.Decode(&rec); err != nil {
-			if !array && errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("%s, record %d (byte %d): %w", where, n, dec.InputOffset(), err)
+		if err := sc.decode(&rec); err != nil {
+			return fmt.Errorf("%s, record %d (byte %d): %w", where, n, sc.off, err)
 		}
 		m, err := rec.movement(doc)
 		if err != nil {
@@ -268,11 +264,10 @@ func (d Decoder) records(ctx context.Context, doc *baixa.Document, where string,
 			return err
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return fmt.Errorf("%s: unterminated array: %w", where, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s: unexpected data after the array", where)
+	if array {
+		if c, err := sc.skip(); !errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s: unexpected data after the array (%q at byte %d)", where, c, sc.off)
+		}
 	}
 	return nil
 }

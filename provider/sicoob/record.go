@@ -2,6 +2,7 @@ package sicoob
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -103,7 +104,7 @@ func (r *record) movement(doc *baixa.Document) (*baixa.Movement, error) {
 		m.Channel = channel(r.IDTipoOpFinanceira, r.TipoOpFinanceira.v)
 		m.ProviderStatus = r.TipoOpFinanceira.v
 		if r.NumeroBancoRecebedor.set {
-			m.Note = fmt.Sprintf("received by bank %d branch %d", r.NumeroBancoRecebedor.v, r.NumeroAgenciaRecebedora.v)
+			m.Note = "received by bank " + r.NumeroBancoRecebedor.String() + " branch " + r.NumeroAgenciaRecebedora.String()
 		}
 		key = append(key, r.DataMovimentoLiquidacao.d.String(), r.DataLiquidacao.d.String(), r.ValorLiquido.v.String())
 	case "BAIX":
@@ -226,9 +227,14 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	if len(b) > 0 && b[0] == '"' {
-		u, err := strconv.Unquote(string(b))
-		if err != nil {
+	if len(b) > 1 && b[0] == '"' {
+		inner := b[1 : len(b)-1]
+		if !bytes.ContainsAny(inner, "\\\"") {
+			t.v = strings.TrimSpace(string(inner))
+			return nil
+		}
+		var u string
+		if err := json.Unmarshal(b, &u); err != nil {
 			return fmt.Errorf("bad string %s", b)
 		}
 		t.v = strings.TrimSpace(u)
@@ -327,7 +333,23 @@ func (s *sicoobDate) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// brt is Brasília's offset, which Sicoob's timestamps carry.
+var brt = time.FixedZone("-03", -3*60*60)
+
 func parseSicoobTime(v string) (time.Time, error) {
+	// The common form first: 2006-01-02T15:04:05-03:00.
+	if len(v) == 25 && v[4] == '-' && v[7] == '-' && v[10] == 'T' && v[13] == ':' && v[16] == ':' && v[19] == '-' && v[20:] == "03:00" {
+		y, e1 := strconv.Atoi(v[0:4])
+		mo, e2 := strconv.Atoi(v[5:7])
+		d, e3 := strconv.Atoi(v[8:10])
+		h, e4 := strconv.Atoi(v[11:13])
+		mi, e5 := strconv.Atoi(v[14:16])
+		sec, e6 := strconv.Atoi(v[17:19])
+		if e1 == nil && e2 == nil && e3 == nil && e4 == nil && e5 == nil && e6 == nil && mo >= 1 && mo <= 12 && d >= 1 &&
+			d <= 31 && h < 24 && mi < 60 && sec < 60 && time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC).Day() == d {
+			return time.Date(y, time.Month(mo), d, h, mi, sec, 0, brt), nil
+		}
+	}
 	datePart, clock, hasClock := strings.Cut(v, "T")
 	if !hasClock {
 		datePart, clock, hasClock = strings.Cut(v, " ")
@@ -350,7 +372,7 @@ func parseSicoobTime(v string) (time.Time, error) {
 	if !hasClock {
 		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, baixa.SaoPaulo), nil
 	}
-	norm := fmt.Sprintf("%04d-%02d-%02dT%s", y, mo, d, clock)
+	norm := fmt.Sprintf("%04d-%02d-%02dT%s", y, mo, d, clock) // rare forms only
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04"} {
 		loc := baixa.SaoPaulo
 		if t, err := time.ParseInLocation(layout, norm, loc); err == nil {
