@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -112,6 +114,7 @@ func idle(conn map[string]any) bool {
 func TestSicoobEndToEnd(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newSicoobRig(t)
+		rig.sb.SetFaults(sicoob.Faults{RecordsPerFile: 2}) // the three LIQUI records come in two files
 		cfg := webhookCfg()
 		cfg.Tick = 100 * time.Millisecond
 		c := startApp(t, url, cfg)
@@ -143,7 +146,7 @@ func TestSicoobEndToEnd(t *testing.T) {
 		if got["paid_amount"] != "250.50" {
 			t.Errorf("paid_amount = %v, want 250.50", got["paid_amount"])
 		}
-		waitFor(t, "connection idle", func() bool { return idle(c.connection(id)) })
+		waitFor(t, "connection idle", func() bool { v := c.connection(id); return idle(v) && stat(v, "documents_pending") == 0 })
 		view := c.connection(id)
 		if applied, unmatched := stat(view, "movements", "applied"), stat(view, "movements", "unmatched"); applied != 3 || unmatched != 1 {
 			t.Fatalf("movements applied %v unmatched %v, want 3 and 1: %v", applied, unmatched, view["stats"])
@@ -154,6 +157,9 @@ func TestSicoobEndToEnd(t *testing.T) {
 		recent := view["stats"].(map[string]any)["recent"].([]any)
 		if len(recent) != 2 || recent[0].(map[string]any)["request_code"] == "" {
 			t.Fatalf("recent fetches = %v, want two done with request codes", recent)
+		}
+		if liqui := recentFetch(view, "5"); len(liqui["files"].([]any)) != 2 || len(liqui["files_done"].([]any)) != 2 || stat(view, "documents") != 3 {
+			t.Fatalf("LIQUI fetch %v, %v documents; want two files stored, three documents in all", liqui, stat(view, "documents"))
 		}
 		rs := erp.waitFor("paid, written off, unmatched", func(rs []received) bool { return len(rs) >= 4 })
 		types := map[string]int{}
@@ -171,14 +177,14 @@ func TestSicoobEndToEnd(t *testing.T) {
 		// A second run asks again (new requests) and changes nothing.
 		requests := rig.sb.Calls("request")
 		c.must(202, "POST", "/v1/connections/"+id+"/run", "")
-		waitFor(t, "second run", func() bool { return rig.sb.Calls("request") >= requests+2 && idle(c.connection(id)) })
 		waitFor(t, "second run settled", func() bool {
 			v := c.connection(id)
-			return stat(v, "movements", "duplicate")+stat(v, "movements", "unmatched") >= 5 || stat(v, "documents") == 2
+			return rig.sb.Calls("request") >= requests+2 && idle(v) && stat(v, "documents") == 6 && stat(v, "documents_pending") == 0
 		})
 		view = c.connection(id)
-		if applied := stat(view, "movements", "applied"); applied != 3 {
-			t.Fatalf("second run applied %v movements in all, want still 3", applied)
+		// Every movement seen again (the unmatched one too) is a duplicate.
+		if applied, dup, un := stat(view, "movements", "applied"), stat(view, "movements", "duplicate"), stat(view, "movements", "unmatched"); applied != 3 || dup != 4 || un != 1 {
+			t.Fatalf("after the second run: %v applied, %v duplicate, %v unmatched; want 3, 4 and 1", applied, dup, un)
 		}
 		time.Sleep(200 * time.Millisecond)
 		if n := len(erp.requests()); n != len(rs) {
@@ -409,6 +415,27 @@ func TestSicoobConnectionValidation(t *testing.T) {
 		t.Fatalf("secrets_set = %v after switching to PEM", set)
 	}
 	c.must(200, "POST", "/v1/connections/"+id+"/check", "")
+	// The certificate's expiry is a metric.
+	resp, err := http.Get(c.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := fmt.Sprintf(`baixa_connection_certificate_expiry_timestamp_seconds{connection=%q,provider="sicoob"}`, id)
+	if !strings.Contains(string(metrics), want) {
+		t.Errorf("metrics lack %s", want)
+	}
+	// A certificate that expires within 30 days is warned about.
+	soon, err := sicoob.NewPKI([]string{"127.0.0.1"}, 10*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	soonSecrets, _ := json.Marshal(map[string]any{"secrets": soon.ClientSecrets()})
+	warned := c.must(200, "PATCH", "/v1/connections/"+id, string(soonSecrets))
+	if !strings.Contains(fmt.Sprint(warned["warnings"]), "expires on") {
+		t.Errorf("warnings = %v for a certificate that expires in 10 days", warned["warnings"])
+	}
 	c.must(204, "DELETE", "/v1/connections/"+id, "")
 	c.must(404, "GET", "/v1/connections/"+id, "")
 }
