@@ -18,7 +18,7 @@ func extractArquivo(br *bufio.Reader, w io.Writer) error {
 	var msgs []string
 	for {
 		c, err := br.ReadByte()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			if len(msgs) > 0 {
 				return fmt.Errorf("the response carries no file but Sicoob's messages: %s", strings.Join(msgs, "; "))
 			}

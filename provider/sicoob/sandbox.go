@@ -449,23 +449,23 @@ func (sb *Sandbox) writeFile(w io.Writer, name string, recs []SandboxMovement, f
 	if f.CNAB {
 		fmt.Fprintf(ew, "75600000%0232d\r\n", 0)
 	} else {
-		ew.WriteByte('[')
+		_ = ew.WriteByte('[')
 		first := true
 		for _, m := range recs {
 			for range 1 + boolInt(f.Duplicate) {
 				if !first {
-					ew.WriteByte(',')
+					_ = ew.WriteByte(',')
 				}
 				first = false
 				m.writeRecord(ew, sb.NumeroCliente, f.ShortNames)
 			}
 		}
-		ew.WriteByte(']')
+		_ = ew.WriteByte(']')
 	}
 	_ = ew.Flush()
 	_ = zw.Close()
 	_ = b64.Close()
-	bw.WriteString(`"}}`)
+	_, _ = bw.WriteString(`"}}`)
 }
 
 func boolInt(b bool) int {
@@ -521,7 +521,7 @@ func (m SandboxMovement) writeRecord(w *bufio.Writer, cliente int64, short bool)
 	case "OCRED":
 		fmt.Fprintf(w, `,"tipoCarteiraOpCredito":"GARANTIA","dataMovimentoOpCredito":"%s","descricaoMovimentoOpCredito":"BLOQUEIO"`, stamp(m.Date))
 	}
-	w.WriteByte('}')
+	_ = w.WriteByte('}')
 }
 
 var opText = map[int]string{

@@ -163,8 +163,8 @@ func decodeFlat(b []byte, rec *record) (ok bool, err error) {
 			return false, nil
 		}
 		start := i
-		switch c := b[i]; {
-		case c == '"':
+		switch b[i] {
+		case '"':
 			i++
 			for i < len(b) && b[i] != '"' {
 				if b[i] == '\\' {
@@ -176,7 +176,7 @@ func decodeFlat(b []byte, rec *record) (ok bool, err error) {
 				return false, nil
 			}
 			i++
-		case c == '{' || c == '[':
+		case '{', '[':
 			return false, nil
 		default:
 			for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t' {
