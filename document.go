@@ -61,6 +61,11 @@ type DocumentService interface {
 	FindDocumentByID(ctx context.Context, id string) (*Document, error)
 	// OpenDocument streams a stored document's bytes.
 	OpenDocument(ctx context.Context, id string) (io.ReadCloser, error)
+	// RetryDocument queues a failed document to be decoded and settled
+	// again (after its decoder was fixed or added), in one transaction.
+	// Only a failed document can be retried (EConflict otherwise); nothing
+	// of it was applied, so nothing is applied twice.
+	RetryDocument(ctx context.Context, id string) (*Document, error)
 }
 
 // Decoder turns a document's bytes into movements. It is pure: the same

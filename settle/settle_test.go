@@ -448,3 +448,45 @@ func TestProcessorStalePeek(t *testing.T) {
 		}
 	})
 }
+
+// A document that failed for want of a decoder settles once one is there
+// and the document is retried; retrying anything but a failed document is
+// a conflict.
+func TestProcessorRetryFailedDocument(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url, "10")
+		ctx := context.Background()
+		body := `[{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00"}]`
+		doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		without := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{}, Settler: f.settler}
+		if err := without.Process(ctx, doc.ID); err != nil {
+			t.Fatal(err)
+		}
+		if doc, _ = f.db.FindDocumentByID(ctx, doc.ID); doc.Status != baixa.DocFailed || !strings.Contains(doc.Error, "no decoder") {
+			t.Fatalf("document without a decoder: %+v", doc)
+		}
+		retried, err := f.db.RetryDocument(ctx, doc.ID)
+		if err != nil || retried.Status != baixa.DocPending || retried.Error != "" {
+			t.Fatalf("retry: %+v, %v", retried, err)
+		}
+		with := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler}
+		if err := with.Process(ctx, doc.ID); err != nil {
+			t.Fatal(err)
+		}
+		if doc, _ = f.db.FindDocumentByID(ctx, doc.ID); doc.Status != baixa.DocSettled || doc.Applied != 1 {
+			t.Fatalf("document after retry: %+v", doc)
+		}
+		if c := f.charge(t, "10"); c.Status != baixa.StatusPaid {
+			t.Fatalf("charge after retry: %s", c.Status)
+		}
+		if _, err := f.db.RetryDocument(ctx, doc.ID); !baixa.IsCode(err, baixa.EConflict) {
+			t.Fatalf("retrying a settled document: %v", err)
+		}
+		if _, err := f.db.RetryDocument(ctx, "doc_nope"); !baixa.IsCode(err, baixa.ENotFound) {
+			t.Fatalf("retrying an unknown document: %v", err)
+		}
+	})
+}

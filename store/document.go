@@ -136,11 +136,7 @@ func (db *DB) findDocumentByKey(ctx context.Context, q sqlConn, provider, key st
 
 // FindDocumentByID returns ENotFound for an unknown id.
 func (db *DB) FindDocumentByID(ctx context.Context, id string) (*baixa.Document, error) {
-	d, err := scanDocument(db.on(db.R).QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, baixa.Errorf(baixa.ENotFound, "document %s not found", id)
-	}
-	return d, err
+	return findDocument(ctx, db, db.R, id)
 }
 
 // OpenDocument streams a document's bytes one stored part at a time; no
@@ -182,3 +178,37 @@ func (r *partReader) Read(p []byte) (int, error) {
 }
 
 func (r *partReader) Close() error { return nil }
+
+// RetryDocument makes a failed document pending again and queues its
+// settling, in one transaction.
+func (db *DB) RetryDocument(ctx context.Context, id string) (*baixa.Document, error) {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = '' WHERE id = $1 AND status = $3`,
+			id, string(baixa.DocPending), string(baixa.DocFailed))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			d, err := db.FindDocumentByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			return baixa.Errorf(baixa.EConflict, "document %s is %s; only a failed document can be retried", id, d.Status)
+		}
+		return db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: id})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return findDocument(ctx, db, db.W, id)
+}
+
+func findDocument(ctx context.Context, db *DB, q sqlConn, id string) (*baixa.Document, error) {
+	d, err := scanDocument(db.on(q).QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baixa.Errorf(baixa.ENotFound, "document %s not found", id)
+	}
+	return d, err
+}

@@ -57,6 +57,18 @@ func (s *Server) registerImports(api huma.API, mux *http.ServeMux) {
 		}
 		return &documentOutput{Body: d}, nil
 	})
+	huma.Register(api, huma.Operation{
+		OperationID: "retry-document", Method: http.MethodPost, Path: "/v1/documents/{id}/retry", Tags: []string{"Imports"},
+		Summary: "Settle a failed document again", DefaultStatus: http.StatusAccepted,
+		Description: "For a document that failed (its error says why), once the cause is fixed: a decoder added or corrected. " +
+			"Nothing of a failed document was applied, so nothing is applied twice. 409 unless the document failed.",
+	}, func(ctx context.Context, in *idPath) (*documentOutput, error) {
+		d, err := s.Documents.RetryDocument(ctx, in.ID)
+		if err != nil {
+			return nil, s.problem(ctx, err, "path.id")
+		}
+		return &documentOutput{Body: d}, nil
+	})
 }
 
 func (s *Server) importGeneric(w http.ResponseWriter, r *http.Request) {

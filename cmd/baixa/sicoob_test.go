@@ -214,21 +214,21 @@ func TestSicoobFaults(t *testing.T) {
 		paid bool
 		// lastError is what the connection's last_error must come to say.
 		lastError string
-		check     func(t *testing.T, rig *sicoobRig, conn map[string]any)
+		check     func(t *testing.T, c *client, rig *sicoobRig, conn map[string]any)
 	}{
-		{name: "slow processing 204", faults: sicoob.Faults{NotReadyPolls: 3}, paid: true, check: func(t *testing.T, _ *sicoobRig, conn map[string]any) {
+		{name: "slow processing 204", faults: sicoob.Faults{NotReadyPolls: 3}, paid: true, check: func(t *testing.T, c *client, _ *sicoobRig, conn map[string]any) {
 			if f := recentFetch(conn, "5"); f["polls"].(float64) < 4 {
 				t.Errorf("fetch polled %v times, want at least 4 (3 not ready)", f["polls"])
 			}
 		}},
 		{name: "5004 still processing", faults: sicoob.Faults{NotReadyPolls: 2, NotReadyStyle: "5004"}, paid: true},
 		{name: "PROCESSAMENTO message", faults: sicoob.Faults{NotReadyPolls: 2, NotReadyStyle: "processamento"}, paid: true},
-		{name: "500s", faults: sicoob.Faults{Fail500: 3}, paid: true, check: func(t *testing.T, rig *sicoobRig, conn map[string]any) {
+		{name: "500s", faults: sicoob.Faults{Fail500: 3}, paid: true, check: func(t *testing.T, c *client, rig *sicoobRig, conn map[string]any) {
 			if rig.sb.Calls("request") < 2 || recentFetch(conn, "5")["polls"].(float64) < 1 {
 				t.Errorf("no sign of the retries: %d requests, fetch %v", rig.sb.Calls("request"), recentFetch(conn, "5"))
 			}
 		}},
-		{name: "duplicated records", faults: sicoob.Faults{Duplicate: true}, paid: true, check: func(t *testing.T, _ *sicoobRig, conn map[string]any) {
+		{name: "duplicated records", faults: sicoob.Faults{Duplicate: true}, paid: true, check: func(t *testing.T, c *client, _ *sicoobRig, conn map[string]any) {
 			if stat(conn, "movements", "applied") != 1 || stat(conn, "movements", "duplicate") != 1 {
 				t.Errorf("movements %v, want 1 applied and 1 duplicate", conn["stats"].(map[string]any)["movements"])
 			}
@@ -239,7 +239,7 @@ func TestSicoobFaults(t *testing.T) {
 		{name: "corrupt file", faults: sicoob.Faults{Corrupt: true}, check: failedDocument("not a readable ZIP")},
 		{name: "CNAB entry", faults: sicoob.Faults{CNAB: true}, check: failedDocument("CNAB return file, which is not supported yet")},
 		{name: "never ready", faults: sicoob.Faults{NotReadyPolls: 1 << 30}, extra: map[string]any{"give_up_after": "300ms"},
-			lastError: "gave up after 300ms", check: func(t *testing.T, _ *sicoobRig, conn map[string]any) {
+			lastError: "gave up after 300ms", check: func(t *testing.T, c *client, _ *sicoobRig, conn map[string]any) {
 				f := recentFetch(conn, "5")
 				if f["status"] != "failed" || !strings.Contains(f["note"].(string), "gave up after 300ms") {
 					t.Errorf("fetch = %v, want failed, giving up", f)
@@ -268,7 +268,7 @@ func TestSicoobFaults(t *testing.T) {
 				t.Fatalf("charge paid = %v, want %v; connection %v", got, tc.paid, conn["stats"])
 			}
 			if tc.check != nil {
-				tc.check(t, rig, conn)
+				tc.check(t, c, rig, conn)
 			}
 		})
 	}
@@ -283,8 +283,8 @@ func cmpOr(a, b string) string {
 
 // failedDocument checks that the file was kept as a failed document whose
 // reason says why, and that nothing was applied.
-func failedDocument(reason string) func(t *testing.T, rig *sicoobRig, conn map[string]any) {
-	return func(t *testing.T, _ *sicoobRig, conn map[string]any) {
+func failedDocument(reason string) func(t *testing.T, c *client, rig *sicoobRig, conn map[string]any) {
+	return func(t *testing.T, c *client, _ *sicoobRig, conn map[string]any) {
 		t.Helper()
 		failed := conn["stats"].(map[string]any)["failed_documents"].([]any)
 		if len(failed) != 1 || !strings.Contains(failed[0].(map[string]any)["error"].(string), reason) {
@@ -293,6 +293,17 @@ func failedDocument(reason string) func(t *testing.T, rig *sicoobRig, conn map[s
 		if stat(conn, "movements", "applied") != 0 {
 			t.Errorf("applied %v movements from a bad file", stat(conn, "movements", "applied"))
 		}
+		// It is kept and can be settled again (here it fails again, for the same reason).
+		id := failed[0].(map[string]any)["id"].(string)
+		if d := c.must(202, "POST", "/v1/documents/"+id+"/retry", ""); d["status"] != "pending" {
+			t.Fatalf("retried document = %v", d)
+		}
+		d := c.waitDocument(id)
+		if d["status"] != "failed" || !strings.Contains(d["error"].(string), reason) {
+			t.Fatalf("retried document = %v", d)
+		}
+		c.must(202, "POST", "/v1/documents/"+id+"/retry", "")
+		c.waitDocument(id)
 	}
 }
 
