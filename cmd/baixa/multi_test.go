@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"baixa/internal/dbtest"
+	"baixa/provider/sicoob"
 )
 
 // TestTwoInstancesPostgres runs two baixa processes' worth of app on one
@@ -111,5 +112,42 @@ func TestTwoInstancesWebhooks(t *testing.T) {
 	}
 	if len(rs) != 60 {
 		t.Errorf("%d requests, want 60", len(rs))
+	}
+}
+
+// TestTwoInstancesSicoob: two instances on one PostgreSQL database read a
+// Sicoob connection on a short schedule; each window and movement type is
+// asked once per run, never twice at once, and the payment is settled once.
+func TestTwoInstancesSicoob(t *testing.T) {
+	url := dbtest.PostgresURL(t)
+	rig := newSicoobRig(t)
+	cfg := webhookCfg()
+	cfg.Tick = 50 * time.Millisecond
+	a := startApp(t, url, cfg)
+	b := startApp(t, url, cfg)
+	acct := a.account()
+	ch := b.charge(acct, "4444444", "44.00")
+	rig.sb.SetFaults(sicoob.Faults{NotReadyPolls: 2})
+	rig.sb.Add(paid(4444444, 4400))
+	id := rig.connect(a, acct, "v3", map[string]any{"movement_types": []int{5}})["id"].(string)
+	waitFor(t, "payment", func() bool { return b.chargeStatus(ch) == "paid" })
+	waitFor(t, "first run ended", func() bool { v := a.connection(id); return idle(v) && stat(v, "documents_pending") == 0 })
+	// Three more runs, asked of both instances at once.
+	for range 3 {
+		before := rig.sb.Calls("request")
+		var wg sync.WaitGroup
+		for _, c := range []*client{a, b} {
+			wg.Add(1)
+			go func() { defer wg.Done(); c.must(202, "POST", "/v1/connections/"+id+"/run", "") }()
+		}
+		wg.Wait()
+		waitFor(t, "run", func() bool { return rig.sb.Calls("request") > before && idle(a.connection(id)) })
+	}
+	v := a.connection(id)
+	if n := rig.sb.Calls("request"); n > 4 {
+		t.Errorf("%d movement requests for 4 runs of one window and type", n)
+	}
+	if stat(v, "movements", "applied") != 1 {
+		t.Errorf("applied %v, want 1", stat(v, "movements", "applied"))
 	}
 }
