@@ -2,6 +2,7 @@ package baixa
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 )
@@ -29,6 +30,10 @@ type Document struct {
 	Size         int64          `json:"size"`
 	Status       DocumentStatus `json:"status" enum:"pending,settled,failed"`
 	Error        string         `json:"error,omitempty"`
+	// SkipBadLines settles the lines that read well and reports the others
+	// (in Report) instead of failing the whole document.
+	SkipBadLines bool   `json:"skip_bad_lines"`
+	Report       string `json:"report,omitempty" doc:"Lines left out, and why (with skip_bad_lines)"`
 	Progress     int64          `json:"progress" doc:"Movements settled so far"`
 	Total        int64          `json:"total" doc:"Movements in the document, once decoded"`
 	Applied      int64          `json:"applied"`
@@ -49,7 +54,9 @@ type NewDocument struct {
 	// SHA-256. A second document with the same Provider and DedupKey is not
 	// stored again.
 	DedupKey string
-	Body     io.Reader
+	// SkipBadLines: see Document.
+	SkipBadLines bool
+	Body         io.Reader
 }
 
 // DocumentService stores documents.
@@ -73,6 +80,33 @@ type DocumentService interface {
 // each movement in order and stops at the first error emit returns.
 type Decoder interface {
 	Decode(ctx context.Context, doc *Document, r io.Reader, emit func(*Movement) error) error
+}
+
+// BadLines is what a decoder returns, at the end, for a document whose
+// SkipBadLines is set: the movements of the good lines were emitted, and
+// these lines were left out.
+type BadLines struct {
+	Problems []string // the first ones, each naming its line
+	Count    int
+}
+
+func (b *BadLines) Error() string {
+	s := fmt.Sprintf("%d bad lines left out", b.Count)
+	for _, p := range b.Problems {
+		s += "; " + p
+	}
+	if b.Count > len(b.Problems) {
+		s += "; ..."
+	}
+	return s
+}
+
+// Add records a problem (keeping the first 20 in full).
+func (b *BadLines) Add(problem string) {
+	b.Count++
+	if len(b.Problems) < 20 {
+		b.Problems = append(b.Problems, problem)
+	}
 }
 
 // SettleDocumentArgs is the job that decodes and settles one document.

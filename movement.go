@@ -61,14 +61,17 @@ type Movement struct {
 	RebateAmount   Amount       `json:"rebate_amount,omitempty"`
 	FeeAmount      Amount       `json:"fee_amount,omitempty"`
 	CreditedAmount Amount       `json:"credited_amount,omitempty"`
+	IOFAmount      Amount       `json:"iof_amount,omitempty"`
 	OccurredAt     time.Time    `json:"occurred_at,omitzero"`
 	PaidOn         Date         `json:"paid_on,omitzero"`
 	CreditedOn     Date         `json:"credited_on,omitzero"`
 	DueDate        Date         `json:"due_date,omitzero" doc:"The new due date, for due_date_changed"`
 	Channel        string       `json:"channel,omitempty"`
-	ProviderCode   string       `json:"provider_code,omitempty"`
-	ProviderStatus string       `json:"provider_status,omitempty"`
-	Note           string       `json:"note,omitempty"`
+	// Payer is who paid, when the provider says (CNAB returns do).
+	Payer          Payer  `json:"payer,omitzero"`
+	ProviderCode   string `json:"provider_code,omitempty"`
+	ProviderStatus string `json:"provider_status,omitempty"`
+	Note           string `json:"note,omitempty"`
 	// Raw is the provider's record as received, when it has one of its own.
 	Raw json.RawMessage `json:"raw,omitempty"`
 

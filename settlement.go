@@ -62,6 +62,8 @@ type SettleTx interface {
 	AdvanceDocument(ctx context.Context, id string, c Counts, progress, total int64, done bool) error
 	// FailDocument marks a pending document failed with reason.
 	FailDocument(ctx context.Context, id, reason string) error
+	// ReportDocument records what a document settled without (bad lines left out).
+	ReportDocument(ctx context.Context, id, report string) error
 }
 
 // SettleStore gives settling its transactions and the documents to decode.

@@ -57,6 +57,14 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 		total++
 		return nil
 	})
+	var bad *baixa.BadLines
+	if errors.As(err, &bad) && doc.SkipBadLines {
+		log.Warn("document has bad lines, left out", "report", bad.Error())
+		if err := p.Store.WriteTx(ctx, func(tx baixa.SettleTx) error { return tx.ReportDocument(ctx, doc.ID, bad.Error()) }); err != nil {
+			return err
+		}
+		err = nil
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
@@ -77,7 +85,7 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := decodeErr(); err != nil {
+	if err := decodeErr(); err != nil && !(doc.SkipBadLines && errors.As(err, &bad)) {
 		return err
 	}
 	if err := p.settleBatch(ctx, doc, batch{}, func() int64 { return contiguous }, total, true, nil); err != nil {
@@ -282,11 +290,14 @@ func (p *Processor) decode(ctx context.Context, doc *baixa.Document, dec baixa.D
 		}
 		return nil
 	})
+	var bad *baixa.BadLines
 	switch {
 	case err == nil:
 		return nil
 	case emitErr != nil && errors.Is(err, emitErr):
 		return emitErr
+	case doc.SkipBadLines && errors.As(err, &bad):
+		return err // the good lines were emitted: the caller reports the rest
 	}
 	var se *storageError
 	if errors.As(err, &se) {

@@ -20,18 +20,18 @@ var _ baixa.DocumentService = (*DB)(nil)
 const partSize = 1 << 20
 
 const documentColumns = `id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, error,
-	progress, total, applied, duplicate, unmatched, conflict, created_at, settled_at`
+	progress, total, applied, duplicate, unmatched, conflict, created_at, settled_at, skip_bad_lines, report`
 
 func scanDocument(s scanner) (*baixa.Document, error) {
 	var d baixa.Document
 	var status string
-	var created, settled int64
+	var created, settled, skip int64
 	err := s.Scan(&d.ID, &d.Provider, &d.ConnectionID, &d.AccountID, &d.ContentType, &d.SHA256, &d.DedupKey, &d.Size,
-		&status, &d.Error, &d.Progress, &d.Total, &d.Applied, &d.Duplicate, &d.Unmatched, &d.Conflict, &created, &settled)
+		&status, &d.Error, &d.Progress, &d.Total, &d.Applied, &d.Duplicate, &d.Unmatched, &d.Conflict, &created, &settled, &skip, &d.Report)
 	if err != nil {
 		return nil, err
 	}
-	d.Status = baixa.DocumentStatus(status)
+	d.Status, d.SkipBadLines = baixa.DocumentStatus(status), skip != 0
 	d.CreatedAt, d.SettledAt = fromMicros(created), fromMicros(settled)
 	return &d, nil
 }
@@ -77,15 +77,15 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 	now := db.now()
 	doc := &baixa.Document{
 		ID: baixa.NewID("doc", now), Provider: d.Provider, ConnectionID: d.ConnectionID, AccountID: d.AccountID,
-		ContentType: cmp.Or(d.ContentType, "application/octet-stream"), Status: status, CreatedAt: now,
+		ContentType: cmp.Or(d.ContentType, "application/octet-stream"), Status: status, CreatedAt: now, SkipBadLines: d.SkipBadLines,
 	}
 	if status == baixa.DocSettled {
 		doc.SettledAt = now
 	}
 	// The row first (parts refer to it), with a provisional dedup key.
-	_, err := db.exec(ctx, tx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at)
-		VALUES ($1, $2, $3, $4, $5, '', $1, 0, $6, $7, $8)`,
-		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, string(status), micros(now), micros(doc.SettledAt))
+	_, err := db.exec(ctx, tx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at, skip_bad_lines)
+		VALUES ($1, $2, $3, $4, $5, '', $1, 0, $6, $7, $8, $9)`,
+		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, string(status), micros(now), micros(doc.SettledAt), boolInt(d.SkipBadLines))
 	if err != nil {
 		return nil, fmt.Errorf("insert document: %w", err)
 	}

@@ -297,6 +297,11 @@ func (t *settleTx) AdvanceDocument(ctx context.Context, id string, c baixa.Count
 	return err
 }
 
+func (t *settleTx) ReportDocument(ctx context.Context, id, report string) error {
+	_, err := t.db.on(t.tx).ExecContext(ctx, `UPDATE documents SET report = $2 WHERE id = $1`, id, report)
+	return err
+}
+
 func (t *settleTx) FailDocument(ctx context.Context, id, reason string) error {
 	_, err := t.db.on(t.tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = $3 WHERE id = $1 AND status = $4`,
 		id, string(baixa.DocFailed), reason, string(baixa.DocPending))

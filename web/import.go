@@ -47,6 +47,30 @@ func (s *Server) registerImports(api huma.API, mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /v1/imports/generic", s.importGeneric)
 
+	api.OpenAPI().AddOperation(&huma.Operation{
+		OperationID: "import-file", Method: http.MethodPost, Path: "/v1/imports", Tags: []string{"Imports"},
+		Summary: "Import a provider's file (a CNAB 240 or 400 return file)",
+		Description: "The body is the file as the bank wrote it (any Content-Type). It is read whole before anything is stored: " +
+			"a bad line gets a 422 naming its line and columns, and nothing is stored; with skip_bad_lines=true the good lines " +
+			"are settled and the bad ones reported in the document's report. Accepted, the file is stored verbatim as a Document " +
+			"and settled in the background; poll GET /v1/documents/{id}. The same bytes again return the first document (200).",
+		Parameters: []*huma.Param{
+			{Name: "provider", In: "query", Description: "The file's format: cnab (default)", Schema: &huma.Schema{Type: "string"}},
+			{Name: "account_id", In: "query", Description: "The account whose charges the file settles", Schema: &huma.Schema{Type: "string"}},
+			{Name: "connection_id", In: "query", Description: "Or the connection it came through (its account is used)", Schema: &huma.Schema{Type: "string"}},
+			{Name: "skip_bad_lines", In: "query", Description: "Settle the good lines and report the bad ones", Schema: &huma.Schema{Type: "boolean"}},
+		},
+		RequestBody: &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
+			"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}},
+		}},
+		Responses: map[string]*huma.Response{
+			"202": {Description: "Stored; settling", Content: map[string]*huma.MediaType{"application/json": {Schema: docSchema}}},
+			"200": {Description: "Already imported", Content: map[string]*huma.MediaType{"application/json": {Schema: docSchema}}},
+			"404": problem, "413": problem, "422": problem,
+		},
+	})
+	mux.HandleFunc("POST /v1/imports", s.importFile)
+
 	huma.Register(api, huma.Operation{
 		OperationID: "get-document", Method: http.MethodGet, Path: "/v1/documents/{id}", Tags: []string{"Imports"},
 		Summary: "Get a document", Description: "A document is provider input stored verbatim; its counts say how its movements settled.",
@@ -72,14 +96,61 @@ func (s *Server) registerImports(api huma.API, mux *http.ServeMux) {
 }
 
 func (s *Server) importGeneric(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeProblem(w, http.StatusUnsupportedMediaType, "send the movements as Content-Type: application/json", nil)
 		return
 	}
-	accountID := r.URL.Query().Get("account_id")
-	if accountID != "" {
-		if _, err := s.Accounts.FindAccountByID(ctx, accountID); err != nil {
+	s.importAs(w, r, importRequest{provider: genericProvider, accountID: r.URL.Query().Get("account_id"), contentType: "application/json"})
+}
+
+// importFile takes a provider's file as it is (POST /v1/imports).
+func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	in := importRequest{provider: cmp.Or(q.Get("provider"), "cnab"), accountID: q.Get("account_id"), connectionID: q.Get("connection_id"),
+		contentType: "application/octet-stream"}
+	switch v := q.Get("skip_bad_lines"); v {
+	case "", "false", "0":
+	case "true", "1":
+		in.skipBadLines = true
+	default:
+		writeProblem(w, http.StatusUnprocessableEntity, "skip_bad_lines: want true or false", nil)
+		return
+	}
+	if in.provider == genericProvider || s.Decoders[in.provider] == nil {
+		writeProblem(w, http.StatusUnprocessableEntity, fmt.Sprintf("provider %q: no import of that kind (generic files go to /v1/imports/generic)", in.provider), nil)
+		return
+	}
+	if in.connectionID != "" && s.Connections != nil {
+		c, err := s.Connections.FindConnectionByID(r.Context(), in.connectionID)
+		if err != nil {
+			s.writeError(w, r, err, "query.connection_id")
+			return
+		}
+		if in.accountID != "" && in.accountID != c.AccountID {
+			writeProblem(w, http.StatusUnprocessableEntity, "account_id is not the connection's account", nil)
+			return
+		}
+		in.accountID = c.AccountID
+	}
+	if in.accountID == "" {
+		writeProblem(w, http.StatusUnprocessableEntity, "name the account the file settles: account_id or connection_id", nil)
+		return
+	}
+	s.importAs(w, r, in)
+}
+
+type importRequest struct {
+	provider, accountID, connectionID, contentType string
+	skipBadLines                                   bool
+}
+
+// importAs spools the body to disk, decodes it whole, and stores it as a
+// Document only if it reads well (or, with skip_bad_lines, if what is bad
+// is single lines).
+func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importRequest) {
+	ctx := r.Context()
+	if in.accountID != "" {
+		if _, err := s.Accounts.FindAccountByID(ctx, in.accountID); err != nil {
 			s.writeError(w, r, err, "query.account_id")
 			return
 		}
@@ -103,8 +174,8 @@ func (s *Server) importGeneric(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Check the whole import before storing anything.
-	dec := s.Decoders[genericProvider]
-	doc := &baixa.Document{Provider: genericProvider, AccountID: accountID}
+	dec := s.Decoders[in.provider]
+	doc := &baixa.Document{Provider: in.provider, AccountID: in.accountID, SkipBadLines: in.skipBadLines}
 	accounts := map[string]bool{}
 	n := 0
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -118,6 +189,10 @@ func (s *Server) importGeneric(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+	var bad *baixa.BadLines
+	if errors.As(err, &bad) && in.skipBadLines {
+		err = nil
+	}
 	if err != nil {
 		writeProblem(w, http.StatusUnprocessableEntity, err.Error(), []*huma.ErrorDetail{{Location: "body", Message: err.Error()}})
 		return
@@ -137,7 +212,8 @@ func (s *Server) importGeneric(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stored, created, err := s.Documents.CreateDocument(ctx, baixa.NewDocument{
-		Provider: genericProvider, AccountID: accountID, ContentType: "application/json", Body: f,
+		Provider: in.provider, AccountID: in.accountID, ConnectionID: in.connectionID, ContentType: in.contentType,
+		SkipBadLines: in.skipBadLines, Body: f,
 	})
 	if err != nil {
 		s.writeError(w, r, err, "")

@@ -1,4 +1,4 @@
-// Command baixa is the settlement hub's one binary: serve, migrate, sandbox, version.
+// Command baixa is the settlement hub's one binary: serve, migrate, import, sandbox, version.
 // It is the only package that wires the adapters together.
 package main
 
@@ -22,6 +22,7 @@ type cli struct {
 
 	Serve   serveCmd   `cmd:"" help:"Run the API and the background workers (migrates first)."`
 	Migrate migrateCmd `cmd:"" help:"Apply database migrations and exit."`
+	Import  importCmd  `cmd:"" help:"Import a file (a CNAB return file) into a running baixa and follow its settling."`
 	Sandbox sandboxCmd `cmd:"" help:"Run a provider's sandbox on loopback (for trials, tests and the demo)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/cnab"
 	"baixa/provider"
 	"baixa/provider/generic"
 	"baixa/provider/sicoob"
@@ -249,7 +250,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		}
 	}
 	metrics := web.NewMetrics(func(ctx context.Context) (map[string]int64, error) { return queue.JobCounts(ctx, db.R) })
-	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}, sicoob.Provider: sicoob.Decoder{}}
+	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}, sicoob.Provider: sicoob.Decoder{}, cnab.Provider: cnab.Decoder{}}
 	connectors := map[string]baixa.Connector{sicoob.Provider: &sicoob.Connector{UserAgent: "baixa/" + version()}}
 	runner := &provider.Runner{Store: db, Connectors: connectors, Logger: cfg.Logger}
 	metrics.WatchConnections(func(ctx context.Context) ([]*baixa.Connection, error) {

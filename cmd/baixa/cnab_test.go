@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"baixa/internal/dbtest"
+)
+
+// upload posts a file to /v1/imports.
+func (c *client) upload(query string, body []byte) (int, map[string]any, []byte) {
+	c.t.Helper()
+	return c.do(http.MethodPost, "/v1/imports?"+query, string(body), "Content-Type", "application/octet-stream")
+}
+
+func TestImportCNAB(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := startApp(t, url, serveConfig{})
+		acct := c.account()
+		var charges []string
+		for _, nn := range []string{"83", "116", "123"} {
+			charges = append(charges, c.charge(acct, nn, "2.00"))
+		}
+		file, err := os.ReadFile("../../cnab/testdata/sicoob-cnab240-brcobranca.ret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, doc, raw := c.upload("account_id="+acct, file)
+		if status != 202 {
+			t.Fatalf("import = %d %s", status, raw)
+		}
+		if d := c.waitDocument(doc["id"].(string)); d["status"] != "settled" || d["applied"] != 3.0 {
+			t.Fatalf("document = %v", d)
+		}
+		for _, id := range charges {
+			ch := c.must(200, "GET", "/v1/charges/"+id, "")
+			if ch["status"] != "paid" || ch["paid_amount"] != "2.00" || ch["fee_amount"] != "1.70" || ch["paid_on"] != "2015-08-10" {
+				t.Fatalf("charge = %v", ch)
+			}
+		}
+		// The same file again changes nothing.
+		if status, again, _ := c.upload("account_id="+acct, file); status != 200 || again["id"] != doc["id"] {
+			t.Fatalf("second import = %d %v", status, again)
+		}
+
+		// A bad line refuses the file, naming the line and columns; nothing is stored.
+		bad, err := os.ReadFile("../../cnab/testdata/bad-number.ret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, _, raw = c.upload("account_id="+acct, bad)
+		if status != 422 || !strings.Contains(string(raw), "line 4, columns 78-92 (valor pago)") {
+			t.Fatalf("bad file = %d %s", status, raw)
+		}
+		// With skip_bad_lines the good lines settle and the bad one is reported.
+		status, doc, raw = c.upload("account_id="+acct+"&skip_bad_lines=true", bad)
+		if status != 202 {
+			t.Fatalf("import skipping bad lines = %d %s", status, raw)
+		}
+		d := c.waitDocument(doc["id"].(string))
+		if d["status"] != "settled" || d["total"] != 9.0 || !strings.Contains(d["report"].(string), "1 bad lines left out; line 4") {
+			t.Fatalf("document = %v", d)
+		}
+		for q, want := range map[string]string{
+			"": "name the account", "account_id=acc_nope": "not found", "provider=xml&account_id=" + acct: "no import of that kind",
+			"account_id=" + acct + "&skip_bad_lines=maybe": "skip_bad_lines",
+		} {
+			if status, _, raw := c.upload(q, file); status/100 != 4 || !strings.Contains(string(raw), want) {
+				t.Errorf("import?%s = %d %s, want %q", q, status, raw, want)
+			}
+		}
+		if status, _, raw := c.upload("account_id="+acct, []byte("PK\x03\x04 not a return file")); status != 422 || !strings.Contains(string(raw), "not a CNAB return file") {
+			t.Errorf("a ZIP = %d %s", status, raw)
+		}
+	})
+}
+
+func TestImportCommand(t *testing.T) {
+	c := startApp(t, dbtest.SQLiteURL(t), serveConfig{})
+	acct := c.account()
+	c.charge(acct, "5018", "6.00")
+	file := filepath.Join("..", "..", "cnab", "testdata", "gen-400.ret")
+	code, out, errOut := run(t, context.Background(), "import", file, "--account", acct, "--url", c.base, "--api-key", testKey)
+	if code != 0 || !strings.Contains(out, "settled; 9 movements:") || !strings.Contains(out, "9 unmatched") {
+		t.Fatalf("import: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = run(t, context.Background(), "import", file, "--account", acct, "--url", c.base, "--api-key", testKey)
+	if code != 0 || !strings.Contains(out, "was imported before") {
+		t.Fatalf("second import: %d %s", code, out)
+	}
+	bad := filepath.Join("..", "..", "cnab", "testdata", "bad-400-date.ret")
+	code, _, errOut = run(t, context.Background(), "import", bad, "--account", acct, "--url", c.base, "--api-key", testKey)
+	if code != 1 || !strings.Contains(errOut, "columns 111-116") {
+		t.Fatalf("bad import: %d %s", code, errOut)
+	}
+	code, _, errOut = run(t, context.Background(), "import", file, "--url", c.base, "--api-key", testKey)
+	if code == 0 || !strings.Contains(errOut, "--account") {
+		t.Fatalf("import without a target: %d %s", code, errOut)
+	}
+}

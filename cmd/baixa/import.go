@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"baixa"
+)
+
+// importCmd uploads a file to a running baixa and follows its settling.
+type importCmd struct {
+	File         string `arg:"" type:"existingfile" help:"The file: a CNAB 240 or 400 return file."`
+	Account      string `help:"The account whose charges the file settles." xor:"target"`
+	Connection   string `help:"Or the connection the file came through (its account is used)." xor:"target"`
+	Provider     string `default:"cnab" help:"The file's format."`
+	SkipBadLines bool   `name:"skip-bad-lines" help:"Settle the good lines and report the bad ones, instead of refusing the file."`
+	URL          string `name:"url" env:"BAIXA_URL" default:"http://127.0.0.1:8080" help:"The running baixa to import into."`
+	APIKey       string `name:"api-key" env:"BAIXA_API_KEY" help:"Its API key (default: the one kept beside the SQLite database, baixa.db.apikey)."`
+	KeyFile      string `name:"api-key-file" default:"baixa.db.apikey" help:"Where to read the API key when none is given."`
+}
+
+func (c *importCmd) Run(ctx context.Context, e *env) error {
+	key := c.APIKey
+	if key == "" {
+		b, err := os.ReadFile(c.KeyFile)
+		if err != nil {
+			return fmt.Errorf("no API key: set BAIXA_API_KEY or --api-key (%s: %w)", c.KeyFile, err)
+		}
+		key = strings.TrimSpace(string(b))
+	}
+	if c.Account == "" && c.Connection == "" {
+		return errors.New("name the account (--account) or the connection (--connection) the file settles")
+	}
+	f, err := os.Open(c.File)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	q := url.Values{"provider": {c.Provider}}
+	if c.Account != "" {
+		q.Set("account_id", c.Account)
+	}
+	if c.Connection != "" {
+		q.Set("connection_id", c.Connection)
+	}
+	if c.SkipBadLines {
+		q.Set("skip_bad_lines", "true")
+	}
+	api := &apiClient{base: strings.TrimRight(c.URL, "/"), key: key}
+	var doc baixa.Document
+	status, err := api.do(ctx, http.MethodPost, "/v1/imports?"+q.Encode(), f, &doc)
+	if err != nil {
+		return err
+	}
+	if status == http.StatusOK {
+		fmt.Fprintf(e.stdout, "%s was imported before as %s: nothing changes\n", c.File, doc.ID)
+	}
+	tty := isTerminal(e.stderr)
+	last := time.Time{}
+	for doc.Status == baixa.DocPending {
+		if tty {
+			fmt.Fprintf(e.stderr, "\r%s: settling %s %d of %d movements", c.File, doc.ID, doc.Progress, doc.Total)
+		} else if time.Since(last) > 5*time.Second {
+			fmt.Fprintf(e.stderr, "%s: settling %s, %d of %d movements\n", c.File, doc.ID, doc.Progress, doc.Total)
+			last = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if _, err := api.do(ctx, http.MethodGet, "/v1/documents/"+doc.ID, nil, &doc); err != nil {
+			return err
+		}
+	}
+	if tty {
+		fmt.Fprintln(e.stderr)
+	}
+	fmt.Fprintf(e.stdout, "document %s: %s; %d movements: %d applied, %d duplicate, %d unmatched, %d conflict\n",
+		doc.ID, doc.Status, doc.Total, doc.Applied, doc.Duplicate, doc.Unmatched, doc.Conflict)
+	if doc.Report != "" {
+		fmt.Fprintln(e.stdout, "left out:", doc.Report)
+	}
+	if doc.Status == baixa.DocFailed {
+		return fmt.Errorf("the document failed: %s", doc.Error)
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// apiClient calls baixa's API.
+type apiClient struct {
+	base, key string
+}
+
+// do sends a request and decodes a 2xx JSON answer into out; other
+// answers are errors with the problem's detail.
+func (a *apiClient) do(ctx context.Context, method, path string, body io.Reader, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("is baixa running at %s? %w", a.base, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode/100 != 2 {
+		var p struct {
+			Detail string `json:"detail"`
+		}
+		if json.Unmarshal(raw, &p) == nil && p.Detail != "" {
+			return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, p.Detail)
+		}
+		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(raw)))
+	}
+	return resp.StatusCode, json.Unmarshal(raw, out)
+}

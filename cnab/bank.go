@@ -1,0 +1,118 @@
+package cnab
+
+import "baixa"
+
+// field is a fixed-width field: 1-based columns, inclusive.
+type field struct {
+	name     string
+	from, to int
+}
+
+// Layout240 places a bank's fields in segments T and U. The record type,
+// segment and occurrence code are FEBRABAN's and the same for every bank.
+type Layout240 struct {
+	// Segment T.
+	NossoNumero, Parcela, Modalidade, SeuNumero, DueDate, FaceValue, ReceivingBank, ReceivingBranch,
+	CompanyRef, PayerDocument, PayerName, Fee, Reasons field
+	// Segment U.
+	Interest, Discount, Rebate, IOF, Paid, Credited, OtherExpenses, OtherCredits, OccurredOn, CreditedOn field
+}
+
+// Layout400 places a bank's fields in a CNAB 400 detail record (type 1).
+// A field left zero is not in that bank's file.
+type Layout400 struct {
+	NossoNumero, Parcela, Modalidade, Occurrence, OccurredOn, SeuNumero, CompanyRef, DueDate, FaceValue,
+	ReceivingBank, ReceivingBranch, CreditedOn, Fee, OtherExpenses, IOF, Rebate, Discount, Paid, Interest,
+	OtherCredits, PayerDocument, PayerName field
+	// BankAt is where the header names the bank (columns 77-79).
+	BankAt field
+}
+
+// Occurrence is what an occurrence code means.
+type Occurrence struct {
+	Kind baixa.MovementKind
+	Name string
+}
+
+// Bank is everything bank-specific.
+type Bank struct {
+	Code, Name string
+	L240       *Layout240
+	L400       *Layout400
+	// Occurrences by code; a code not listed is a status change with the code.
+	Occurrences240, Occurrences400 map[string]Occurrence
+}
+
+// Banks are the banks this package reads, by FEBRABAN code.
+var Banks = map[string]*Bank{"756": &sicoob}
+
+// febraban240 is the FEBRABAN segment T/U layout (v. 087), which Sicoob
+// follows; only the nosso número block differs from bank to bank.
+var febraban240 = Layout240{
+	NossoNumero: field{"nosso número", 38, 47}, Parcela: field{"parcela", 48, 49}, Modalidade: field{"modalidade", 50, 51},
+	SeuNumero: field{"seu número", 59, 73}, DueDate: field{"vencimento", 74, 81}, FaceValue: field{"valor do título", 82, 96},
+	ReceivingBank: field{"banco recebedor", 97, 99}, ReceivingBranch: field{"agência recebedora", 100, 104},
+	CompanyRef: field{"uso da empresa", 106, 130}, PayerDocument: field{"inscrição do pagador", 134, 148},
+	PayerName: field{"nome do pagador", 149, 188}, Fee: field{"valor da tarifa", 199, 213}, Reasons: field{"motivos", 214, 223},
+
+	Interest: field{"juros/multa/encargos", 18, 32}, Discount: field{"desconto", 33, 47}, Rebate: field{"abatimento", 48, 62},
+	IOF: field{"IOF", 63, 77}, Paid: field{"valor pago", 78, 92}, Credited: field{"valor líquido", 93, 107},
+	OtherExpenses: field{"outras despesas", 108, 122}, OtherCredits: field{"outros créditos", 123, 137},
+	OccurredOn: field{"data da ocorrência", 138, 145}, CreditedOn: field{"data do crédito", 146, 153},
+}
+
+var sicoob = Bank{
+	Code: "756", Name: "Sicoob",
+	L240: &febraban240,
+	// Sicoob's CNAB 400 (see providers/sicoob.md §4.2): nosso número in
+	// 63-74 (four zeros, seven digits, check digit), parcela 75-76.
+	L400: &Layout400{
+		CompanyRef: field{"nº de controle do participante", 38, 62}, NossoNumero: field{"nosso número", 63, 74},
+		Parcela: field{"parcela", 75, 76}, Modalidade: field{"carteira/modalidade", 107, 108},
+		Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116},
+		SeuNumero: field{"seu número", 117, 126}, DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
+		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
+		CreditedOn: field{"data do crédito", 176, 181}, Fee: field{"tarifa", 182, 188}, OtherExpenses: field{"outras despesas", 189, 201},
+		IOF: field{"IOF", 215, 227}, Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253},
+		Paid: field{"valor recebido", 254, 266}, Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"multa/outros", 280, 292},
+		BankAt: field{"banco", 77, 79}, // the payer is not in Sicoob's CNAB 400 return
+	},
+	Occurrences240: map[string]Occurrence{
+		"02": {baixa.MoveRegistered, "entrada confirmada"},
+		"03": {baixa.MoveRejected, "entrada rejeitada"},
+		"06": {baixa.MovePaid, "liquidação"},
+		"09": {baixa.MoveWrittenOff, "baixa"},
+		"11": {baixa.MoveStatusChanged, "títulos em carteira (em ser)"},
+		"12": {baixa.MoveStatusChanged, "confirmação de abatimento"},
+		"13": {baixa.MoveStatusChanged, "cancelamento de abatimento"},
+		"14": {baixa.MoveDueDateChanged, "alteração de vencimento"},
+		"17": {baixa.MovePaid, "liquidação após baixa ou de título não registrado"},
+		"19": {baixa.MoveStatusChanged, "confirmação de instrução de protesto"},
+		"20": {baixa.MoveStatusChanged, "confirmação de sustação de protesto"},
+		"23": {baixa.MoveStatusChanged, "remessa a cartório"},
+		"25": {baixa.MoveWrittenOff, "protestado e baixado"},
+		"26": {baixa.MoveStatusChanged, "instrução rejeitada"},
+		"27": {baixa.MoveStatusChanged, "confirmação de alteração de outros dados"},
+		"28": {baixa.MoveStatusChanged, "débito de tarifas/custas"},
+		"30": {baixa.MoveStatusChanged, "alteração de dados rejeitada"},
+		// A cheque pays only when it clears: pending and returned are
+		// status changes, cleared is the payment.
+		"44": {baixa.MoveStatusChanged, "título pago com cheque devolvido"},
+		"45": {baixa.MovePaid, "título pago com cheque compensado"},
+		"50": {baixa.MoveStatusChanged, "título pago com cheque pendente de compensação"},
+		"48": {baixa.MoveStatusChanged, "transferência de carteira/modalidade"},
+	},
+	Occurrences400: map[string]Occurrence{
+		"02": {baixa.MoveRegistered, "entrada confirmada"},
+		"05": {baixa.MovePaid, "liquidação sem registro"},
+		"06": {baixa.MovePaid, "liquidação normal"},
+		"09": {baixa.MoveWrittenOff, "baixa de título"},
+		"10": {baixa.MoveWrittenOff, "baixa solicitada"},
+		"11": {baixa.MoveStatusChanged, "títulos em ser"},
+		"14": {baixa.MoveDueDateChanged, "alteração de vencimento"},
+		"15": {baixa.MovePaid, "liquidação em cartório"},
+		"23": {baixa.MoveStatusChanged, "encaminhado a protesto"},
+		"27": {baixa.MoveStatusChanged, "confirmação de alteração de dados"},
+		"48": {baixa.MoveStatusChanged, "transferência de carteira"},
+	},
+}

@@ -1,0 +1,168 @@
+package cnab
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"baixa"
+)
+
+var update = flag.Bool("update", false, "rewrite generated inputs and golden outputs")
+
+var (
+	nov20 = baixa.Date{Year: 2026, Month: 11, Day: 20}
+	nov21 = baixa.Date{Year: 2026, Month: 11, Day: 21}
+	dec10 = baixa.Date{Year: 2026, Month: 12, Day: 10}
+)
+
+// sampleDetails are one of each interesting occurrence.
+func sampleDetails(f Format) []Detail {
+	base := func(occ, nn string) Detail {
+		return Detail{Occurrence: occ, NossoNumero: nn, Parcela: "01", Modalidade: "01", SeuNumero: "000000000000" + nn[len(nn)-3:],
+			DueDate: dec10, FaceValue: 42781, ReceivingBank: "756", ReceivingBranch: "03039", PayerDocument: "52998224725",
+			PayerName: "JOSÉ DA CONCEIÇÃO", FeeAmount: 170}
+	}
+	paid := func(occ, nn string) Detail {
+		d := base(occ, nn)
+		d.PaidAmount, d.InterestAmount, d.CreditedAmount, d.OccurredOn, d.CreditedOn = 43081, 300, 42911, nov20, nov21
+		return d
+	}
+	if f == CNAB400 {
+		d14 := base("14", "000000010014")
+		d14.DueDate = baixa.Date{Year: 2027, Month: 1, Day: 15}
+		return []Detail{paid("06", "000000010061"), paid("05", "000000010052"), paid("15", "000000010153"), base("02", "000000010024"),
+			base("09", "000000010095"), base("10", "000000010106"), d14, base("23", "000000010237"), base("77", "000000010778")}
+	}
+	d14 := base("14", "0000010014")
+	d14.DueDate = baixa.Date{Year: 2027, Month: 1, Day: 15}
+	return []Detail{paid("06", "0000010061"), paid("17", "0000010172"), paid("45", "0000010453"), paid("50", "0000010504"),
+		base("02", "0000010025"), base("03", "0000010036"), base("09", "0000010097"), d14, base("28", "0000010288"), base("99", "0000010999")}
+}
+
+func write(t *testing.T, f Format, ds []Detail) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	err := Write(&buf, f, FileInfo{Bank: "756", CompanyDocument: "11222333000181", CompanyName: "ACME COBRANÇAS", Generated: nov21, Sequence: 7},
+		len(ds), func(i int, d *Detail) { *d = ds[i] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// lines applies fn to each line (without its CRLF) and joins with sep.
+func lines(b []byte, sep string, fn func(i int, l string) string) []byte {
+	ls := strings.Split(strings.TrimSuffix(string(b), "\r\n"), "\r\n")
+	for i := range ls {
+		ls[i] = fn(i, ls[i])
+	}
+	return []byte(strings.Join(ls, sep))
+}
+
+func toUTF8(latin1 string) string {
+	var sb strings.Builder
+	for i := 0; i < len(latin1); i++ {
+		sb.WriteRune(rune(latin1[i]))
+	}
+	return sb.String()
+}
+
+// generated are the inputs made from the writer, then altered.
+func generated(t *testing.T) map[string][]byte {
+	f240, f400 := write(t, CNAB240, sampleDetails(CNAB240)), write(t, CNAB400, sampleDetails(CNAB400))
+	replace := func(line int, from, to int, s string) func(int, string) string {
+		return func(i int, l string) string {
+			if i == line {
+				return l[:from-1] + s + l[to:]
+			}
+			return l
+		}
+	}
+	return map[string][]byte{
+		// Tolerances.
+		"gen-240-crlf.ret":                      f240,
+		"gen-240-lf-utf8-no-final-newline.ret": lines(f240, "\n", func(_ int, l string) string { return toUTF8(l) }),
+		"gen-240-latin1-trimmed-blank-end.ret": append(lines(f240, "\r\n", func(_ int, l string) string { return strings.TrimRight(l, " ") }), "\r\n\r\n   \r\n"...),
+		"gen-240-241-columns.ret":              append(lines(f240, "\r\n", func(_ int, l string) string { return l + " " }), "\r\n"...),
+		"gen-400.ret":                          f400,
+		// Errors.
+		"bad-record-type.ret":     lines(f240, "\r\n", replace(4, 8, 8, "4")),
+		"bad-segment.ret":         lines(f240, "\r\n", replace(2, 14, 14, "P")),
+		"bad-number.ret":          lines(f240, "\r\n", replace(3, 78, 92, "00000000004A081")),
+		"bad-date.ret":            lines(f240, "\r\n", replace(3, 138, 145, "31022026")),
+		"bad-batch-count.ret":     lines(f240, "\r\n", replace(22, 18, 23, "000099")),
+		"bad-file-count.ret":      lines(f240, "\r\n", replace(23, 24, 29, "000025")),
+		"bad-truncated.ret":       bytes.Join(bytes.Split(f240, []byte("\r\n"))[:9], []byte("\r\n")),
+		"bad-t-without-u.ret":     lines(f240, "\r\n", replace(3, 14, 14, "T")),
+		"bad-blank-inside.ret":    lines(f240, "\r\n", func(i int, l string) string { return map[bool]string{true: l + "\r\n", false: l}[i == 5] }),
+		"bad-long-line.ret":       lines(f240, "\r\n", replace(5, 240, 240, "XX")),
+		"bad-unknown-bank.ret":    lines(f240, "\r\n", replace(0, 1, 3, "341")),
+		"bad-remessa.ret":         []byte("01REMESSA01COBRANCA" + strings.Repeat(" ", 381) + "\r\n"),
+		"bad-not-cnab.txt":        []byte("Olá, isto não é um arquivo CNAB.\n"),
+		"bad-400-sequence.ret":    lines(f400, "\r\n", replace(3, 395, 400, "000009")),
+		"bad-400-date.ret":        lines(f400, "\r\n", replace(2, 111, 116, "320126")),
+		"skip-bad-number-240.ret": lines(f240, "\r\n", replace(3, 78, 92, "00000000004A081")),
+		"skip-bad-date-400.ret":   lines(f400, "\r\n", replace(2, 111, 116, "320126")),
+		"skip-bad-count.ret":      lines(f240, "\r\n", replace(22, 18, 23, "000099")),
+	}
+}
+
+func TestGolden(t *testing.T) {
+	if *update {
+		for name, b := range generated(t) {
+			if err := os.WriteFile(filepath.Join("testdata", name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	files, _ := filepath.Glob("testdata/*")
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.json") || strings.HasSuffix(f, ".md") {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			in, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := &baixa.Document{ID: "doc_test", AccountID: "acc_test", SkipBadLines: strings.HasPrefix(filepath.Base(f), "skip-")}
+			var ms []*baixa.Movement
+			derr := Decoder{}.Decode(context.Background(), doc, bytes.NewReader(in), func(m *baixa.Movement) error {
+				ms = append(ms, m)
+				return nil
+			})
+			out := struct {
+				Movements []*baixa.Movement `json:"movements"`
+				Error     string            `json:"error,omitempty"`
+			}{Movements: ms}
+			if derr != nil {
+				out.Error = derr.Error()
+			}
+			got, _ := json.MarshalIndent(out, "", "  ")
+			golden := f + ".golden.json"
+			if *update {
+				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (go test -update creates it)", err)
+			}
+			if string(bytes.TrimSpace(want)) != string(got) {
+				t.Errorf("%s differs from %s:\n%s", f, golden, got)
+			}
+		})
+	}
+	if n < 20 {
+		t.Fatalf("only %d inputs", n)
+	}
+}

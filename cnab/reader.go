@@ -1,0 +1,527 @@
+package cnab
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"baixa"
+)
+
+// Reader reads a return file's details one at a time. It checks the
+// file's structure as it goes (record types, segments, the pairing of T
+// and U, record counts in the trailers and sequence numbers) and every
+// field it reads; errors are *LineError. After a detail's error the
+// reader can go on with the next line (Next again), so that a caller may
+// collect bad lines and keep the good ones; structural errors (a missing
+// trailer, a count that does not match) end the file.
+type Reader struct {
+	br     *bufio.Reader
+	format Format
+	bank   *Bank
+	header Header
+
+	line    int    // lines read
+	count   int    // records (non-blank lines) read
+	buf     []byte // the current line, as Latin-1 bytes, padded to the layout's length
+	scratch []byte
+	blankAt int // the first blank line not yet followed by data
+	done    bool
+	fatal   error // an error in the file's structure: every later Next returns it
+
+	// CNAB 240 structure.
+	inBatch      bool
+	batchRecords int
+	batches      int
+	pendingT     bool
+	skipU        bool // the pending T was bad: its U is skipped
+	t            Detail
+	// CNAB 400 structure.
+	records int
+
+	d Detail
+}
+
+// NewReader reads the header and returns a reader of the details. It
+// accepts UTF-8 or Latin-1/CP1252, CRLF or LF, lines shorter than the
+// layout (trailing blanks trimmed) or one blank longer, a missing final
+// newline and blank lines at the end.
+func NewReader(r io.Reader) (*Reader, error) {
+	rd := &Reader{br: bufio.NewReaderSize(r, 64<<10)}
+	first, err := rd.rawLine()
+	for err == nil && len(bytes.TrimSpace(first)) == 0 {
+		first, err = rd.rawLine()
+	}
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("empty file: not a CNAB return file")
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(first) >= 9 && first[0] == '0' && first[1] == '2' && bytes.HasPrefix(first[2:], []byte("RETORNO")):
+		rd.format = CNAB400
+	case len(first) >= 8 && digits(first[:3]) && first[7] == '0' && len(first) <= 241:
+		rd.format = CNAB240
+	case len(first) >= 2 && first[0] == '0' && first[1] == '1':
+		return nil, &LineError{Line: rd.line, Msg: "this is a remessa (a file sent to the bank), not a return file"}
+	default:
+		return nil, &LineError{Line: rd.line, Msg: fmt.Sprintf("not a CNAB return file: it starts with %q", printable(first, 20))}
+	}
+	rd.count = 1
+	if err := rd.fit(first); err != nil {
+		return nil, err
+	}
+	if err := rd.readHeader(); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// Header returns the file header.
+func (r *Reader) Header() Header { return r.header }
+
+// Bank returns the bank's table.
+func (r *Reader) Bank() *Bank { return r.bank }
+
+// Lines returns the number of lines read so far.
+func (r *Reader) Lines() int { return r.line }
+
+// printable shows up to n characters of a Latin-1 line.
+func printable(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	var sb strings.Builder
+	for _, c := range b {
+		sb.WriteRune(rune(c))
+	}
+	return sb.String()
+}
+
+func digits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// rawLine returns the next line without its end (CR LF or LF), as Latin-1
+// bytes; io.EOF at the end.
+func (r *Reader) rawLine() ([]byte, error) {
+	line, err := r.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return nil, &LineError{Line: r.line + 1, Msg: "a line longer than 64 KiB: not a CNAB file"}
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if len(line) == 0 && errors.Is(err, io.EOF) {
+		return nil, io.EOF
+	}
+	r.line++
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	for _, c := range line {
+		if c >= 0x80 {
+			return r.latin1(line), nil
+		}
+	}
+	return line, nil
+}
+
+// latin1 turns a UTF-8 line into one byte per character, so that columns
+// count characters; a line that is not UTF-8 is taken as Latin-1 already.
+func (r *Reader) latin1(line []byte) []byte {
+	if !utf8.Valid(line) {
+		return line
+	}
+	r.scratch = r.scratch[:0]
+	for _, c := range string(line) {
+		if c > 0xFF {
+			c = '?'
+		}
+		r.scratch = append(r.scratch, byte(c))
+	}
+	return r.scratch
+}
+
+// fit pads line with blanks to the layout's length into r.buf; a line one
+// blank longer is accepted, anything longer is an error.
+func (r *Reader) fit(line []byte) error {
+	n := int(r.format)
+	if len(line) > n {
+		if len(line) > n+1 || line[n] != ' ' {
+			return &LineError{Line: r.line, Msg: fmt.Sprintf("%d characters, want %d (%s)", len(line), n, r.format)}
+		}
+		line = line[:n]
+	}
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	r.buf = r.buf[:n]
+	copy(r.buf, line)
+	for i := len(line); i < n; i++ {
+		r.buf[i] = ' '
+	}
+	return nil
+}
+
+// next reads the next non-blank line into r.buf; io.EOF at the end. Blank
+// lines are allowed only at the end of the file.
+func (r *Reader) next() error {
+	for {
+		line, err := r.rawLine()
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			if r.blankAt == 0 {
+				r.blankAt = r.line
+			}
+			continue
+		}
+		if r.blankAt != 0 {
+			return &LineError{Line: r.blankAt, Msg: "a blank line inside the file"}
+		}
+		r.count++
+		return r.fit(line)
+	}
+}
+
+func (r *Reader) errAt(f field, msg string, args ...any) error {
+	return &LineError{Line: r.line, From: f.from, To: f.to, Field: f.name, Msg: fmt.Sprintf(msg, args...)}
+}
+
+func (r *Reader) readHeader() error {
+	switch r.format {
+	case CNAB240:
+		code := string(r.buf[0:3])
+		if r.bank = Banks[code]; r.bank == nil || r.bank.L240 == nil {
+			return r.errAt(field{"banco", 1, 3}, "bank %s is not supported in CNAB 240 (supported: %s)", code, supported(CNAB240))
+		}
+		r.header = Header{Format: CNAB240, Bank: code, BankName: r.bank.Name, CompanyDocument: strings.TrimLeft(string(r.buf[18:32]), "0 "),
+			CompanyName: r.text(field{"", 73, 102})}
+		// Sicoob's headers are not always regular (the brcobranca sample's
+		// is shorter): the date and sequence are read when they parse.
+		r.header.Generated, _ = r.date8(field{"data de geração", 144, 151})
+		r.header.Sequence, _ = r.number(field{"sequencial", 158, 163})
+	case CNAB400:
+		f := r.bank400Field()
+		code := string(r.buf[f.from-1 : f.to])
+		if r.bank = Banks[code]; r.bank == nil || r.bank.L400 == nil {
+			return r.errAt(f, "bank %q is not supported in CNAB 400 (supported: %s)", code, supported(CNAB400))
+		}
+		r.header = Header{Format: CNAB400, Bank: code, BankName: r.bank.Name, CompanyName: r.text(field{"", 47, 76})}
+		r.header.Generated, _ = r.date6(field{"data de gravação", 95, 100})
+		r.records = 1
+		if err := r.sequence(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bank400Field is where CNAB 400 headers name the bank (FEBRABAN: 77-79).
+func (r *Reader) bank400Field() field { return field{"banco", 77, 79} }
+
+func supported(f Format) string {
+	var out []string
+	for code, b := range Banks {
+		if (f == CNAB240 && b.L240 != nil) || (f == CNAB400 && b.L400 != nil) {
+			out = append(out, code+" "+b.Name)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// Next returns the next detail, or io.EOF after the file trailer. The
+// Detail is reused by the next call: copy what you keep.
+func (r *Reader) Next() (*Detail, error) {
+	if r.fatal != nil {
+		return nil, r.fatal
+	}
+	if r.done {
+		return nil, io.EOF
+	}
+	var d *Detail
+	var err error
+	if r.format == CNAB400 {
+		d, err = r.next400()
+	} else {
+		d, err = r.next240()
+	}
+	var fe *fieldError
+	switch {
+	case errors.As(err, &fe):
+		return nil, fe.LineError // one detail's field: the next call goes on
+	case err != nil && !errors.Is(err, io.EOF):
+		r.fatal = err
+	}
+	return d, err
+}
+
+// Fatal reports whether the last error ended the file (its structure is
+// broken) rather than one detail (a bad field).
+func (r *Reader) Fatal() bool { return r.fatal != nil }
+
+// fieldError marks an error in one detail's fields.
+type fieldError struct{ *LineError }
+
+func (r *Reader) next240() (*Detail, error) {
+	for {
+		if err := r.next(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, &LineError{Line: r.line, Msg: "the file ends without its trailer (truncated?)"}
+			}
+			return nil, err
+		}
+		kind := r.buf[7]
+		if r.pendingT && (kind != '3' || r.buf[13] != 'U') {
+			r.pendingT = false
+			return nil, &LineError{Line: r.t.Line, Msg: "segment T without the segment U that must follow it"}
+		}
+		switch kind {
+		case '1':
+			if r.inBatch {
+				return nil, r.errAt(field{"tipo de registro", 8, 8}, "a batch header inside a batch (no batch trailer before it)")
+			}
+			r.inBatch, r.batchRecords = true, 1
+		case '3':
+			if !r.inBatch {
+				return nil, r.errAt(field{"tipo de registro", 8, 8}, "a detail outside a batch")
+			}
+			r.batchRecords++
+			d, err := r.segment()
+			if d != nil || err != nil {
+				return d, err
+			}
+		case '5':
+			if !r.inBatch {
+				return nil, r.errAt(field{"tipo de registro", 8, 8}, "a batch trailer without its batch header")
+			}
+			r.batchRecords++
+			r.inBatch = false
+			r.batches++
+			n, err := r.number(field{"quantidade de registros do lote", 18, 23})
+			if err != nil {
+				return nil, err
+			}
+			if int(n) != r.batchRecords {
+				return nil, r.errAt(field{"quantidade de registros do lote", 18, 23}, "the batch trailer counts %d records, the batch has %d", n, r.batchRecords)
+			}
+		case '9':
+			if r.inBatch {
+				return nil, r.errAt(field{"tipo de registro", 8, 8}, "the file trailer inside a batch (no batch trailer)")
+			}
+			batches, err := r.number(field{"quantidade de lotes", 18, 23})
+			if err != nil {
+				return nil, err
+			}
+			records, err := r.number(field{"quantidade de registros", 24, 29})
+			if err != nil {
+				return nil, err
+			}
+			if int(batches) != r.batches {
+				return nil, r.errAt(field{"quantidade de lotes", 18, 23}, "the file trailer counts %d batches, the file has %d", batches, r.batches)
+			}
+			if want := r.count; int(records) != want {
+				return nil, r.errAt(field{"quantidade de registros", 24, 29}, "the file trailer counts %d records, the file has %d", records, want)
+			}
+			return nil, r.end()
+		case '0':
+			return nil, r.errAt(field{"tipo de registro", 8, 8}, "a second file header")
+		default:
+			return nil, r.errAt(field{"tipo de registro", 8, 8}, "record type %q, want 0, 1, 3, 5 or 9", kind)
+		}
+	}
+}
+
+// end checks that only blank lines follow the trailer.
+func (r *Reader) end() error {
+	r.done = true
+	for {
+		line, err := r.rawLine()
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(line)) != 0 {
+			return &LineError{Line: r.line, Msg: "data after the file trailer"}
+		}
+	}
+}
+
+// segment reads a detail record (type 3): T is kept until its U, which
+// completes the detail; Y and W are optional and skipped.
+func (r *Reader) segment() (*Detail, error) {
+	switch seg := r.buf[13]; seg {
+	case 'T':
+		r.t = Detail{Line: r.line}
+		if err := r.readT(&r.t); err != nil {
+			r.skipU = true
+			return nil, asField(err)
+		}
+		r.pendingT = true
+		return nil, nil
+	case 'U':
+		if r.skipU { // its T was bad and reported
+			r.skipU = false
+			return nil, nil
+		}
+		if !r.pendingT {
+			return nil, r.errAt(field{"segmento", 14, 14}, "segment U without its segment T")
+		}
+		r.pendingT = false
+		r.d = r.t
+		// Both segments carry the code; T's is the title's occurrence. Some
+		// files (the OpenCnabPHP sample) disagree: U's is kept aside.
+		if occ := string(r.buf[15:17]); occ != r.d.Occurrence {
+			r.d.UOccurrence = occ
+		}
+		if err := r.readU(&r.d); err != nil {
+			return nil, asField(err)
+		}
+		return &r.d, nil
+	case 'Y', 'W':
+		return nil, nil
+	default:
+		return nil, r.errAt(field{"segmento", 14, 14}, "segment %q is not one of a return file (T, U, Y, W)", seg)
+	}
+}
+
+func (r *Reader) readT(d *Detail) error {
+	l := r.bank.L240
+	d.Occurrence = string(r.buf[15:17])
+	if !digits(r.buf[15:17]) {
+		return r.errAt(field{"código de movimento", 16, 17}, "want two digits, got %q", r.buf[15:17])
+	}
+	var err error
+	d.NossoNumero, d.Parcela, d.Modalidade = r.trimmed(l.NossoNumero), r.trimmed(l.Parcela), r.trimmed(l.Modalidade)
+	d.SeuNumero, d.CompanyRef = r.trimmed(l.SeuNumero), r.trimmed(l.CompanyRef)
+	d.ReceivingBank, d.ReceivingBranch = r.trimmed(l.ReceivingBank), r.trimmed(l.ReceivingBranch)
+	d.PayerDocument, d.PayerName, d.Reasons = strings.TrimLeft(r.trimmed(l.PayerDocument), "0"), r.text(l.PayerName), r.trimmed(l.Reasons)
+	if d.DueDate, err = r.date8(l.DueDate); err != nil {
+		return err
+	}
+	if d.FaceValue, err = r.amount(l.FaceValue); err != nil {
+		return err
+	}
+	d.FeeAmount, err = r.amount(l.Fee)
+	return err
+}
+
+func (r *Reader) readU(d *Detail) error {
+	l := r.bank.L240
+	for _, a := range []struct {
+		f   field
+		dst *baixa.Amount
+	}{{l.Interest, &d.InterestAmount}, {l.Discount, &d.DiscountAmount}, {l.Rebate, &d.RebateAmount}, {l.IOF, &d.IOFAmount},
+		{l.Paid, &d.PaidAmount}, {l.Credited, &d.CreditedAmount}, {l.OtherExpenses, &d.OtherExpenses}, {l.OtherCredits, &d.OtherCredits}} {
+		v, err := r.amount(a.f)
+		if err != nil {
+			return err
+		}
+		*a.dst = v
+	}
+	var err error
+	if d.OccurredOn, err = r.date8(l.OccurredOn); err != nil {
+		return err
+	}
+	d.CreditedOn, err = r.date8(l.CreditedOn)
+	return err
+}
+
+func (r *Reader) next400() (*Detail, error) {
+	for {
+		if err := r.next(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, &LineError{Line: r.line, Msg: "the file ends without its trailer (truncated?)"}
+			}
+			return nil, err
+		}
+		r.records++
+		if err := r.sequence(); err != nil {
+			return nil, err
+		}
+		switch kind := r.buf[0]; kind {
+		case '1':
+			r.d = Detail{Line: r.line}
+			if err := r.read400(&r.d); err != nil {
+				return nil, asField(err)
+			}
+			return &r.d, nil
+		case '9':
+			return nil, r.end()
+		case '0':
+			return nil, r.errAt(field{"tipo de registro", 1, 1}, "a second file header")
+		default:
+			return nil, r.errAt(field{"tipo de registro", 1, 1}, "record type %q, want 1 (detail) or 9 (trailer)", kind)
+		}
+	}
+}
+
+// sequence checks a CNAB 400 record's sequential number (395-400).
+func (r *Reader) sequence() error {
+	f := field{"número sequencial", 395, 400}
+	n, err := r.number(f)
+	if err != nil {
+		return err
+	}
+	if int(n) != r.records {
+		return r.errAt(f, "record number %d, want %d (a line missing or out of order?)", n, r.records)
+	}
+	return nil
+}
+
+func (r *Reader) read400(d *Detail) error {
+	l := r.bank.L400
+	d.Occurrence = r.trimmed(l.Occurrence)
+	if !digits(r.buf[l.Occurrence.from-1 : l.Occurrence.to]) {
+		return r.errAt(l.Occurrence, "want two digits, got %q", r.buf[l.Occurrence.from-1:l.Occurrence.to])
+	}
+	d.NossoNumero, d.Parcela, d.Modalidade = r.trimmed(l.NossoNumero), r.trimmed(l.Parcela), r.trimmed(l.Modalidade)
+	d.SeuNumero, d.CompanyRef = r.trimmed(l.SeuNumero), r.trimmed(l.CompanyRef)
+	d.ReceivingBank, d.ReceivingBranch = r.trimmed(l.ReceivingBank), r.trimmed(l.ReceivingBranch)
+	if l.PayerName.to != 0 {
+		d.PayerDocument, d.PayerName = strings.TrimLeft(r.trimmed(l.PayerDocument), "0"), r.text(l.PayerName)
+	}
+	var err error
+	for _, dt := range []struct {
+		f   field
+		dst *baixa.Date
+	}{{l.OccurredOn, &d.OccurredOn}, {l.DueDate, &d.DueDate}, {l.CreditedOn, &d.CreditedOn}} {
+		if *dt.dst, err = r.date6(dt.f); err != nil {
+			return err
+		}
+	}
+	for _, a := range []struct {
+		f   field
+		dst *baixa.Amount
+	}{{l.FaceValue, &d.FaceValue}, {l.Fee, &d.FeeAmount}, {l.OtherExpenses, &d.OtherExpenses}, {l.IOF, &d.IOFAmount},
+		{l.Rebate, &d.RebateAmount}, {l.Discount, &d.DiscountAmount}, {l.Paid, &d.PaidAmount}, {l.Interest, &d.InterestAmount},
+		{l.OtherCredits, &d.OtherCredits}} {
+		if *a.dst, err = r.amount(a.f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func asField(err error) error {
+	var le *LineError
+	if errors.As(err, &le) {
+		return &fieldError{le}
+	}
+	return err
+}
