@@ -83,8 +83,8 @@ func Movement(h Header, b *Bank, d *Detail, doc *baixa.Document) *baixa.Movement
 	}
 	m := &baixa.Movement{
 		DocumentID: doc.ID, AccountID: doc.AccountID, Provider: Provider, Kind: occ.Kind,
-		References:   baixa.References{NossoNumero: d.NossoNumero, SeuNumero: seuNumero(d.SeuNumero)},
-		Amount:       d.FaceValue, PaidAmount: d.PaidAmount, InterestAmount: d.InterestAmount, DiscountAmount: d.DiscountAmount,
+		References: baixa.References{NossoNumero: d.NossoNumero, SeuNumero: seuNumero(d.SeuNumero)},
+		Amount:     d.FaceValue, PaidAmount: d.PaidAmount, InterestAmount: d.InterestAmount, DiscountAmount: d.DiscountAmount,
 		RebateAmount: d.RebateAmount, IOFAmount: d.IOFAmount, FeeAmount: d.FeeAmount, CreditedAmount: d.CreditedAmount,
 		PaidOn: d.OccurredOn, CreditedOn: d.CreditedOn, ProviderCode: d.Occurrence, ProviderStatus: occ.Name,
 		Payer: baixa.Payer{Name: d.PayerName, Document: d.PayerDocument},

@@ -1,6 +1,7 @@
 package cnab
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -32,13 +33,42 @@ func (r *Reader) trimmed(f field) string {
 			return r.text(f)
 		}
 	}
+	if j-i <= 5 {
+		return r.intern(b[i:j])
+	}
 	return string(b[i:j])
+}
+
+// intern returns short values (codes, parcelas, branches) without a new
+// string each time: a file repeats them on every line.
+func (r *Reader) intern(b []byte) string {
+	if s, ok := r.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(r.interned) < 4096 {
+		if r.interned == nil {
+			r.interned = map[string]string{}
+		}
+		r.interned[s] = s
+	}
+	return s
 }
 
 // text returns a text field decoded from Latin-1/CP1252, trimmed.
 func (r *Reader) text(f field) string {
 	if f.to == 0 {
 		return ""
+	}
+	ascii := true
+	for _, c := range r.raw(f) {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.TrimSpace(string(bytes.TrimRight(r.raw(f), " ")))
 	}
 	var sb strings.Builder
 	for _, c := range r.raw(f) {

@@ -26,13 +26,14 @@ type Reader struct {
 	bank   *Bank
 	header Header
 
-	line    int    // lines read
-	count   int    // records (non-blank lines) read
-	buf     []byte // the current line, as Latin-1 bytes, padded to the layout's length
-	scratch []byte
-	blankAt int // the first blank line not yet followed by data
-	done    bool
-	fatal   error // an error in the file's structure: every later Next returns it
+	line     int    // lines read
+	count    int    // records (non-blank lines) read
+	buf      []byte // the current line, as Latin-1 bytes, padded to the layout's length
+	scratch  []byte
+	blankAt  int // the first blank line not yet followed by data
+	done     bool
+	fatal    error // an error in the file's structure: every later Next returns it
+	interned map[string]string
 
 	// CNAB 240 structure.
 	inBatch      bool
@@ -182,7 +183,7 @@ func (r *Reader) next() error {
 		if err != nil {
 			return err
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
+		if (len(line) == 0 || line[0] == ' ' || line[0] == '\t') && len(bytes.TrimSpace(line)) == 0 {
 			if r.blankAt == 0 {
 				r.blankAt = r.line
 			}
@@ -315,7 +316,8 @@ func (r *Reader) next240() (*Detail, error) {
 			if err != nil {
 				return nil, err
 			}
-			if int(n) != r.batchRecords {
+			// Six digits count up to 999,999: larger batches are compared modulo a million.
+			if int(n) != r.batchRecords%1000000 {
 				return nil, r.errAt(field{"quantidade de registros do lote", 18, 23}, "the batch trailer counts %d records, the batch has %d", n, r.batchRecords)
 			}
 		case '9':
@@ -330,10 +332,10 @@ func (r *Reader) next240() (*Detail, error) {
 			if err != nil {
 				return nil, err
 			}
-			if int(batches) != r.batches {
+			if int(batches) != r.batches%1000000 {
 				return nil, r.errAt(field{"quantidade de lotes", 18, 23}, "the file trailer counts %d batches, the file has %d", batches, r.batches)
 			}
-			if want := r.count; int(records) != want {
+			if want := r.count % 1000000; int(records) != want {
 				return nil, r.errAt(field{"quantidade de registros", 24, 29}, "the file trailer counts %d records, the file has %d", records, want)
 			}
 			return nil, r.end()
@@ -402,7 +404,7 @@ func (r *Reader) segment() (*Detail, error) {
 
 func (r *Reader) readT(d *Detail) error {
 	l := r.bank.L240
-	d.Occurrence = string(r.buf[15:17])
+	d.Occurrence = r.intern(r.buf[15:17])
 	if !digits(r.buf[15:17]) {
 		return r.errAt(field{"código de movimento", 16, 17}, "want two digits, got %q", r.buf[15:17])
 	}

@@ -237,7 +237,11 @@ func TestSicoobFaults(t *testing.T) {
 		{name: "API v2", version: "v2", paid: true},
 		{name: "truncated file", faults: sicoob.Faults{Truncate: true}, check: failedDocument("truncated")},
 		{name: "corrupt file", faults: sicoob.Faults{Corrupt: true}, check: failedDocument("not a readable ZIP")},
-		{name: "CNAB entry", faults: sicoob.Faults{CNAB: true}, check: failedDocument("CNAB return file, which is not supported yet")},
+		{name: "CNAB entry", faults: sicoob.Faults{CNAB: true}, paid: true, check: func(t *testing.T, c *client, _ *sicoobRig, conn map[string]any) {
+			if stat(conn, "movements", "applied") != 1 {
+				t.Errorf("movements %v, want the CNAB entry's payment applied", conn["stats"].(map[string]any)["movements"])
+			}
+		}},
 		{name: "never ready", faults: sicoob.Faults{NotReadyPolls: 1 << 30}, extra: map[string]any{"give_up_after": "300ms"},
 			lastError: "gave up after 300ms", check: func(t *testing.T, c *client, _ *sicoobRig, conn map[string]any) {
 				f := recentFetch(conn, "5")

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"baixa"
+	"baixa/cnab"
 )
 
 // Provider is the provider name of Sicoob connections and documents.
@@ -191,7 +192,16 @@ func (d Decoder) entry(ctx context.Context, doc *baixa.Document, zf *zip.File, e
 	if first != '[' && first != '{' {
 		head, _ := br.Peek(240)
 		if looksCNAB(head) {
-			return fmt.Errorf("ZIP entry %q is a CNAB return file, which is not supported yet: the document is kept and can be settled again once it is", zf.Name)
+			// Some movement files carry the bank's CNAB return file instead
+			// of JSON records: read it as one (its movements are the cnab
+			// provider's, so the same file imported by hand is the same facts).
+			if err := (cnab.Decoder{}).Decode(ctx, doc, br, emit); err != nil {
+				return fmt.Errorf("ZIP entry %q (CNAB): %w", zf.Name, err)
+			}
+			if cr.n > int64(zf.UncompressedSize64) {
+				return fmt.Errorf("ZIP entry %q is larger than it declares (%d bytes)", zf.Name, zf.UncompressedSize64)
+			}
+			return nil
 		}
 		return fmt.Errorf("ZIP entry %q is not JSON (it starts with %q)", zf.Name, head[:min(len(head), 16)])
 	}

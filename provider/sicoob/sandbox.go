@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/cnab"
 )
 
 // Sandbox is an http.Handler that behaves like Sicoob's Cobrança Bancária
@@ -447,7 +448,7 @@ func (sb *Sandbox) writeFile(w io.Writer, name string, recs []SandboxMovement, f
 	entry, _ := zw.Create(name + ext)
 	ew := bufio.NewWriterSize(entry, 64<<10)
 	if f.CNAB {
-		fmt.Fprintf(ew, "75600000%0232d\r\n", 0)
+		_ = writeCNAB(ew, recs, sb.now())
 	} else {
 		_ = ew.WriteByte('[')
 		first := true
@@ -528,4 +529,21 @@ var opText = map[int]string{
 	2: "01 - Via Caixa", 51: "01 - Via Caixa", 74: "02 - Via Correspondente Bancário", 57: "03 - Via Cartório",
 	58: "04 - Via Compensação", 68: "05 - Via Agendamento", 212: "07 - Via Pix", 213: "08 - Via Poupança", 215: "09 - Via Intercredis",
 	11: "01 - Por Decurso de Prazo", 82: "02 - A Pedido do Cedente", 80: "03 - Para Acerto", 196: "04 - Por Protesto",
+}
+
+// cnabOccurrence is the CNAB 240 code of each movement type.
+var cnabOccurrence = map[int]string{1: "02", 2: "14", 3: "11", 4: "11", 5: "06", 6: "09", 7: "48"}
+
+// writeCNAB writes recs as Sicoob's CNAB 240 return file.
+func writeCNAB(w io.Writer, recs []SandboxMovement, now time.Time) error {
+	info := cnab.FileInfo{Bank: "756", CompanyDocument: "11222333000181", CompanyName: "BAIXA SANDBOX", Generated: baixa.Today(now), Sequence: 1}
+	return cnab.Write(w, cnab.CNAB240, info, len(recs), func(i int, d *cnab.Detail) {
+		m := recs[i]
+		*d = cnab.Detail{Occurrence: cnabOccurrence[m.Type], NossoNumero: fmt.Sprintf("%010d", m.NumeroTitulo), Parcela: "01", Modalidade: "01",
+			SeuNumero: m.SeuNumero, DueDate: m.DueDate, FaceValue: m.Amount, FeeAmount: m.Fee, ReceivingBank: "756", ReceivingBranch: "03066"}
+		if m.Type == 5 {
+			d.PaidAmount, d.InterestAmount, d.DiscountAmount, d.RebateAmount = m.Paid, m.Interest, m.Discount, m.Rebate
+			d.OccurredOn, d.CreditedOn, d.CreditedAmount = m.PaidOn, cmp.Or(m.CreditOn, m.PaidOn), m.Paid-m.Fee
+		}
+	})
 }
