@@ -32,16 +32,16 @@ type Document struct {
 	Error        string         `json:"error,omitempty"`
 	// SkipBadLines settles the lines that read well and reports the others
 	// (in Report) instead of failing the whole document.
-	SkipBadLines bool   `json:"skip_bad_lines"`
-	Report       string `json:"report,omitempty" doc:"Lines left out, and why (with skip_bad_lines)"`
-	Progress     int64          `json:"progress" doc:"Movements settled so far"`
-	Total        int64          `json:"total" doc:"Movements in the document, once decoded"`
-	Applied      int64          `json:"applied"`
-	Duplicate    int64          `json:"duplicate"`
-	Unmatched    int64          `json:"unmatched"`
-	Conflict     int64          `json:"conflict"`
-	CreatedAt    time.Time      `json:"created_at"`
-	SettledAt    time.Time      `json:"settled_at,omitzero"`
+	SkipBadLines bool      `json:"skip_bad_lines"`
+	Report       string    `json:"report,omitempty" doc:"Lines left out, and why (with skip_bad_lines)"`
+	Progress     int64     `json:"progress" doc:"Movements settled so far"`
+	Total        int64     `json:"total" doc:"Movements in the document, once decoded"`
+	Applied      int64     `json:"applied"`
+	Duplicate    int64     `json:"duplicate"`
+	Unmatched    int64     `json:"unmatched"`
+	Conflict     int64     `json:"conflict"`
+	CreatedAt    time.Time `json:"created_at"`
+	SettledAt    time.Time `json:"settled_at,omitzero"`
 }
 
 // NewDocument describes a document to store.

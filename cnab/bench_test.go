@@ -2,6 +2,7 @@ package cnab
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"testing"
@@ -34,7 +35,7 @@ func BenchmarkReader240(b *testing.B) {
 			b.Fatal(err)
 		}
 		for {
-			if _, err := r.Next(); err == io.EOF {
+			if _, err := r.Next(); errors.Is(err, io.EOF) {
 				break
 			} else if err != nil {
 				b.Fatal(err)

@@ -3,6 +3,7 @@ package cnab
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,14 +20,15 @@ func fuzzRead(t *testing.T, in []byte) {
 	}
 	for range 1 << 20 {
 		if _, err := r.Next(); err != nil {
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return
 			}
-			if _, ok := err.(*LineError); !ok {
+			var le *LineError
+			if !errors.As(err, &le) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			if r.Fatal() {
-				if _, again := r.Next(); again != err {
+				if _, again := r.Next(); !errors.Is(again, err) {
 					t.Fatalf("a fatal error, then %v", again)
 				}
 				return

@@ -85,7 +85,7 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := decodeErr(); err != nil && !(doc.SkipBadLines && errors.As(err, &bad)) {
+	if err := decodeErr(); err != nil && (!doc.SkipBadLines || !errors.As(err, &bad)) {
 		return err
 	}
 	if err := p.settleBatch(ctx, doc, batch{}, func() int64 { return contiguous }, total, true, nil); err != nil {

@@ -3,12 +3,13 @@
 //  1. parse only: a generated CNAB 240 file of N segment T/U pairs is read
 //     by a bare line scanner (the machine's limit: lines, no parsing) and by
 //     cnab.Reader (every field of every detail), and the two rates compared;
+//
 //  2. full import: a file of M payments against M open boletos goes through
 //     POST /v1/imports (read whole to validate, stored) and is settled as the
 //     queue's job does it, timed from the upload to the last movement.
 //
-//	go run ./bench/cnab -pairs 1000000 -payments 100000                     # SQLite
-//	go run ./bench/cnab -payments 100000 -db 'postgres://...' -pairs 0      # PostgreSQL, import only
+//     go run ./bench/cnab -pairs 1000000 -payments 100000                     # SQLite
+//     go run ./bench/cnab -payments 100000 -db 'postgres://...' -pairs 0      # PostgreSQL, import only
 package main
 
 import (
@@ -201,7 +202,6 @@ func fullImport(dir, url string, n int) {
 	fmt.Printf("full import (%s): %d payments, %.1f MiB: upload and validation %.2fs, settled after %.2fs in all = %.0f movements/s\n",
 		db.Dialect, n, float64(size)/(1<<20), uploaded.Seconds(), took.Seconds(), float64(n)/took.Seconds())
 }
-
 
 func between(s, from, to string) string {
 	_, rest, _ := strings.Cut(s, from)
