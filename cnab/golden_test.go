@@ -3,7 +3,6 @@ package cnab
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"baixa"
+	"baixa/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite generated inputs and golden outputs")
@@ -121,13 +121,9 @@ func TestGolden(t *testing.T) {
 			}
 		}
 	}
-	files, _ := filepath.Glob("testdata/*")
-	n := 0
+	files := golden.Inputs(t, "testdata")
+	n := len(files)
 	for _, f := range files {
-		if strings.HasSuffix(f, ".golden.json") || strings.HasSuffix(f, ".md") {
-			continue
-		}
-		n++
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			in, err := os.ReadFile(f)
 			if err != nil {
@@ -146,20 +142,7 @@ func TestGolden(t *testing.T) {
 			if derr != nil {
 				out.Error = derr.Error()
 			}
-			got, _ := json.MarshalIndent(out, "", "  ")
-			golden := f + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test -update creates it)", err)
-			}
-			if string(bytes.TrimSpace(want)) != string(got) {
-				t.Errorf("%s differs from %s:\n%s", f, golden, got)
-			}
+			golden.Check(t, f, out, *update)
 		})
 	}
 	if n < 20 {

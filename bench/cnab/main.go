@@ -31,6 +31,7 @@ import (
 
 	"baixa"
 	"baixa/cnab"
+	"baixa/internal/measure"
 	"baixa/queue"
 	"baixa/settle"
 	"baixa/store"
@@ -105,7 +106,7 @@ func parseOnly(path string, n int) {
 		var peak uint64
 		var took time.Duration
 		details := 0
-		peak = peakHeap(func() {
+		peak = measure.PeakHeap(func() {
 			start := time.Now()
 			r, err := cnab.NewReader(f)
 			must(err)
@@ -207,31 +208,6 @@ func between(s, from, to string) string {
 	_, rest, _ := strings.Cut(s, from)
 	v, _, _ := strings.Cut(rest, to)
 	return v
-}
-
-// peakHeap runs fn and samples the live heap every 10 ms.
-func peakHeap(fn func()) uint64 {
-	done := make(chan struct{})
-	peak := make(chan uint64)
-	go func() {
-		var top uint64
-		var m runtime.MemStats
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			top = max(top, m.HeapInuse)
-			select {
-			case <-done:
-				peak <- top
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	return <-peak
 }
 
 func must(err error) {

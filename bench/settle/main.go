@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/internal/measure"
 	"baixa/provider/generic"
 	"baixa/queue"
 	"baixa/settle"
@@ -129,7 +130,7 @@ func main() {
 		Settler: &settle.Settler{}, BatchSize: *batch, Parallel: *parallel, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	peak := peakHeap(func() {
+	peak := measure.PeakHeap(func() {
 		start = time.Now()
 		must(proc.Process(ctx, stored.ID))
 	})
@@ -146,33 +147,6 @@ func main() {
 	if len(es) != 1 || es[0].Type != baixa.EventChargePaid {
 		log.Fatalf("no charge.paid event: %v", es)
 	}
-}
-
-// peakHeap runs fn and samples the live heap every 10 ms.
-func peakHeap(fn func()) uint64 {
-	done := make(chan struct{})
-	peak := make(chan uint64)
-	go func() {
-		var max uint64
-		var m runtime.MemStats
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > max {
-				max = m.HeapInuse
-			}
-			select {
-			case <-done:
-				peak <- max
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	return <-peak
 }
 
 func must(err error) {

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/internal/measure"
 	"baixa/provider"
 	"baixa/provider/sicoob"
 	"baixa/queue"
@@ -133,7 +134,7 @@ func main() {
 	fmt.Printf("before fetching: RSS %s (set-up: charges registered, the sandbox fed)\n", procStatus("VmRSS"))
 	resetHWM()
 	var doc *baixa.Document
-	fetchPeak := peakHeap(func() {
+	fetchPeak := measure.PeakHeap(func() {
 		start = time.Now()
 		must(runner.Tick(ctx))
 		fs, err := db.FetchesSince(ctx, c.ID, baixa.Date{})
@@ -167,7 +168,7 @@ func main() {
 	// Decoding alone: the stored answer to movements, nothing settled.
 	runtime.GC()
 	count := 0
-	decodePeak := peakHeap(func() {
+	decodePeak := measure.PeakHeap(func() {
 		start = time.Now()
 		r, err := db.OpenDocument(ctx, doc.ID)
 		must(err)
@@ -181,7 +182,7 @@ func main() {
 	proc := &settle.Processor{Store: db, Decoders: map[string]baixa.Decoder{sicoob.Provider: sicoob.Decoder{TempDir: dir}},
 		Settler: &settle.Settler{}, Parallel: db.Writers(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	runtime.GC()
-	settlePeak := peakHeap(func() {
+	settlePeak := measure.PeakHeap(func() {
 		start = time.Now()
 		must(proc.Process(ctx, doc.ID))
 	})
@@ -249,31 +250,6 @@ func procStatus(field string) string {
 
 // resetHWM resets the process's peak RSS (Linux: clear_refs 5).
 func resetHWM() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakHeap runs fn and samples the live heap every 10 ms.
-func peakHeap(fn func()) uint64 {
-	done := make(chan struct{})
-	peak := make(chan uint64)
-	go func() {
-		var top uint64
-		var m runtime.MemStats
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			top = max(top, m.HeapInuse)
-			select {
-			case <-done:
-				peak <- top
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	return <-peak
-}
 
 func must(err error) {
 	if err != nil {

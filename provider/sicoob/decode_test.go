@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"baixa"
+	"baixa/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -30,13 +30,9 @@ func decodeAll(t *testing.T, d Decoder, b []byte) ([]*baixa.Movement, error) {
 // TestGolden decodes every input in testdata/ and compares the result with
 // its .golden.json (go test -update rewrites them).
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*")
-	n := 0
+	files := golden.Inputs(t, "testdata")
+	n := len(files)
 	for _, f := range files {
-		if st, _ := os.Stat(f); st.IsDir() || strings.HasSuffix(f, ".golden.json") || strings.HasSuffix(f, ".md") {
-			continue
-		}
-		n++
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			in, err := os.ReadFile(f)
 			if err != nil {
@@ -50,20 +46,7 @@ func TestGolden(t *testing.T) {
 			if derr != nil {
 				out.Error, out.Movements = derr.Error(), nil
 			}
-			got, _ := json.MarshalIndent(out, "", "  ")
-			golden := f + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if string(bytes.TrimSpace(want)) != string(got) {
-				t.Errorf("decoding %s differs from %s:\n%s", f, golden, got)
-			}
+			golden.Check(t, f, out, *update)
 		})
 	}
 	if n < 10 {
