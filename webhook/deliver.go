@@ -74,6 +74,11 @@ type Deliverer struct {
 	// LeaseMargin is added to the time a claimed batch may take before
 	// another drain may take its deliveries over (30 s).
 	LeaseMargin time.Duration
+	// Linger is how long a drain that starts soon after the endpoint's last
+	// one ended waits for more events, so that a steady stream is sent and
+	// recorded in batches rather than one transaction per event (15 ms; a
+	// negative value: never). An endpoint that was quiet is served at once.
+	Linger time.Duration
 	UserAgent   string
 	Observer    Observer
 	Logger      *slog.Logger
@@ -82,6 +87,7 @@ type Deliverer struct {
 	mu       sync.Mutex
 	ctx      context.Context //nolint:containedctx // the lifetime of kicked drains, set by Run
 	drains   map[string]*drainState
+	ended    map[string]time.Time // when each endpoint's last drain ended
 	known    map[string]knownEndpoint // endpoints as last read, for endpointTTL
 	limiters map[string]*limiterEntry
 	wg       sync.WaitGroup
@@ -252,7 +258,36 @@ func (d *Deliverer) finished(id string, err error) bool {
 		return false
 	}
 	delete(d.drains, id)
+	if d.ended == nil || len(d.ended) > 10000 {
+		d.ended = map[string]time.Time{}
+	}
+	d.ended[id] = time.Now()
 	return true
+}
+
+// steadyGap is how recent an endpoint's last drain must be for a new one
+// to linger.
+const steadyGap = 100 * time.Millisecond
+
+// linger waits a little before a drain of an endpoint that is receiving a
+// steady stream, so that its events go out together.
+func (d *Deliverer) linger(ctx context.Context, id string) {
+	wait := cmp.Or(d.Linger, 15*time.Millisecond)
+	if wait < 0 {
+		return
+	}
+	d.mu.Lock()
+	last, ok := d.ended[id]
+	d.mu.Unlock()
+	if !ok || time.Since(last) > steadyGap {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // endpointTTL is how long a drain works with the endpoint as it read it
@@ -261,6 +296,7 @@ func (d *Deliverer) finished(id string, err error) bool {
 const endpointTTL = time.Second
 
 func (d *Deliverer) drain(ctx context.Context, id string) error {
+	d.linger(ctx, id)
 	for {
 		ep, err := d.endpoint(ctx, id)
 		var n int

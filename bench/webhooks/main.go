@@ -56,6 +56,7 @@ func main() {
 	conc := flag.Int("concurrency", 64, "the endpoint's max_concurrency")
 	receiver := flag.String("receiver", "", "run as the receiver, verifying with this secret (internal)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the steady phase to this file")
+	linger := flag.Duration("linger", 0, "the deliverer's Linger (0: its default; negative: none)")
 	flag.Parse()
 	if *receiver != "" {
 		runReceiver(*receiver)
@@ -115,7 +116,7 @@ func main() {
 	ep := &baixa.Endpoint{URL: rx.url + "/hook", Ordered: true, MaxConcurrency: *conc, Secret: secret}
 	must(db.CreateEndpoint(ctx, ep))
 	guard := &webhook.Guard{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
-	d := &webhook.Deliverer{Store: db, Client: webhook.NewClient(guard), Logger: quiet}
+	d := &webhook.Deliverer{Store: db, Client: webhook.NewClient(guard), Logger: quiet, Linger: *linger}
 	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener,
 		Deliver: d.Drain, Settle: func(context.Context, string) error { return nil }, Logger: quiet})
 	must(err)

@@ -49,6 +49,10 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"serve", "--workers", "0"}, "must be 1 to 256"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, "set BAIXA_API_KEY"},
 		{[]string{"serve", "--log-format", "xml"}, "log-format"},
+		{[]string{"serve", "--webhook-linger", "2s"}, "must be 0 to 1s"},
+		{[]string{"serve", "--tick", "1ms"}, "must be 100ms to 1h"},
+		{[]string{"import", "no-such-file.ret", "--account", "acc_x"}, "no-such-file.ret"},
+		{[]string{"sandbox", "sicoob", "--listen", "nonsense"}, "want HOST:PORT"},
 	} {
 		code, _, stderr := run(t, context.Background(), tc.args...)
 		if code == 0 || !strings.Contains(stderr, tc.want) {

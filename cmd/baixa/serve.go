@@ -56,6 +56,7 @@ type webhookFlags struct {
 	WebhookRetrySchedule  string        `name:"webhook-retry-schedule" env:"BAIXA_WEBHOOK_RETRY_SCHEDULE" default:"5s,5m,30m,2h,5h,10h,10h" help:"Waits before each retry of a failed delivery (each spread by ±20%); after the last, the delivery is dead."`
 	WebhookDisableAfter   time.Duration `name:"webhook-disable-after" env:"BAIXA_WEBHOOK_DISABLE_AFTER" default:"120h" help:"Disable an endpoint whose every attempt failed for this long."`
 	WebhookSecretOverlap  time.Duration `name:"webhook-secret-overlap" env:"BAIXA_WEBHOOK_SECRET_OVERLAP" default:"24h" help:"How long a rotated-out signing secret keeps signing, by default."`
+	WebhookLinger         time.Duration `name:"webhook-linger" env:"BAIXA_WEBHOOK_LINGER" default:"15ms" help:"How long delivery to an endpoint with a steady stream of events waits to send them together (0: never; a quiet endpoint is served at once)."`
 }
 
 // webhookConfig is the webhook part of serveConfig.
@@ -64,6 +65,8 @@ type webhookConfig struct {
 	Schedule      []time.Duration
 	DisableAfter  time.Duration
 	SecretOverlap time.Duration
+	// Linger: see webhook.Deliverer (negative: none).
+	Linger time.Duration
 	// Sweep and LeaseMargin override the deliverer's (tests).
 	Sweep, LeaseMargin time.Duration
 }
@@ -80,11 +83,18 @@ func (f *webhookFlags) config() (webhookConfig, error) {
 	if f.WebhookDisableAfter <= 0 {
 		return webhookConfig{}, errors.New("--webhook-disable-after (BAIXA_WEBHOOK_DISABLE_AFTER) must be positive")
 	}
+	if f.WebhookLinger < 0 || f.WebhookLinger > time.Second {
+		return webhookConfig{}, errors.New("--webhook-linger (BAIXA_WEBHOOK_LINGER) must be 0 to 1s")
+	}
+	linger := f.WebhookLinger
+	if linger == 0 {
+		linger = -1 // never
+	}
 	if f.WebhookSecretOverlap < 0 {
 		return webhookConfig{}, errors.New("--webhook-secret-overlap (BAIXA_WEBHOOK_SECRET_OVERLAP) must not be negative")
 	}
 	return webhookConfig{Guard: webhook.Guard{AllowHTTP: f.WebhookAllowHTTP, Allow: allow}, Schedule: sched,
-		DisableAfter: f.WebhookDisableAfter, SecretOverlap: f.WebhookSecretOverlap}, nil
+		DisableAfter: f.WebhookDisableAfter, SecretOverlap: f.WebhookSecretOverlap, Linger: linger}, nil
 }
 
 // serveConfig is what an App needs; plain data, owned by cmd.
@@ -262,7 +272,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	guard := cfg.Webhooks.Guard
 	deliverer := &webhook.Deliverer{
 		Store: db, Client: webhook.NewClient(&guard), Schedule: cfg.Webhooks.Schedule, DisableAfter: cfg.Webhooks.DisableAfter,
-		Sweep: cfg.Webhooks.Sweep, LeaseMargin: cfg.Webhooks.LeaseMargin, UserAgent: "baixa-webhooks/" + version(),
+		Sweep: cfg.Webhooks.Sweep, LeaseMargin: cfg.Webhooks.LeaseMargin, Linger: cfg.Webhooks.Linger, UserAgent: "baixa-webhooks/" + version(),
 		Observer: metrics, Logger: cfg.Logger,
 	}
 	proc := &settle.Processor{Store: db, Decoders: decoders, Settler: settler, Settled: metrics.Settled, Logger: cfg.Logger,
