@@ -78,16 +78,16 @@ type Deliverer struct {
 	// one ended waits for more events, so that a steady stream is sent and
 	// recorded in batches rather than one transaction per event (15 ms; a
 	// negative value: never). An endpoint that was quiet is served at once.
-	Linger time.Duration
-	UserAgent   string
-	Observer    Observer
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Linger    time.Duration
+	UserAgent string
+	Observer  Observer
+	Logger    *slog.Logger
+	Now       func() time.Time
 
 	mu       sync.Mutex
 	ctx      context.Context //nolint:containedctx // the lifetime of kicked drains, set by Run
 	drains   map[string]*drainState
-	ended    map[string]time.Time // when each endpoint's last drain ended
+	ended    map[string]time.Time     // when each endpoint's last drain ended
 	known    map[string]knownEndpoint // endpoints as last read, for endpointTTL
 	limiters map[string]*limiterEntry
 	wg       sync.WaitGroup
