@@ -182,6 +182,7 @@ func (r *partReader) Close() error { return nil }
 // RetryDocument makes a failed document pending again and queues its
 // settling, in one transaction.
 func (db *DB) RetryDocument(ctx context.Context, id string) (*baixa.Document, error) {
+	var doc *baixa.Document
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = '' WHERE id = $1 AND status = $3`,
 			id, string(baixa.DocPending), string(baixa.DocFailed))
@@ -197,12 +198,16 @@ func (db *DB) RetryDocument(ctx context.Context, id string) (*baixa.Document, er
 			}
 			return baixa.Errorf(baixa.EConflict, "document %s is %s; only a failed document can be retried", id, d.Status)
 		}
+		// As queued: once committed, the job may change it at once.
+		if doc, err = findDocument(ctx, db, tx, id); err != nil {
+			return err
+		}
 		return db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: id})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return findDocument(ctx, db, db.W, id)
+	return doc, nil
 }
 
 func findDocument(ctx context.Context, db *DB, q sqlConn, id string) (*baixa.Document, error) {
