@@ -88,6 +88,10 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	if err := decodeErr(); err != nil && (!doc.SkipBadLines || !errors.As(err, &bad)) {
 		return err
 	}
+	if contiguous != total {
+		// Never mark a document settled with movements missing.
+		return fmt.Errorf("settled %d of the document's %d movements", contiguous, total)
+	}
 	if err := p.settleBatch(ctx, doc, batch{}, func() int64 { return contiguous }, total, true, nil); err != nil {
 		return err
 	}
@@ -151,8 +155,13 @@ func (p *Processor) decodeAhead(ctx context.Context, doc *baixa.Document, dec ba
 			}
 			return nil
 		})
-		if decodeErr == nil && len(ms) > 0 {
-			decodeErr = send()
+		// A lenient document's bad lines end the decoding with *BadLines
+		// after every good movement was emitted: the last batch still goes.
+		var bad *baixa.BadLines
+		if (decodeErr == nil || (doc.SkipBadLines && errors.As(decodeErr, &bad))) && len(ms) > 0 {
+			if err := send(); err != nil {
+				decodeErr = err
+			}
 		}
 	}()
 	return batches, func() error { return decodeErr }

@@ -62,8 +62,9 @@ func TestImportCNAB(t *testing.T) {
 			t.Fatalf("import skipping bad lines = %d %s", status, raw)
 		}
 		d := c.waitDocument(doc["id"].(string))
-		if d["status"] != "settled" || d["total"] != 9.0 || !strings.Contains(d["report"].(string), "1 bad lines left out; line 4") {
-			t.Fatalf("document = %v", d)
+		if d["status"] != "settled" || d["total"] != 9.0 || !strings.Contains(d["report"].(string), "1 bad lines left out; line 4") ||
+			d["applied"].(float64)+d["duplicate"].(float64)+d["unmatched"].(float64)+d["conflict"].(float64) != 9 || d["progress"] != 9.0 {
+			t.Fatalf("document = %v, want its 9 good movements settled", d)
 		}
 		for q, want := range map[string]string{
 			"": "name the account", "account_id=acc_nope": "not found", "provider=xml&account_id=" + acct: "no import of that kind",
