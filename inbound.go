@@ -1,0 +1,120 @@
+package baixa
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Inbound authentication methods: how a provider's callbacks prove who
+// sends them. The secret each one checks is in the connection's secrets.
+const (
+	AuthBearer   = "bearer"    // Authorization: Bearer <token>
+	AuthAPIKey   = "api_key"   // API-Key: <token>
+	AuthXAPIKey  = "x_api_key" // X-API-Key: <token>
+	AuthBasic    = "basic"     // Authorization: Basic base64(username:password)
+	AuthJWT      = "jwt"       // Authorization: Bearer <JWT signed with jwt_key>
+	AuthHMAC     = "hmac"      // Authorization: HMAC <token> (a static value, as BMP's table shows it)
+	AuthHMACBody = "hmac_body" // a signature header: HMAC-SHA256 of "<timestamp>.<body>" with hmac_key
+)
+
+// AuthMethods lists the methods.
+var AuthMethods = []string{AuthBearer, AuthAPIKey, AuthXAPIKey, AuthBasic, AuthJWT, AuthHMAC, AuthHMACBody}
+
+// Secret names used by inbound authentication.
+const (
+	SecretToken    = "token"
+	SecretUsername = "username"
+	SecretPassword = "password"
+	SecretJWTKey   = "jwt_key"  // the HS256 secret, or the RS256 public key (PEM)
+	SecretHMACKey  = "hmac_key" // hmac_body
+)
+
+// MaxSecretLength is the longest key a provider may be configured with
+// (BMP documents 255 and 288 characters in two places).
+const MaxSecretLength = 288
+
+// InboundAuth is how a connection's callbacks authenticate.
+type InboundAuth struct {
+	Method string `json:"method"`
+	// JWT: the algorithm is pinned; issuer and audience are checked when set.
+	JWTAlgorithm string `json:"jwt_algorithm,omitempty"`
+	JWTIssuer    string `json:"jwt_issuer,omitempty"`
+	JWTAudience  string `json:"jwt_audience,omitempty"`
+	// hmac_body: where the signature and its timestamp (Unix seconds) are,
+	// and how far the timestamp may be from now.
+	SignatureHeader string `json:"signature_header,omitempty"`
+	TimestampHeader string `json:"timestamp_header,omitempty"`
+	WindowSeconds   int    `json:"window_seconds,omitempty"`
+	// AllowIPs, when set, are the only sources accepted (CIDR ranges).
+	AllowIPs []string `json:"allow_ips,omitempty"`
+}
+
+// Normalize fills in defaults and checks a, and that secrets hold what the
+// method needs. Errors name the field.
+func (a *InboundAuth) Normalize(secrets map[string]string) error {
+	if !slices.Contains(AuthMethods, a.Method) {
+		return FieldError("settings.auth.method", "want one of %s", strings.Join(AuthMethods, ", "))
+	}
+	need := map[string][]string{
+		AuthBearer: {SecretToken}, AuthAPIKey: {SecretToken}, AuthXAPIKey: {SecretToken}, AuthHMAC: {SecretToken},
+		AuthBasic: {SecretUsername, SecretPassword}, AuthJWT: {SecretJWTKey}, AuthHMACBody: {SecretHMACKey},
+	}[a.Method]
+	for _, k := range need {
+		v := secrets[k]
+		if v == "" {
+			return FieldError("secrets."+k, "required by authentication %s", a.Method)
+		}
+		if len(v) > MaxSecretLength && k != SecretJWTKey {
+			return FieldError("secrets."+k, "longer than %d characters", MaxSecretLength)
+		}
+	}
+	switch a.Method {
+	case AuthJWT:
+		if a.JWTAlgorithm == "" {
+			a.JWTAlgorithm = "HS256"
+		}
+		if a.JWTAlgorithm != "HS256" && a.JWTAlgorithm != "RS256" {
+			return FieldError("settings.auth.jwt_algorithm", "want HS256 or RS256")
+		}
+		if a.JWTAlgorithm == "RS256" && !strings.Contains(secrets[SecretJWTKey], "PUBLIC KEY") {
+			return FieldError("secrets."+SecretJWTKey, "with RS256, want the sender's public key in PEM")
+		}
+	case AuthHMACBody:
+		a.SignatureHeader = http.CanonicalHeaderKey(cmpOr(a.SignatureHeader, "X-Signature"))
+		a.TimestampHeader = http.CanonicalHeaderKey(cmpOr(a.TimestampHeader, "X-Timestamp"))
+		if a.WindowSeconds == 0 {
+			a.WindowSeconds = 300
+		}
+		if a.WindowSeconds < 1 || a.WindowSeconds > 86400 {
+			return FieldError("settings.auth.window_seconds", "want 1 to 86400")
+		}
+	}
+	for _, cidr := range a.AllowIPs {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			if _, err := netip.ParseAddr(cidr); err != nil {
+				return FieldError("settings.auth.allow_ips", "%q is not an address or a CIDR range", cidr)
+			}
+		}
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Receiver turns a provider's callback into a Document to store.
+type Receiver interface {
+	// Auth returns how c's callbacks authenticate.
+	Auth(c *Connection) (InboundAuth, error)
+	// Receive checks a callback's content (EInvalid names what is wrong)
+	// and returns the document to store, with its dedup key: a callback
+	// received again has the same key.
+	Receive(ctx context.Context, r *http.Request, body []byte, c *Connection) (*NewDocument, error)
+}
