@@ -23,6 +23,7 @@ type Metrics struct {
 	attemptT  prometheus.Histogram
 	delivered prometheus.Histogram
 	disabled  prometheus.Counter
+	callbacks *prometheus.CounterVec
 }
 
 // NewMetrics registers baixa's metrics. jobs, when set, is asked for the
@@ -55,7 +56,10 @@ func NewMetrics(jobs func(ctx context.Context) (map[string]int64, error)) *Metri
 	m.disabled = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "baixa_webhook_endpoints_auto_disabled_total", Help: "Endpoints disabled by failures or a 410.",
 	})
-	m.reg.MustRegister(m.requests, m.latency, m.movements, m.attempts, m.attemptT, m.delivered, m.disabled,
+	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "baixa_callbacks_total", Help: "Provider callbacks by provider and result (stored, duplicate, unauthorized, invalid).",
+	}, []string{"provider", "result"})
+	m.reg.MustRegister(m.requests, m.latency, m.movements, m.attempts, m.attemptT, m.delivered, m.disabled, m.callbacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if jobs != nil {
 		m.reg.MustRegister(&jobCollector{jobs: jobs, desc: prometheus.NewDesc("baixa_jobs", "Queued jobs by state.", []string{"state"}, nil)})
@@ -206,4 +210,9 @@ func (c *connectionCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.failing, prometheus.GaugeValue, failing, conn.ID, conn.Provider)
 	}
+}
+
+// Callback counts a provider callback by its result.
+func (m *Metrics) Callback(provider, result string) {
+	m.callbacks.WithLabelValues(provider, result).Inc()
 }

@@ -36,6 +36,10 @@ type Server struct {
 	// Connections and their providers' Connectors (by provider name).
 	Connections baixa.ConnectionService
 	Connectors  map[string]baixa.Connector
+	// Receivers take providers' callbacks on /hooks/{provider}/{connection};
+	// CheckCallback authenticates each (hook.Verifier.Check).
+	Receivers     map[string]baixa.Receiver
+	CheckCallback func(r *http.Request, body []byte, a baixa.InboundAuth, secrets map[string]string) error
 	// CheckEndpointURL refuses endpoint URLs the server will not deliver to
 	// (plain http, internal addresses).
 	CheckEndpointURL func(url string) error
@@ -100,6 +104,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Connections != nil {
 		s.registerConnections(api)
+	}
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+		mux.HandleFunc(m+" /hooks/{provider}/{connection}", s.callback)
 	}
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

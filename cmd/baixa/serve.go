@@ -17,7 +17,9 @@ import (
 
 	"baixa"
 	"baixa/cnab"
+	"baixa/hook"
 	"baixa/provider"
+	"baixa/provider/bmp"
 	"baixa/provider/generic"
 	"baixa/provider/sicoob"
 	"baixa/queue"
@@ -260,8 +262,11 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		}
 	}
 	metrics := web.NewMetrics(func(ctx context.Context) (map[string]int64, error) { return queue.JobCounts(ctx, db.R) })
-	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}, sicoob.Provider: sicoob.Decoder{}, cnab.Provider: cnab.Decoder{}}
-	connectors := map[string]baixa.Connector{sicoob.Provider: &sicoob.Connector{UserAgent: "baixa/" + version()}}
+	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}, sicoob.Provider: sicoob.Decoder{}, cnab.Provider: cnab.Decoder{},
+		bmp.Provider: bmp.Decoder{}}
+	connectors := map[string]baixa.Connector{sicoob.Provider: &sicoob.Connector{UserAgent: "baixa/" + version()}, bmp.Provider: bmp.Connector{}}
+	receivers := map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}}
+	verifier := &hook.Verifier{}
 	runner := &provider.Runner{Store: db, Connectors: connectors, Logger: cfg.Logger}
 	metrics.WatchConnections(func(ctx context.Context) ([]*baixa.Connection, error) {
 		cs, _, err := db.FindConnections(ctx, "", 500)
@@ -293,7 +298,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		Movements: &settle.Service{Store: db, Settler: settler, Settled: metrics.Settled},
 		Decoders:  decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
-		Connections: db, Connectors: connectors,
+		Connections: db, Connectors: connectors, Receivers: receivers, CheckCallback: verifier.Check,
 		Endpoints: db, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
 	}
 	return &app{

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"baixa/internal/dbtest"
+)
+
+// callback sends a BMP callback as BMP would.
+func (c *client) callback(method, path, body string, headers ...string) (int, string) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+func TestBMPCallbacks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := startApp(t, url, webhookCfg())
+		acct := c.account()
+		proposal := func(id string) string {
+			return c.must(201, "POST", "/v1/charges", fmt.Sprintf(`{"account_id": %q, "kind": "proposal", "amount": "5000.00",
+				"references": {"proposal_id": %q}}`, acct, id))["id"].(string)
+		}
+		paidP, cancelled, pending := proposal("P-1"), proposal("P-2"), proposal("P-3")
+		conn := c.must(201, "POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "bmp", "name": "BMP produção",
+			"settings": {"environment": "production", "auth": {"method": "bearer"}}, "secrets": {"token": "tok-0123456789"}}`, acct))["id"].(string)
+		hooks := "/hooks/bmp/" + conn
+		auth := []string{"Authorization", "Bearer tok-0123456789"}
+
+		// Wrong or missing credentials: 401, nothing stored.
+		if s, body := c.callback("GET", hooks+"?proposta=P-1&situacao=9", "", "Authorization", "Bearer nope"); s != 401 || strings.Contains(body, "tok-") {
+			t.Fatalf("wrong token = %d %s", s, body)
+		}
+		if s, _ := c.callback("GET", hooks+"?proposta=P-1&situacao=9", ""); s != 401 {
+			t.Fatalf("no token = %d", s)
+		}
+		if st := c.connection(conn); stat(st, "documents") != 0 {
+			t.Fatalf("a refused callback was stored: %v", st["stats"])
+		}
+
+		// Situation 9 (GET, Portuguese names): paid; BMP's re-sends change nothing.
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if s, body := c.callback("GET", hooks+"?proposta=P-1&situacao=9", "", auth...); s != 200 {
+					t.Errorf("callback = %d %s", s, body)
+				}
+			}()
+		}
+		wg.Wait()
+		waitFor(t, "P-1 paid", func() bool { return c.chargeStatus(paidP) == "paid" })
+		// English names, POST: cancelled.
+		if s, body := c.callback("POST", hooks+"?proposal=P-2&status=4&identifier=abc", `{"extra": {"kept": true}}`, auth...); s != 200 {
+			t.Fatalf("POST = %d %s", s, body)
+		}
+		waitFor(t, "P-2 cancelled", func() bool { return c.chargeStatus(cancelled) == "cancelled" })
+		// 11 with a reason, then another reason: two facts.
+		for _, reason := range []string{"Conta inválida", "Agência inexistente", "Agência inexistente"} {
+			if s, body := c.callback("POST", hooks+"?proposta=P-3&situacao=11", fmt.Sprintf(`{"descricaoOcorrencia": %q}`, reason), auth...); s != 200 {
+				t.Fatalf("11 = %d %s", s, body)
+			}
+		}
+		// An unknown situation and an unknown proposal are kept, not refused.
+		for _, q := range []string{"?proposta=P-3&situacao=77", "?proposta=NOPE&situacao=9"} {
+			if s, body := c.callback("GET", hooks+q, "", auth...); s != 200 {
+				t.Fatalf("%s = %d %s", q, s, body)
+			}
+		}
+		defer func() {
+			if t.Failed() {
+				t.Logf("connection: %v", c.connection(conn)["stats"])
+			}
+		}()
+		waitFor(t, "all settled", func() bool {
+			v := c.connection(conn)
+			// 9 (three times: one), 4, 11 with two reasons (the second twice), 77, and NOPE.
+			return stat(v, "documents") == 6 && stat(v, "documents_pending") == 0
+		})
+		v := c.connection(conn)
+		if a, u := stat(v, "movements", "applied"), stat(v, "movements", "unmatched"); a != 5 || u != 1 {
+			t.Fatalf("movements %v, want 5 applied (9, 4, 11 twice, 77) and 1 unmatched", v["stats"].(map[string]any)["movements"])
+		}
+		ch := c.must(200, "GET", "/v1/charges/"+pending, "")
+		if ch["provider_status"] != "situação 77" {
+			t.Errorf("P-3 = %v", ch)
+		}
+
+		// Bad input: clear 4xx, nothing stored.
+		for _, tc := range []struct {
+			method, query, body, ct string
+			status                  int
+			want                    string
+		}{
+			{"POST", "?proposta=P-1&situacao=9", `{"descricaoOcorrencia": "x",}`, "application/json", 400, "at byte"},
+			{"GET", "?situacao=9", "", "", 400, "proposal is missing"},
+			{"GET", "?proposta=P-1&situacao=pago", "", "", 400, "situation's number"},
+			{"POST", "?proposta=P-1&situacao=9", `<xml/>`, "application/xml", 415, "JSON"},
+			{"POST", "?proposta=P-1&situacao=9", `{"a": "` + strings.Repeat("x", 2<<20) + `"}`, "application/json", 413, "at most"},
+		} {
+			req, _ := http.NewRequest(tc.method, c.base+hooks+tc.query, strings.NewReader(tc.body))
+			req.Header.Set("Authorization", "Bearer tok-0123456789")
+			if tc.ct != "" {
+				req.Header.Set("Content-Type", tc.ct)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !strings.Contains(string(raw), tc.want) {
+				t.Errorf("%s %s = %d %s, want %d %q", tc.method, tc.query, resp.StatusCode, raw, tc.status, tc.want)
+			}
+		}
+		if v := c.connection(conn); stat(v, "documents") != 6 {
+			t.Errorf("bad callbacks stored something: %v documents", stat(v, "documents"))
+		}
+		if s, _ := c.callback("GET", "/hooks/bmp/con_nope?proposta=P-1&situacao=9", "", auth...); s != 404 {
+			t.Errorf("unknown connection = %d", s)
+		}
+	})
+}
