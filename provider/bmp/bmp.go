@@ -87,7 +87,9 @@ func (Connector) Plan(c *baixa.Connection, _ []*baixa.Fetch, _ time.Time) ([]*ba
 }
 
 // Step has no fetch to follow.
-func (Connector) Step(context.Context, *baixa.Connection, *baixa.Fetch, baixa.FetchStore) error { return nil }
+func (Connector) Step(context.Context, *baixa.Connection, *baixa.Fetch, baixa.FetchStore) error {
+	return nil
+}
 
 // Receiver takes BMP's callbacks.
 type Receiver struct {
