@@ -19,58 +19,114 @@ const maxCallbackBytes = 1 << 20
 // request, stores it as a Document (a repeated callback finds the first),
 // and only then answers 200. A refused check stores nothing.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	provider, id := r.PathValue("provider"), r.PathValue("connection")
-	recv := s.Receivers[provider]
-	if recv == nil || s.Connections == nil {
+	provider := r.PathValue("provider")
+	if s.Receivers[provider] == nil || s.Connections == nil {
 		writeProblem(w, http.StatusNotFound, fmt.Sprintf("no callbacks for provider %q", provider), nil)
 		return
 	}
-	count := func(result string) {
-		if s.Metrics != nil {
-			s.Metrics.Callback(provider, result)
-		}
+	body, ok := s.callbackBody(w, r, provider)
+	if !ok {
+		return
 	}
-	c, err := s.Connections.FindConnectionByID(ctx, id)
+	c, err := s.Connections.FindConnectionByID(r.Context(), r.PathValue("connection"))
 	if err != nil || c.Provider != provider {
-		count("unknown_connection")
+		s.countCallback(provider, "unknown_connection")
 		writeProblem(w, http.StatusNotFound, "no such connection for "+provider, nil)
 		return
 	}
+	if err := s.checkCallback(r, body, c); err != nil {
+		s.refuseCallback(w, r, provider, err)
+		return
+	}
+	s.storeCallback(w, r, body, c)
+}
+
+// callbackByCredentials serves a path a provider mandates without naming
+// the connection (Saurus's POST /api/financeiro/retorno): the connection
+// is the one whose credentials the request carries.
+func (s *Server) callbackByCredentials(provider string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.Receivers[provider] == nil || s.Connections == nil {
+			writeProblem(w, http.StatusNotFound, "not configured", nil)
+			return
+		}
+		body, ok := s.callbackBody(w, r, provider)
+		if !ok {
+			return
+		}
+		cs, _, err := s.Connections.FindConnections(r.Context(), "", 500)
+		if err != nil {
+			s.writeError(w, r, err, "")
+			return
+		}
+		refusal := baixa.Errorf(baixa.EUnauthorized, "no %s connection takes these credentials", provider)
+		for _, c := range cs {
+			if c.Provider != provider || !c.Enabled {
+				continue
+			}
+			if err := s.checkCallback(r, body, c); err == nil {
+				s.storeCallback(w, r, body, c)
+				return
+			}
+		}
+		s.refuseCallback(w, r, provider, refusal)
+	}
+}
+
+func (s *Server) countCallback(provider, result string) {
+	if s.Metrics != nil {
+		s.Metrics.Callback(provider, result)
+	}
+}
+
+// callbackBody reads a callback's body (JSON, at most maxCallbackBytes).
+func (s *Server) callbackBody(w http.ResponseWriter, r *http.Request, provider string) ([]byte, bool) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && r.ContentLength != 0 {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && mt != "text/plain") {
-			count("invalid")
+			s.countCallback(provider, "invalid")
 			writeProblem(w, http.StatusUnsupportedMediaType, "send JSON (Content-Type: application/json)", nil)
-			return
+			return nil, false
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			count("invalid")
+			s.countCallback(provider, "invalid")
 			writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("a callback may have at most %d bytes", maxCallbackBytes), nil)
-			return
+			return nil, false
 		}
 		writeProblem(w, http.StatusBadRequest, "reading the body: "+err.Error(), nil)
-		return
+		return nil, false
 	}
-	auth, err := recv.Auth(c)
-	if err == nil && s.CheckCallback != nil {
-		err = s.CheckCallback(r, body, auth, c.Secrets)
-	} else if err == nil {
-		err = baixa.Errorf(baixa.EInternal, "callback checks are not configured")
-	}
+	return body, true
+}
+
+func (s *Server) checkCallback(r *http.Request, body []byte, c *baixa.Connection) error {
+	auth, err := s.Receivers[c.Provider].Auth(c)
 	if err != nil {
-		count("unauthorized")
-		cmp.Or(s.Logger, slog.Default()).Warn("callback refused", "provider", provider, "connection", id, "remote", r.RemoteAddr, "reason", err.Error())
-		writeProblem(w, http.StatusUnauthorized, err.Error(), nil)
-		return
+		return err
 	}
-	nd, err := recv.Receive(ctx, r, body, c)
+	if s.CheckCallback == nil {
+		return baixa.Errorf(baixa.EInternal, "callback checks are not configured")
+	}
+	return s.CheckCallback(r, body, auth, c.Secrets)
+}
+
+func (s *Server) refuseCallback(w http.ResponseWriter, r *http.Request, provider string, err error) {
+	s.countCallback(provider, "unauthorized")
+	cmp.Or(s.Logger, slog.Default()).Warn("callback refused", "provider", provider, "path", r.URL.Path, "remote", r.RemoteAddr, "reason", err.Error())
+	writeProblem(w, http.StatusUnauthorized, err.Error(), nil)
+}
+
+// storeCallback stores the callback and answers: the provider's own
+// answer when its receiver has one (Saurus's protocol id), else a receipt.
+func (s *Server) storeCallback(w http.ResponseWriter, r *http.Request, body []byte, c *baixa.Connection) {
+	recv := s.Receivers[c.Provider]
+	nd, err := recv.Receive(r.Context(), r, body, c)
 	if err != nil {
-		count("invalid")
+		s.countCallback(c.Provider, "invalid")
 		if baixa.IsCode(err, baixa.EInvalid) {
 			writeProblem(w, http.StatusBadRequest, err.Error(), nil)
 			return
@@ -78,15 +134,17 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err, "")
 		return
 	}
-	doc, created, err := s.Documents.CreateDocument(ctx, *nd)
+	doc, created, err := s.Documents.CreateDocument(r.Context(), *nd)
 	if err != nil {
 		s.writeError(w, r, err, "")
 		return
 	}
-	if created {
-		count("stored")
-	} else {
-		count("duplicate")
+	s.countCallback(c.Provider, map[bool]string{true: "stored", false: "duplicate"}[created])
+	if a, ok := recv.(interface {
+		Answer(doc *baixa.Document, duplicate bool) any
+	}); ok {
+		writeJSON(w, http.StatusOK, a.Answer(doc, !created))
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "received", "document_id": doc.ID, "duplicate": !created})
 }

@@ -108,6 +108,8 @@ func (s *Server) Handler() http.Handler {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
 		mux.HandleFunc(m+" /hooks/{provider}/{connection}", s.callback)
 	}
+	// Saurus mandates its path; the connection is the one whose credentials match.
+	mux.HandleFunc("POST /api/financeiro/retorno", s.callbackByCredentials("saurus"))
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
