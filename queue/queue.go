@@ -157,6 +157,19 @@ func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args baixa.JobArgs) er
 	return err
 }
 
+// InsertManyTx enqueues several jobs in tx with one statement.
+func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, args []baixa.JobArgs) error {
+	if len(args) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a, InsertOpts: insertOpts(a)}
+	}
+	_, err := q.client.InsertManyTx(ctx, tx, params)
+	return err
+}
+
 // Start starts working jobs until Stop.
 func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
 

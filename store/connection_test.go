@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,6 +106,51 @@ func TestConnectionsAndFetches(t *testing.T) {
 		}
 		if _, err := db.FindFetchByID(ctx, f.ID); !baixa.IsCode(err, baixa.ENotFound) {
 			t.Fatalf("fetch survived its connection: %v", err)
+		}
+	})
+}
+
+// Small documents stored at once by many callers share transactions; each
+// caller learns whether its document is new, and a key sent twice at once
+// is stored once.
+func TestGroupCommit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := dbtest.Open(t, url)
+		type out struct {
+			id      string
+			created bool
+		}
+		results := make([]out, 200)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key := fmt.Sprintf("k-%d", i/2) // every key twice
+				doc, created, err := db.CreateDocument(ctx, baixa.NewDocument{Provider: "bmp", DedupKey: key,
+					Body: strings.NewReader(fmt.Sprintf(`{"n": %d}`, i))})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				results[i] = out{doc.ID, created}
+			}()
+		}
+		wg.Wait()
+		for i := 0; i < len(results); i += 2 {
+			a, b := results[i], results[i+1]
+			if a.id != b.id || a.created == b.created {
+				t.Fatalf("key %d: %+v and %+v, want one document, created once", i/2, a, b)
+			}
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT count(*) FROM documents`).Scan(&n); err != nil || n != 100 {
+			t.Fatalf("%d documents, %v; want 100", n, err)
+		}
+		var jobs int
+		if err := db.R.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind = 'settle_document'`).Scan(&jobs); err != nil || jobs != 100 {
+			t.Fatalf("%d settle jobs, %v; want 100", jobs, err)
 		}
 	})
 }

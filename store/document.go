@@ -40,6 +40,14 @@ func scanDocument(s scanner) (*baixa.Document, error) {
 // transaction. It reads d.Body inside that transaction: pass something quick
 // to read (a spooled file or memory), never a network stream.
 func (db *DB) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.Document, bool, error) {
+	small, rest, err := readSmall(d.Body)
+	if err != nil {
+		return nil, false, fmt.Errorf("read document: %w", err)
+	}
+	if rest == nil {
+		// A duplicate is found by its savepoint's unique key, not a read first.
+		return db.createGrouped(ctx, d, small)
+	}
 	if d.DedupKey != "" {
 		if doc, err := db.findDocumentByKey(ctx, db.R, d.Provider, d.DedupKey); err == nil {
 			return doc, false, nil
@@ -47,8 +55,9 @@ func (db *DB) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.D
 			return nil, false, err
 		}
 	}
+	d.Body = rest
 	var doc *baixa.Document
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		doc, err = db.insertDocument(ctx, tx, d, baixa.DocPending)
 		if err != nil {
@@ -90,7 +99,11 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 		return nil, fmt.Errorf("insert document: %w", err)
 	}
 	h := sha256.New()
-	buf := make([]byte, partSize)
+	size := partSize
+	if l, ok := d.Body.(interface{ Len() int }); ok && l.Len() < partSize {
+		size = l.Len() + 1 // a small document (a callback): no megabyte buffer
+	}
+	buf := make([]byte, size)
 	for seq := 0; ; seq++ {
 		n, rerr := io.ReadFull(d.Body, buf)
 		if n > 0 {

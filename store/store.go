@@ -43,6 +43,8 @@ var migrations embed.FS
 // job exists if and only if the state change that causes it commits.
 type Jobs interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args baixa.JobArgs) error
+	// InsertManyTx enqueues several jobs with one statement.
+	InsertManyTx(ctx context.Context, tx *sql.Tx, args []baixa.JobArgs) error
 }
 
 // DB is an open database: a pool for writes and one for reads.
@@ -71,6 +73,12 @@ type DB struct {
 	lock     io.Closer   // SQLite: the file lock that keeps other processes out
 	stmts    stmtCache
 	jobNotes sync.Map // endpoint ID -> when this process enqueued its delivery job (fanOut)
+
+	// Group commit of small documents (group.go).
+	group     chan *groupReq
+	groupOnce sync.Once
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // Config says how to open a database.
@@ -160,7 +168,7 @@ func openSQLiteLocked(ctx context.Context, path string, maxConns int) (*DB, erro
 	}
 	r.SetMaxOpenConns(maxConns)
 	r.SetMaxIdleConns(maxConns) // a new connection re-reads the schema and re-prepares statements
-	return &DB{Dialect: SQLite, W: w, R: r, URL: "sqlite:" + path}, nil
+	return &DB{Dialect: SQLite, W: w, R: r, URL: "sqlite:" + path, closing: make(chan struct{})}, nil
 }
 
 func openPostgres(ctx context.Context, raw string, maxConns int) (*DB, error) {
@@ -194,7 +202,7 @@ func openPostgres(ctx context.Context, raw string, maxConns int) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("connect to %s: %w", masked, err)
 	}
-	return &DB{Dialect: Postgres, W: w, R: w, Listener: listener, URL: masked}, nil
+	return &DB{Dialect: Postgres, W: w, R: w, Listener: listener, URL: masked, closing: make(chan struct{})}, nil
 }
 
 func pingWithin(ctx context.Context, db *sql.DB) error {
@@ -230,6 +238,7 @@ func (db *DB) Writers() int {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.closing) })
 	errs := []error{db.stmts.close()}
 	if db.R != db.W {
 		errs = append(errs, db.R.Close())

@@ -2,12 +2,15 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"sync"
+	"time"
 
 	"baixa"
 )
@@ -28,7 +31,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := s.Connections.FindConnectionByID(r.Context(), r.PathValue("connection"))
+	c, err := s.cachedConnection(r.Context(), r.PathValue("connection"))
 	if err != nil || c.Provider != provider {
 		s.countCallback(provider, "unknown_connection")
 		writeProblem(w, http.StatusNotFound, "no such connection for "+provider, nil)
@@ -54,7 +57,7 @@ func (s *Server) callbackByCredentials(provider string) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		cs, _, err := s.Connections.FindConnections(r.Context(), "", 500)
+		cs, err := s.cachedConnections(r.Context())
 		if err != nil {
 			s.writeError(w, r, err, "")
 			return
@@ -147,4 +150,57 @@ func (s *Server) storeCallback(w http.ResponseWriter, r *http.Request, body []by
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "received", "document_id": doc.ID, "duplicate": !created})
+}
+
+// connectionTTL is how long a callback works with a connection as read: a
+// change (new credentials) reaches callbacks within it.
+const connectionTTL = time.Second
+
+type connCache struct {
+	mu   sync.Mutex
+	byID map[string]cachedConn
+	all  []*baixa.Connection
+	read time.Time
+}
+
+type cachedConn struct {
+	c    *baixa.Connection
+	read time.Time
+}
+
+func (s *Server) cachedConnection(ctx context.Context, id string) (*baixa.Connection, error) {
+	s.conns.mu.Lock()
+	e, ok := s.conns.byID[id]
+	s.conns.mu.Unlock()
+	if ok && time.Since(e.read) < connectionTTL {
+		return e.c, nil
+	}
+	c, err := s.Connections.FindConnectionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.conns.mu.Lock()
+	if s.conns.byID == nil || len(s.conns.byID) > 10000 {
+		s.conns.byID = map[string]cachedConn{}
+	}
+	s.conns.byID[id] = cachedConn{c: c, read: time.Now()}
+	s.conns.mu.Unlock()
+	return c, nil
+}
+
+func (s *Server) cachedConnections(ctx context.Context) ([]*baixa.Connection, error) {
+	s.conns.mu.Lock()
+	all, read := s.conns.all, s.conns.read
+	s.conns.mu.Unlock()
+	if all != nil && time.Since(read) < connectionTTL {
+		return all, nil
+	}
+	cs, _, err := s.Connections.FindConnections(ctx, "", 500)
+	if err != nil {
+		return nil, err
+	}
+	s.conns.mu.Lock()
+	s.conns.all, s.conns.read = cs, time.Now()
+	s.conns.mu.Unlock()
+	return cs, nil
 }

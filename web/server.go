@@ -40,6 +40,7 @@ type Server struct {
 	// CheckCallback authenticates each (hook.Verifier.Check).
 	Receivers     map[string]baixa.Receiver
 	CheckCallback func(r *http.Request, body []byte, a baixa.InboundAuth, secrets map[string]string) error
+	conns         connCache
 	// CheckEndpointURL refuses endpoint URLs the server will not deliver to
 	// (plain http, internal addresses).
 	CheckEndpointURL func(url string) error

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"baixa"
+)
+
+// Small documents (callbacks) are stored with group commit: concurrent
+// requests share one transaction (a duplicate is skipped by its key, not
+// an error that would end it), so that the
+// disk's commit rate (synchronous=FULL) and the per-transaction costs do
+// not cap how many can be accepted. Each caller still returns only after
+// its document committed.
+
+// groupLimit is the largest document stored in a shared transaction.
+const groupLimit = 64 << 10
+
+// groupMax is how many documents one shared transaction takes at most.
+const groupMax = 256
+
+type groupReq struct {
+	ctx  context.Context //nolint:containedctx // the caller's, for the duration of its request
+	d    baixa.NewDocument
+	body []byte
+	done chan groupRes
+}
+
+type groupRes struct {
+	doc     *baixa.Document
+	created bool
+	err     error
+}
+
+// createGrouped hands d to the committer and waits for its transaction.
+func (db *DB) createGrouped(ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
+	db.groupOnce.Do(func() {
+		db.group = make(chan *groupReq, groupMax)
+		// PostgreSQL takes two transactions side by side (each statement
+		// is a round trip; more measured slower on two cores); SQLite has
+		// one writer.
+		for range db.Writers() {
+			go db.committer()
+		}
+	})
+	req := &groupReq{ctx: ctx, d: d, body: body, done: make(chan groupRes, 1)}
+	select {
+	case db.group <- req:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	case <-db.closing:
+		return nil, false, errors.New("store: closing")
+	}
+	select {
+	case r := <-req.done:
+		return r.doc, r.created, r.err
+	case <-db.closing:
+		return nil, false, errors.New("store: closing")
+	}
+}
+
+// committer writes waiting documents, as many as are there, one
+// transaction at a time.
+func (db *DB) committer() {
+	for {
+		var batch []*groupReq
+		select {
+		case r := <-db.group:
+			batch = append(batch, r)
+		case <-db.closing:
+			return
+		}
+	more:
+		for len(batch) < groupMax {
+			select {
+			case r := <-db.group:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		db.commitGroup(batch)
+	}
+}
+
+func (db *DB) commitGroup(batch []*groupReq) {
+	res := make([]groupRes, len(batch))
+	dup := make([]bool, len(batch))
+	err := db.inTx(context.Background(), func(tx *sql.Tx) error {
+		var jobs []baixa.JobArgs
+		for i, r := range batch {
+			// One caller giving up must not fail the others' transaction.
+			ctx := context.WithoutCancel(r.ctx)
+			if r.ctx.Err() != nil {
+				res[i].err = r.ctx.Err()
+				continue
+			}
+			doc, created, err := db.insertSmall(ctx, tx, r.d, r.body)
+			if err != nil {
+				return err
+			}
+			if !created {
+				dup[i], res[i].doc = true, doc
+				continue
+			}
+			res[i] = groupRes{doc: doc, created: true}
+			jobs = append(jobs, baixa.SettleDocumentArgs{DocumentID: doc.ID})
+		}
+		if db.Jobs == nil {
+			return errors.New("store: no job queue configured")
+		}
+		return db.Jobs.InsertManyTx(context.Background(), tx, jobs)
+	})
+	for i, r := range batch {
+		switch {
+		case err != nil:
+			r.done <- groupRes{err: fmt.Errorf("store document: %w", err)}
+		case dup[i]:
+			existing, ferr := db.findDocumentByKey(r.ctx, db.W, r.d.Provider, keyOf(r.d, res[i].doc))
+			r.done <- groupRes{doc: existing, err: ferr}
+		default:
+			r.done <- res[i]
+		}
+	}
+}
+
+// keyOf is the dedup key a document was stored under.
+func keyOf(d baixa.NewDocument, doc *baixa.Document) string {
+	if d.DedupKey != "" {
+		return d.DedupKey
+	}
+	return doc.SHA256
+}
+
+// readSmall reads r whole when it holds at most groupLimit bytes; else it
+// returns a reader of everything (what was read, then the rest).
+func readSmall(r io.Reader) ([]byte, io.Reader, error) {
+	buf, err := io.ReadAll(io.LimitReader(r, groupLimit+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(buf) <= groupLimit {
+		return buf, nil, nil
+	}
+	return nil, io.MultiReader(bytes.NewReader(buf), r), nil
+}
+
+// insertSmall writes a small document in two statements: its row, with its
+// hash and dedup key known up front (created=false, nothing written, when
+// the key exists), and its one part.
+func (db *DB) insertSmall(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
+	now := db.now()
+	sum := sha256.Sum256(body)
+	doc := &baixa.Document{
+		ID: baixa.NewID("doc", now), Provider: d.Provider, ConnectionID: d.ConnectionID, AccountID: d.AccountID,
+		ContentType: cmp.Or(d.ContentType, "application/octet-stream"), SHA256: hex.EncodeToString(sum[:]), Size: int64(len(body)),
+		Status: baixa.DocPending, CreatedAt: now, SkipBadLines: d.SkipBadLines,
+	}
+	doc.DedupKey = cmp.Or(d.DedupKey, doc.SHA256)
+	res, err := db.exec(ctx, tx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size,
+		status, created_at, settled_at, skip_bad_lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11) ON CONFLICT DO NOTHING`,
+		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,
+		string(doc.Status), micros(now), boolInt(d.SkipBadLines))
+	if err != nil {
+		return nil, false, fmt.Errorf("insert document: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return doc, false, err
+	}
+	if len(body) > 0 {
+		if _, err := db.exec(ctx, tx, `INSERT INTO document_parts (document_id, seq, data) VALUES ($1, 0, $2)`, doc.ID, body); err != nil {
+			return nil, false, fmt.Errorf("insert document part: %w", err)
+		}
+	}
+	return doc, true, nil
+}
