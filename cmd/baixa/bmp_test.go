@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"baixa/internal/dbtest"
+	"baixa/provider/bmp"
 )
 
 // callback sends a BMP callback as BMP would.
@@ -141,4 +143,39 @@ func TestBMPCallbacks(t *testing.T) {
 			t.Errorf("unknown connection = %d", s)
 		}
 	})
+}
+
+// A crash between storing a callback and answering it: BMP never got its
+// 200 and sends again; the re-send finds the stored callback and changes
+// nothing.
+func TestBMPCrashBeforeAnswer(t *testing.T) {
+	c, a := launch(t, dbtest.SQLiteURL(t), webhookCfg())
+	t.Cleanup(func() { _ = a.shutdown() })
+	acct := c.account()
+	ch := c.must(201, "POST", "/v1/charges", fmt.Sprintf(`{"account_id": %q, "kind": "proposal", "amount": "900.00",
+		"references": {"proposal_id": "P-9"}}`, acct))["id"].(string)
+	conn := c.must(201, "POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "bmp",
+		"settings": {"auth": {"method": "api_key"}}, "secrets": {"token": "k-0123456789"}}`, acct))["id"].(string)
+	// What the first delivery left: the document stored, no answer sent.
+	stored, err := a.db.FindConnectionByID(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", c.base+"/hooks/bmp/"+conn+"?proposta=P-9&situacao=9", nil)
+	nd, err := bmp.Receiver{}.Receive(context.Background(), req, nil, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, created, err := a.db.CreateDocument(context.Background(), *nd)
+	if err != nil || !created {
+		t.Fatalf("store: %v %v", created, err)
+	}
+	waitFor(t, "paid", func() bool { return c.chargeStatus(ch) == "paid" })
+	s, body := c.callback("GET", "/hooks/bmp/"+conn+"?proposta=P-9&situacao=9", "", "API-Key", "k-0123456789")
+	if s != 200 || !strings.Contains(body, first.ID) || !strings.Contains(body, `"duplicate":true`) {
+		t.Fatalf("re-send = %d %s, want the stored document %s as a duplicate", s, body, first.ID)
+	}
+	if events := c.must(200, "GET", "/v1/events?limit=100", "")["data"].([]any); len(events) != 1 {
+		t.Fatalf("%d events, want the one payment", len(events))
+	}
 }
