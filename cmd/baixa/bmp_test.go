@@ -47,6 +47,17 @@ func TestBMPCallbacks(t *testing.T) {
 		conn := c.must(201, "POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "bmp", "name": "BMP produção",
 			"settings": {"environment": "production", "auth": {"method": "bearer"}}, "secrets": {"token": "tok-0123456789"}}`, acct))["id"].(string)
 		hooks := "/hooks/bmp/" + conn
+		for body, want := range map[string]string{
+			`"settings": {"environment": "staging", "auth": {"method": "bearer"}}, "secrets": {"token": "t-0123456789"}`: "homologation",
+			`"settings": {"auth": {"method": "bearer"}}`:                                                                 "secrets.token",
+			`"settings": {"auth": {"method": "digest"}}, "secrets": {"token": "t-0123456789"}`:                           "want one of",
+			`"settings": {"auth": {"method": "jwt", "jwt_algorithm": "none"}}, "secrets": {"jwt_key": "k"}`:              "HS256 or RS256",
+		} {
+			status, _, raw := c.do("POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "bmp", %s}`, acct, body))
+			if status != 422 || !strings.Contains(string(raw), want) {
+				t.Errorf("connection %s = %d %s, want 422 %q", body, status, raw, want)
+			}
+		}
 		auth := []string{"Authorization", "Bearer tok-0123456789"}
 
 		// Wrong or missing credentials: 401, nothing stored.

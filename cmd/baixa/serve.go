@@ -265,8 +265,8 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	metrics := web.NewMetrics(func(ctx context.Context) (map[string]int64, error) { return queue.JobCounts(ctx, db.R) })
 	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}, sicoob.Provider: sicoob.Decoder{}, cnab.Provider: cnab.Decoder{},
 		bmp.Provider: bmp.Decoder{}, saurus.Provider: saurus.Decoder{}}
-	connectors := map[string]baixa.Connector{sicoob.Provider: &sicoob.Connector{UserAgent: "baixa/" + version()}, bmp.Provider: bmp.Connector{},
-		saurus.Provider: saurus.Connector{}}
+	connectors := map[string]baixa.Connector{sicoob.Provider: &sicoob.Connector{UserAgent: "baixa/" + version()}, bmp.Provider: bmp.Connector,
+		saurus.Provider: saurus.Connector}
 	receivers := map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}, saurus.Provider: saurus.Receiver{}}
 	verifier := &hook.Verifier{}
 	runner := &provider.Runner{Store: db, Connectors: connectors, Logger: cfg.Logger}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/provider"
 )
 
 // Provider is the provider name of BMP connections and documents.
@@ -27,16 +28,6 @@ const Provider = "bmp"
 type Settings struct {
 	Environment string            `json:"environment"` // homologation or production
 	Auth        baixa.InboundAuth `json:"auth"`
-}
-
-func parseSettings(raw []byte) (*Settings, error) {
-	var s Settings
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return nil, baixa.FieldError("settings", "%v", err)
-	}
-	return &s, nil
 }
 
 // Situations are BMP's proposal situations and what baixa makes of them.
@@ -53,42 +44,20 @@ var Situations = map[int]struct {
 	11: {baixa.MoveStatusChanged, "pagamento pendente"},
 }
 
-// Connector validates BMP connections. BMP calls baixa, so there is
-// nothing to fetch.
-type Connector struct{}
-
-var _ baixa.Connector = Connector{}
-
-// Prepare checks the environment and the authentication and its secrets.
-func (Connector) Prepare(c *baixa.Connection, _ time.Time) error {
-	s, err := parseSettings(c.Settings)
-	if err != nil {
-		return err
-	}
-	if s.Environment == "" {
-		s.Environment = "production"
-	}
-	if s.Environment != "production" && s.Environment != "homologation" {
-		return baixa.FieldError("settings.environment", "want production or homologation (use one connection for each)")
-	}
-	if err := s.Auth.Normalize(c.Secrets); err != nil {
-		return err
-	}
-	c.Settings, _ = json.Marshal(s)
-	return nil
-}
-
-// Check has nothing to call: BMP calls baixa.
-func (Connector) Check(context.Context, *baixa.Connection) error { return nil }
-
-// Plan plans nothing.
-func (Connector) Plan(c *baixa.Connection, _ []*baixa.Fetch, _ time.Time) ([]*baixa.Fetch, string) {
-	return nil, c.Cursor
-}
-
-// Step has no fetch to follow.
-func (Connector) Step(context.Context, *baixa.Connection, *baixa.Fetch, baixa.FetchStore) error {
-	return nil
+// Connector validates BMP connections: one per environment. BMP calls
+// baixa, so there is nothing to fetch.
+var Connector = provider.Callbacks{
+	Settings: func() (any, *baixa.InboundAuth) { s := &Settings{}; return s, &s.Auth },
+	Validate: func(v any) error {
+		s := v.(*Settings)
+		if s.Environment == "" {
+			s.Environment = "production"
+		}
+		if s.Environment != "production" && s.Environment != "homologation" {
+			return baixa.FieldError("settings.environment", "want production or homologation (use one connection for each)")
+		}
+		return nil
+	},
 }
 
 // Receiver takes BMP's callbacks.
@@ -99,13 +68,7 @@ type Receiver struct {
 var _ baixa.Receiver = Receiver{}
 
 // Auth returns the connection's authentication.
-func (Receiver) Auth(c *baixa.Connection) (baixa.InboundAuth, error) {
-	s, err := parseSettings(c.Settings)
-	if err != nil {
-		return baixa.InboundAuth{}, err
-	}
-	return s.Auth, nil
-}
+func (Receiver) Auth(c *baixa.Connection) (baixa.InboundAuth, error) { return Connector.Auth(c) }
 
 // callback is a received callback as stored: the request's facts, verbatim.
 type callback struct {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/provider"
 )
 
 // Provider is the provider name of Saurus connections and documents.
@@ -28,47 +29,9 @@ type Settings struct {
 	Auth baixa.InboundAuth `json:"auth"`
 }
 
-func parseSettings(raw []byte) (*Settings, error) {
-	var s Settings
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return nil, baixa.FieldError("settings", "%v", err)
-	}
-	return &s, nil
-}
-
 // Connector validates Saurus connections; Saurus calls baixa, so there is
 // nothing to fetch.
-type Connector struct{}
-
-var _ baixa.Connector = Connector{}
-
-// Prepare checks the authentication and its secrets.
-func (Connector) Prepare(c *baixa.Connection, _ time.Time) error {
-	s, err := parseSettings(c.Settings)
-	if err != nil {
-		return err
-	}
-	if err := s.Auth.Normalize(c.Secrets); err != nil {
-		return err
-	}
-	c.Settings, _ = json.Marshal(s)
-	return nil
-}
-
-// Check has nothing to call.
-func (Connector) Check(context.Context, *baixa.Connection) error { return nil }
-
-// Plan plans nothing.
-func (Connector) Plan(c *baixa.Connection, _ []*baixa.Fetch, _ time.Time) ([]*baixa.Fetch, string) {
-	return nil, c.Cursor
-}
-
-// Step has no fetch to follow.
-func (Connector) Step(context.Context, *baixa.Connection, *baixa.Fetch, baixa.FetchStore) error {
-	return nil
-}
+var Connector = provider.Callbacks{Settings: func() (any, *baixa.InboundAuth) { s := &Settings{}; return s, &s.Auth }}
 
 // Result is Saurus's payload: camelCase outside, PascalCase inside
 // resultadoTransacao; fields not listed are kept in the stored document.
@@ -194,13 +157,7 @@ type Receiver struct{}
 var _ baixa.Receiver = Receiver{}
 
 // Auth returns the connection's authentication.
-func (Receiver) Auth(c *baixa.Connection) (baixa.InboundAuth, error) {
-	s, err := parseSettings(c.Settings)
-	if err != nil {
-		return baixa.InboundAuth{}, err
-	}
-	return s.Auth, nil
-}
+func (Receiver) Auth(c *baixa.Connection) (baixa.InboundAuth, error) { return Connector.Auth(c) }
 
 // Receive checks the payload and stores it as it came; a re-sent
 // transaction has the same key.
