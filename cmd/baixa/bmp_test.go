@@ -43,7 +43,8 @@ func TestBMPCallbacks(t *testing.T) {
 			return c.must(201, "POST", "/v1/charges", fmt.Sprintf(`{"account_id": %q, "kind": "proposal", "amount": "5000.00",
 				"references": {"proposal_id": %q}}`, acct, id))["id"].(string)
 		}
-		paidP, cancelled, pending := proposal("P-1"), proposal("P-2"), proposal("P-3")
+		paidP, cancelled, unknownSit := proposal("P-1"), proposal("P-2"), proposal("P-5")
+		proposal("P-3")
 		conn := c.must(201, "POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "bmp", "name": "BMP produção",
 			"settings": {"environment": "production", "auth": {"method": "bearer"}}, "secrets": {"token": "tok-0123456789"}}`, acct))["id"].(string)
 		hooks := "/hooks/bmp/" + conn
@@ -96,7 +97,8 @@ func TestBMPCallbacks(t *testing.T) {
 			}
 		}
 		// An unknown situation and an unknown proposal are kept, not refused.
-		for _, q := range []string{"?proposta=P-3&situacao=77", "?proposta=NOPE&situacao=9"} {
+		// (Callbacks of one proposal are settled in any order: 77 goes to its own.)
+		for _, q := range []string{"?proposta=P-5&situacao=77", "?proposta=NOPE&situacao=9"} {
 			if s, body := c.callback("GET", hooks+q, "", auth...); s != 200 {
 				t.Fatalf("%s = %d %s", q, s, body)
 			}
@@ -115,9 +117,9 @@ func TestBMPCallbacks(t *testing.T) {
 		if a, u := stat(v, "movements", "applied"), stat(v, "movements", "unmatched"); a != 5 || u != 1 {
 			t.Fatalf("movements %v, want 5 applied (9, 4, 11 twice, 77) and 1 unmatched", v["stats"].(map[string]any)["movements"])
 		}
-		ch := c.must(200, "GET", "/v1/charges/"+pending, "")
+		ch := c.must(200, "GET", "/v1/charges/"+unknownSit, "")
 		if ch["provider_status"] != "situação 77" {
-			t.Errorf("P-3 = %v", ch)
+			t.Errorf("P-5 = %v", ch)
 		}
 
 		// Bad input: clear 4xx, nothing stored.
