@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 
 	"baixa"
 )
@@ -31,6 +33,7 @@ type groupReq struct {
 	ctx  context.Context //nolint:containedctx // the caller's, for the duration of its request
 	d    baixa.NewDocument
 	body []byte
+	key  string // the dedup key it is stored under
 	done chan groupRes
 }
 
@@ -51,7 +54,12 @@ func (db *DB) createGrouped(ctx context.Context, d baixa.NewDocument, body []byt
 			go db.committer()
 		}
 	})
-	req := &groupReq{ctx: ctx, d: d, body: body, done: make(chan groupRes, 1)}
+	key := d.DedupKey
+	if key == "" {
+		sum := sha256.Sum256(body)
+		key = hex.EncodeToString(sum[:])
+	}
+	req := &groupReq{ctx: ctx, d: d, body: body, key: key, done: make(chan groupRes, 1)}
 	select {
 	case db.group <- req:
 	case <-ctx.Done():
@@ -92,9 +100,45 @@ func (db *DB) committer() {
 }
 
 func (db *DB) commitGroup(batch []*groupReq) {
+	// Keys are inserted in one order in every transaction, so that two
+	// committers taking the same keys at once wait for each other rather
+	// than deadlock.
+	sort.Slice(batch, func(i, j int) bool {
+		a, b := batch[i], batch[j]
+		return a.d.Provider < b.d.Provider || a.d.Provider == b.d.Provider && a.key < b.key
+	})
 	res := make([]groupRes, len(batch))
 	dup := make([]bool, len(batch))
-	err := db.inTx(context.Background(), func(tx *sql.Tx) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		clear(res)
+		clear(dup)
+		if err = db.writeGroup(batch, res, dup); err == nil || !retriable(err) {
+			break
+		}
+	}
+	for i, r := range batch {
+		switch {
+		case err != nil:
+			r.done <- groupRes{err: fmt.Errorf("store document: %w", err)}
+		case dup[i]:
+			existing, ferr := db.findDocumentByKey(r.ctx, db.W, r.d.Provider, r.key)
+			r.done <- groupRes{doc: existing, err: ferr}
+		default:
+			r.done <- res[i]
+		}
+	}
+}
+
+// retriable reports a deadlock or serialization failure, which the same
+// transaction may clear when run again.
+func retriable(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "SQLSTATE 40P01") || strings.Contains(s, "SQLSTATE 40001")
+}
+
+func (db *DB) writeGroup(batch []*groupReq, res []groupRes, dup []bool) error {
+	return db.inTx(context.Background(), func(tx *sql.Tx) error {
 		var jobs []baixa.JobArgs
 		for i, r := range batch {
 			// One caller giving up must not fail the others' transaction.
@@ -119,25 +163,6 @@ func (db *DB) commitGroup(batch []*groupReq) {
 		}
 		return db.Jobs.InsertManyTx(context.Background(), tx, jobs)
 	})
-	for i, r := range batch {
-		switch {
-		case err != nil:
-			r.done <- groupRes{err: fmt.Errorf("store document: %w", err)}
-		case dup[i]:
-			existing, ferr := db.findDocumentByKey(r.ctx, db.W, r.d.Provider, keyOf(r.d, res[i].doc))
-			r.done <- groupRes{doc: existing, err: ferr}
-		default:
-			r.done <- res[i]
-		}
-	}
-}
-
-// keyOf is the dedup key a document was stored under.
-func keyOf(d baixa.NewDocument, doc *baixa.Document) string {
-	if d.DedupKey != "" {
-		return d.DedupKey
-	}
-	return doc.SHA256
 }
 
 // readSmall reads r whole when it holds at most groupLimit bytes; else it
