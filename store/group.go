@@ -190,6 +190,19 @@ func (db *DB) insertSmall(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, 
 		Status: baixa.DocPending, CreatedAt: now, SkipBadLines: d.SkipBadLines,
 	}
 	doc.DedupKey = cmp.Or(d.DedupKey, doc.SHA256)
+	if db.Dialect == Postgres {
+		// One round trip: the row and its part, or nothing on a duplicate.
+		res, err := db.exec(ctx, tx, `WITH d AS (INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256,
+			dedup_key, size, status, created_at, settled_at, skip_bad_lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11)
+			ON CONFLICT DO NOTHING RETURNING id) INSERT INTO document_parts (document_id, seq, data) SELECT id, 0, $12 FROM d`,
+			doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,
+			string(doc.Status), micros(now), boolInt(d.SkipBadLines), body)
+		if err != nil {
+			return nil, false, fmt.Errorf("insert document: %w", err)
+		}
+		n, err := res.RowsAffected()
+		return doc, err == nil && n == 1, err
+	}
 	res, err := db.exec(ctx, tx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size,
 		status, created_at, settled_at, skip_bad_lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11) ON CONFLICT DO NOTHING`,
 		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,
