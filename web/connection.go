@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -101,12 +99,12 @@ func mergeSettings(stored, patch json.RawMessage) (json.RawMessage, error) {
 	return json.Marshal(base)
 }
 
-func (s *Server) connector(provider string) (baixa.Connector, error) {
-	k, ok := s.Connectors[provider]
-	if !ok {
-		return nil, baixa.FieldError("provider", "unknown provider %q (want one of %v)", provider, slices.Sorted(maps.Keys(s.Connectors)))
-	}
-	return k, nil
+// ConnectionService is what the connection routes need: the store's
+// service with each provider's rules (provider.Connections).
+type ConnectionService interface {
+	baixa.ConnectionService
+	// CheckConnection tests a connection against its provider.
+	CheckConnection(ctx context.Context, c *baixa.Connection) error
 }
 
 func (s *Server) registerConnections(api huma.API) {
@@ -116,16 +114,9 @@ func (s *Server) registerConnections(api huma.API) {
 		Summary: "Connect a provider account", DefaultStatus: http.StatusCreated,
 		Description: "Validates the settings and credentials (a certificate must parse and be current), stores the secrets encrypted, and reads the provider at once and then on schedule.",
 	}, func(ctx context.Context, in *connectionCreateInput) (*connectionOutput, error) {
-		k, err := s.connector(in.Body.Provider)
-		if err != nil {
-			return nil, s.problem(ctx, err, "body")
-		}
 		c := &baixa.Connection{AccountID: in.Body.AccountID, Provider: in.Body.Provider, EverySeconds: 1800, Enabled: true,
 			Settings: json.RawMessage(`{}`), Secrets: map[string]string{}}
 		if err := applyConnection(c, in.fields()); err != nil {
-			return nil, s.problem(ctx, err, "body")
-		}
-		if err := k.Prepare(c, time.Now()); err != nil {
 			return nil, s.problem(ctx, err, "body")
 		}
 		if err := s.Connections.CreateConnection(ctx, c); err != nil {
@@ -170,14 +161,7 @@ func (s *Server) registerConnections(api huma.API) {
 		if err != nil {
 			return nil, s.problem(ctx, err, "path.id")
 		}
-		k, err := s.connector(c.Provider)
-		if err != nil {
-			return nil, s.problem(ctx, err, "body")
-		}
 		if err := applyConnection(c, &in.Body); err != nil {
-			return nil, s.problem(ctx, err, "body")
-		}
-		if err := k.Prepare(c, time.Now()); err != nil {
 			return nil, s.problem(ctx, err, "body")
 		}
 		if err := s.Connections.UpdateConnection(ctx, c); err != nil {
@@ -202,13 +186,9 @@ func (s *Server) registerConnections(api huma.API) {
 		if err != nil {
 			return nil, s.problem(ctx, err, "path.id")
 		}
-		k, err := s.connector(c.Provider)
-		if err != nil {
-			return nil, s.problem(ctx, err, "body")
-		}
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		if err := k.Check(cctx, c); err != nil {
+		if err := s.Connections.CheckConnection(cctx, c); err != nil {
 			return nil, s.problem(ctx, err, "")
 		}
 		out := &checkOutput{}

@@ -33,9 +33,8 @@ type Server struct {
 	Events    baixa.EventService
 	Movements baixa.MovementService
 	Endpoints baixa.EndpointService
-	// Connections and their providers' Connectors (by provider name).
-	Connections baixa.ConnectionService
-	Connectors  map[string]baixa.Connector
+	// Connections are the providers' connections (provider.Connections).
+	Connections ConnectionService
 	// Receivers take providers' callbacks on /hooks/{provider}/{connection};
 	// CheckCallback authenticates each (hook.Verifier.Check).
 	Receivers     map[string]baixa.Receiver

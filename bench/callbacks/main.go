@@ -29,6 +29,7 @@ import (
 
 	"baixa"
 	"baixa/hook"
+	"baixa/provider"
 	"baixa/provider/bmp"
 	"baixa/queue"
 	"baixa/store"
@@ -67,8 +68,8 @@ func main() {
 	must(db.CreateConnection(ctx, c))
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	verifier := &hook.Verifier{}
-	srv := &http.Server{Handler: (&web.Server{Accounts: db, Charges: db, Documents: db, Events: db, Connections: db,
-		Connectors: map[string]baixa.Connector{bmp.Provider: bmp.Connector}, Receivers: map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}},
+	srv := &http.Server{Handler: (&web.Server{Accounts: db, Charges: db, Documents: db, Events: db, Connections: &provider.Connections{ConnectionService: db, Connectors: map[string]baixa.Connector{bmp.Provider: bmp.Connector}},
+		Receivers:     map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}},
 		CheckCallback: verifier.Check, APIKey: "bench-key-0123456789", Logger: quiet}).Handler()}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err)

@@ -300,7 +300,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		Movements: &settle.Service{Store: db, Settler: settler, Settled: metrics.Settled},
 		Decoders:  decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
-		Connections: db, Connectors: connectors, Receivers: receivers, CheckCallback: verifier.Check,
+		Connections: &provider.Connections{ConnectionService: db, Connectors: connectors}, Receivers: receivers, CheckCallback: verifier.Check,
 		Endpoints: db, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
 	}
 	return &app{
