@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"baixa"
 )
@@ -80,10 +81,8 @@ func (db *DB) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.D
 
 var errDuplicateDocument = errors.New("duplicate document")
 
-// insertDocument writes the document row and its parts, hashing as it
-// reads; errDuplicateDocument means the provider and dedup key exist.
-func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, status baixa.DocumentStatus) (*baixa.Document, error) {
-	now := db.now()
+// newDocument is the row of d, stored at now, before its bytes are read.
+func newDocument(d baixa.NewDocument, status baixa.DocumentStatus, now time.Time) *baixa.Document {
 	doc := &baixa.Document{
 		ID: baixa.NewID("doc", now), Provider: d.Provider, ConnectionID: d.ConnectionID, AccountID: d.AccountID,
 		ContentType: cmp.Or(d.ContentType, "application/octet-stream"), Status: status, CreatedAt: now, SkipBadLines: d.SkipBadLines,
@@ -91,6 +90,14 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 	if status == baixa.DocSettled {
 		doc.SettledAt = now
 	}
+	return doc
+}
+
+// insertDocument writes the document row and its parts, hashing as it
+// reads; errDuplicateDocument means the provider and dedup key exist.
+func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, status baixa.DocumentStatus) (*baixa.Document, error) {
+	now := db.now()
+	doc := newDocument(d, status, now)
 	// The row first (parts refer to it), with a provisional dedup key.
 	_, err := db.exec(ctx, tx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at, skip_bad_lines)
 		VALUES ($1, $2, $3, $4, $5, '', $1, 0, $6, $7, $8, $9)`,

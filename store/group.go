@@ -33,7 +33,8 @@ type groupReq struct {
 	ctx  context.Context //nolint:containedctx // the caller's, for the duration of its request
 	d    baixa.NewDocument
 	body []byte
-	key  string // the dedup key it is stored under
+	sha  string // of body
+	key  string // the dedup key it is stored under: d.DedupKey, else sha
 	done chan groupRes
 }
 
@@ -54,12 +55,9 @@ func (db *DB) createGrouped(ctx context.Context, d baixa.NewDocument, body []byt
 			go db.committer()
 		}
 	})
-	key := d.DedupKey
-	if key == "" {
-		sum := sha256.Sum256(body)
-		key = hex.EncodeToString(sum[:])
-	}
-	req := &groupReq{ctx: ctx, d: d, body: body, key: key, done: make(chan groupRes, 1)}
+	sum := sha256.Sum256(body)
+	sha := hex.EncodeToString(sum[:])
+	req := &groupReq{ctx: ctx, d: d, body: body, sha: sha, key: cmp.Or(d.DedupKey, sha), done: make(chan groupRes, 1)}
 	select {
 	case db.group <- req:
 	case <-ctx.Done():
@@ -108,12 +106,10 @@ func (db *DB) commitGroup(batch []*groupReq) {
 		return a.d.Provider < b.d.Provider || a.d.Provider == b.d.Provider && a.key < b.key
 	})
 	res := make([]groupRes, len(batch))
-	dup := make([]bool, len(batch))
 	var err error
 	for try := 0; try < 3; try++ {
 		clear(res)
-		clear(dup)
-		if err = db.writeGroup(batch, res, dup); err == nil || !retriable(err) {
+		if err = db.writeGroup(batch, res); err == nil || !retriable(err) {
 			break
 		}
 	}
@@ -121,7 +117,7 @@ func (db *DB) commitGroup(batch []*groupReq) {
 		switch {
 		case err != nil:
 			r.done <- groupRes{err: fmt.Errorf("store document: %w", err)}
-		case dup[i]:
+		case !res[i].created && res[i].err == nil: // a duplicate: the stored one
 			existing, ferr := db.findDocumentByKey(r.ctx, db.W, r.d.Provider, r.key)
 			r.done <- groupRes{doc: existing, err: ferr}
 		default:
@@ -137,7 +133,7 @@ func retriable(err error) bool {
 	return strings.Contains(s, "SQLSTATE 40P01") || strings.Contains(s, "SQLSTATE 40001")
 }
 
-func (db *DB) writeGroup(batch []*groupReq, res []groupRes, dup []bool) error {
+func (db *DB) writeGroup(batch []*groupReq, res []groupRes) error {
 	return db.inTx(context.Background(), func(tx *sql.Tx) error {
 		var jobs []baixa.JobArgs
 		for i, r := range batch {
@@ -147,16 +143,14 @@ func (db *DB) writeGroup(batch []*groupReq, res []groupRes, dup []bool) error {
 				res[i].err = r.ctx.Err()
 				continue
 			}
-			doc, created, err := db.insertSmall(ctx, tx, r.d, r.body)
+			doc, created, err := db.insertSmall(ctx, tx, r)
 			if err != nil {
 				return err
 			}
-			if !created {
-				dup[i], res[i].doc = true, doc
-				continue
+			res[i] = groupRes{doc: doc, created: created}
+			if created {
+				jobs = append(jobs, baixa.SettleDocumentArgs{DocumentID: doc.ID})
 			}
-			res[i] = groupRes{doc: doc, created: true}
-			jobs = append(jobs, baixa.SettleDocumentArgs{DocumentID: doc.ID})
 		}
 		if db.Jobs == nil {
 			return errors.New("store: no job queue configured")
@@ -178,43 +172,37 @@ func readSmall(r io.Reader) ([]byte, io.Reader, error) {
 	return nil, io.MultiReader(bytes.NewReader(buf), r), nil
 }
 
-// insertSmall writes a small document in two statements: its row, with its
-// hash and dedup key known up front (created=false, nothing written, when
-// the key exists), and its one part.
-func (db *DB) insertSmall(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
-	now := db.now()
-	sum := sha256.Sum256(body)
-	doc := &baixa.Document{
-		ID: baixa.NewID("doc", now), Provider: d.Provider, ConnectionID: d.ConnectionID, AccountID: d.AccountID,
-		ContentType: cmp.Or(d.ContentType, "application/octet-stream"), SHA256: hex.EncodeToString(sum[:]), Size: int64(len(body)),
-		Status: baixa.DocPending, CreatedAt: now, SkipBadLines: d.SkipBadLines,
-	}
-	doc.DedupKey = cmp.Or(d.DedupKey, doc.SHA256)
+// documentRow inserts a document's row; a duplicate key inserts nothing.
+const documentRow = `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size,
+	status, created_at, settled_at, skip_bad_lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11) ON CONFLICT DO NOTHING`
+
+// insertSmall writes a small document: its row, with its hash and dedup
+// key known up front (created=false, nothing written, when the key
+// exists), and its one part; on PostgreSQL both in one statement (one
+// round trip).
+func (db *DB) insertSmall(ctx context.Context, tx *sql.Tx, r *groupReq) (*baixa.Document, bool, error) {
+	doc := newDocument(r.d, baixa.DocPending, db.now())
+	doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
+	args := []any{doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,
+		string(doc.Status), micros(doc.CreatedAt), boolInt(doc.SkipBadLines)}
 	if db.Dialect == Postgres {
-		// One round trip: the row and its part, or nothing on a duplicate.
-		res, err := db.exec(ctx, tx, `WITH d AS (INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256,
-			dedup_key, size, status, created_at, settled_at, skip_bad_lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11)
-			ON CONFLICT DO NOTHING RETURNING id) INSERT INTO document_parts (document_id, seq, data) SELECT id, 0, $12 FROM d`,
-			doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,
-			string(doc.Status), micros(now), boolInt(d.SkipBadLines), body)
+		res, err := db.exec(ctx, tx, `WITH d AS (`+documentRow+` RETURNING id)
+			INSERT INTO document_parts (document_id, seq, data) SELECT id, 0, $12 FROM d`, append(args, r.body)...)
 		if err != nil {
 			return nil, false, fmt.Errorf("insert document: %w", err)
 		}
 		n, err := res.RowsAffected()
 		return doc, err == nil && n == 1, err
 	}
-	res, err := db.exec(ctx, tx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size,
-		status, created_at, settled_at, skip_bad_lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11) ON CONFLICT DO NOTHING`,
-		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,
-		string(doc.Status), micros(now), boolInt(d.SkipBadLines))
+	res, err := db.exec(ctx, tx, documentRow, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("insert document: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return doc, false, err
 	}
-	if len(body) > 0 {
-		if _, err := db.exec(ctx, tx, `INSERT INTO document_parts (document_id, seq, data) VALUES ($1, 0, $2)`, doc.ID, body); err != nil {
+	if len(r.body) > 0 {
+		if _, err := db.exec(ctx, tx, `INSERT INTO document_parts (document_id, seq, data) VALUES ($1, 0, $2)`, doc.ID, r.body); err != nil {
 			return nil, false, fmt.Errorf("insert document part: %w", err)
 		}
 	}
