@@ -53,17 +53,15 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	// Pass 1: decode everything, so that a bad record fails the document
 	// before anything is applied.
 	var total int64
-	err = p.decode(ctx, doc, dec, func(m *baixa.Movement) error {
+	bad, err := p.decode(ctx, doc, dec, func(m *baixa.Movement) error {
 		total++
 		return nil
 	})
-	var bad *baixa.BadLines
-	if errors.As(err, &bad) && doc.SkipBadLines {
+	if err == nil && bad != nil {
 		log.Warn("document has bad lines, left out", "report", bad.Error())
 		if err := p.Store.WriteTx(ctx, func(tx baixa.SettleTx) error { return tx.ReportDocument(ctx, doc.ID, bad.Error()) }); err != nil {
 			return err
 		}
-		err = nil
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -85,7 +83,7 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := decodeErr(); err != nil && (!doc.SkipBadLines || !errors.As(err, &bad)) {
+	if err := decodeErr(); err != nil {
 		return err
 	}
 	if contiguous != total {
@@ -141,7 +139,7 @@ func (p *Processor) decodeAhead(ctx context.Context, doc *baixa.Document, dec ba
 				return ctx.Err()
 			}
 		}
-		decodeErr = p.decode(ctx, doc, dec, func(m *baixa.Movement) error {
+		_, decodeErr = p.decode(ctx, doc, dec, func(m *baixa.Movement) error {
 			if index++; index <= doc.Progress {
 				return nil
 			}
@@ -155,13 +153,8 @@ func (p *Processor) decodeAhead(ctx context.Context, doc *baixa.Document, dec ba
 			}
 			return nil
 		})
-		// A lenient document's bad lines end the decoding with *BadLines
-		// after every good movement was emitted: the last batch still goes.
-		var bad *baixa.BadLines
-		if (decodeErr == nil || (doc.SkipBadLines && errors.As(decodeErr, &bad))) && len(ms) > 0 {
-			if err := send(); err != nil {
-				decodeErr = err
-			}
+		if decodeErr == nil && len(ms) > 0 {
+			decodeErr = send()
 		}
 	}()
 	return batches, func() error { return decodeErr }
@@ -277,11 +270,13 @@ func (e *decodeError) Unwrap() error { return e.err }
 // decode runs the decoder over the stored bytes, fills what every movement
 // inherits from its document, and checks what settling relies on. Decoder
 // and validation failures come back as *decodeError; errors of emit and of
-// reading storage come back as they are.
-func (p *Processor) decode(ctx context.Context, doc *baixa.Document, dec baixa.Decoder, emit func(*baixa.Movement) error) error {
+// reading storage come back as they are. For a document that skips bad
+// lines, the lines its decoder left out come back as bad, with no error:
+// every good movement was emitted.
+func (p *Processor) decode(ctx context.Context, doc *baixa.Document, dec baixa.Decoder, emit func(*baixa.Movement) error) (bad *baixa.BadLines, err error) {
 	r, err := p.Store.OpenDocument(ctx, doc.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer r.Close()
 	var emitErr error
@@ -299,24 +294,23 @@ func (p *Processor) decode(ctx context.Context, doc *baixa.Document, dec baixa.D
 		}
 		return nil
 	})
-	var bad *baixa.BadLines
 	switch {
 	case err == nil:
-		return nil
+		return nil, nil
 	case emitErr != nil && errors.Is(err, emitErr):
-		return emitErr
+		return nil, emitErr
 	case doc.SkipBadLines && errors.As(err, &bad):
-		return err // the good lines were emitted: the caller reports the rest
+		return bad, nil
 	}
 	var se *storageError
 	if errors.As(err, &se) {
-		return se.err
+		return nil, se.err
 	}
 	var de *decodeError
 	if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
+		return nil, err
 	}
-	return &decodeError{err}
+	return nil, &decodeError{err}
 }
 
 func check(m *baixa.Movement) error {
