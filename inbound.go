@@ -1,6 +1,7 @@
 package baixa
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/netip"
@@ -83,8 +84,8 @@ func (a *InboundAuth) Normalize(secrets map[string]string) error {
 			return FieldError("secrets."+SecretJWTKey, "with RS256, want the sender's public key in PEM")
 		}
 	case AuthHMACBody:
-		a.SignatureHeader = http.CanonicalHeaderKey(cmpOr(a.SignatureHeader, "X-Signature"))
-		a.TimestampHeader = http.CanonicalHeaderKey(cmpOr(a.TimestampHeader, "X-Timestamp"))
+		a.SignatureHeader = http.CanonicalHeaderKey(cmp.Or(a.SignatureHeader, "X-Signature"))
+		a.TimestampHeader = http.CanonicalHeaderKey(cmp.Or(a.TimestampHeader, "X-Timestamp"))
 		if a.WindowSeconds == 0 {
 			a.WindowSeconds = 300
 		}
@@ -100,13 +101,6 @@ func (a *InboundAuth) Normalize(secrets map[string]string) error {
 		}
 	}
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Receiver turns a provider's callback into a Document to store.

@@ -1,6 +1,7 @@
 package baixa
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,6 +43,23 @@ func ParseAmount(s string) (Amount, error) {
 		}
 	}
 	return Amount(w*100 + f), nil
+}
+
+// ParseExactAmount parses a non-negative decimal that may carry more than
+// two places when the extra ones are zeros, as providers write amounts
+// ("85.0000", "150.0", "22"): exact to the centavo, or an error saying so.
+func ParseExactAmount(s string) (Amount, error) {
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > 2 {
+		if strings.Trim(frac[2:], "0") != "" {
+			return 0, fmt.Errorf("amount %s is not exact to the centavo", s)
+		}
+		frac = frac[:2]
+	}
+	if frac == "" {
+		return ParseAmount(whole)
+	}
+	return ParseAmount(cmp.Or(whole, "0") + "." + frac)
 }
 
 // String formats a as "1234.56" (negative amounts as "-1234.56").

@@ -112,3 +112,16 @@ func TestNewID(t *testing.T) {
 		seen[id], prev = true, id
 	}
 }
+
+func TestParseExactAmount(t *testing.T) {
+	for in, want := range map[string]string{"85.0000": "85.00", "150.0": "150.00", "22": "22.00", ".5": "0.50", "12.3400": "12.34", "150.": "150.00"} {
+		if a, err := baixa.ParseExactAmount(in); err != nil || a.String() != want {
+			t.Errorf("ParseExactAmount(%q) = %v, %v; want %s", in, a, err, want)
+		}
+	}
+	for _, in := range []string{"10.005", "-1", "1e3", "abc", ""} {
+		if a, err := baixa.ParseExactAmount(in); err == nil {
+			t.Errorf("ParseExactAmount(%q) = %v, want an error", in, a)
+		}
+	}
+}

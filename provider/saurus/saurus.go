@@ -86,16 +86,7 @@ func amount(v any, field string) (baixa.Amount, error) {
 	default:
 		return 0, baixa.FieldError(field, "want an amount such as \"22.0\"")
 	}
-	whole, frac, _ := strings.Cut(s, ".")
-	if len(frac) > 2 && strings.Trim(frac[2:], "0") == "" {
-		frac = frac[:2]
-	}
-	if frac != "" {
-		s = whole + "." + frac
-	} else {
-		s = whole
-	}
-	a, err := baixa.ParseAmount(s)
+	a, err := baixa.ParseExactAmount(s)
 	if err != nil {
 		return 0, baixa.FieldError(field, "%v", err)
 	}

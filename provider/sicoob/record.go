@@ -280,26 +280,14 @@ func (m *money) UnmarshalJSON(b []byte) error {
 // exactAmount parses a decimal such as "85.0000" into centavos; places
 // after the second must be zeros.
 func exactAmount(s string) (baixa.Amount, error) {
-	neg := strings.HasPrefix(s, "-")
-	t := strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(t, ".")
-	if len(frac) > 2 {
-		if strings.Trim(frac[2:], "0") != "" {
-			return 0, fmt.Errorf("amount %s is not exact to the centavo", s)
-		}
-		frac = frac[:2]
-	}
-	if whole == "" {
-		whole = "0"
-	}
-	a, err := baixa.ParseAmount(whole + "." + frac + strings.Repeat("0", 2-len(frac)))
-	if err != nil {
-		return 0, fmt.Errorf("bad amount %s", s)
-	}
-	if neg {
+	if strings.HasPrefix(s, "-") {
 		return 0, fmt.Errorf("negative amount %s", s)
 	}
-	return a, nil
+	a, err := baixa.ParseExactAmount(s)
+	if err != nil && !strings.Contains(err.Error(), "centavo") {
+		return 0, fmt.Errorf("bad amount %s", s)
+	}
+	return a, err
 }
 
 // sicoobDate is a date Sicoob writes as "2025-01-05T00:00:00-03:00", with
