@@ -64,11 +64,8 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case len(first) >= 9 && first[0] == '0' && first[1] == '2' && bytes.HasPrefix(first[2:], []byte("RETORNO")):
-		rd.format = CNAB400
-	case len(first) >= 8 && digits(first[:3]) && first[7] == '0' && len(first) <= 241:
-		rd.format = CNAB240
+	switch rd.format = formatOf(first); {
+	case rd.format != 0:
 	case len(first) >= 2 && first[0] == '0' && first[1] == '1':
 		return nil, &LineError{Line: rd.line, Msg: "this is a remessa (a file sent to the bank), not a return file"}
 	default:
@@ -82,6 +79,24 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return nil, err
 	}
 	return rd, nil
+}
+
+// formatOf tells a return file's format by its first line (0: neither).
+func formatOf(first []byte) Format {
+	switch {
+	case len(first) >= 9 && first[0] == '0' && first[1] == '2' && bytes.HasPrefix(first[2:], []byte("RETORNO")):
+		return CNAB400
+	case len(first) >= 8 && digits(first[:3]) && first[7] == '0' && len(first) <= 241:
+		return CNAB240
+	}
+	return 0
+}
+
+// Looks reports whether head, the start of a file, begins like a CNAB 240
+// or 400 return file (what NewReader would take for one).
+func Looks(head []byte) bool {
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	return formatOf(bytes.TrimRight(line, "\r")) != 0
 }
 
 // Header returns the file header.

@@ -191,7 +191,7 @@ func (d Decoder) entry(ctx context.Context, doc *baixa.Document, zf *zip.File, e
 	}
 	if first != '[' && first != '{' {
 		head, _ := br.Peek(240)
-		if looksCNAB(head) {
+		if cnab.Looks(head) {
 			// Some movement files carry the bank's CNAB return file instead
 			// of JSON records: read it as one (its movements are the cnab
 			// provider's, so the same file imported by hand is the same facts).
@@ -224,22 +224,6 @@ func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// looksCNAB reports whether head starts like a CNAB 240 or 400 file: a
-// line of digits and blanks that begins with a bank code or a 0 header.
-func looksCNAB(head []byte) bool {
-	line, _, _ := bytes.Cut(head, []byte("\n"))
-	line = bytes.TrimRight(line, "\r")
-	if len(line) < 100 {
-		return false
-	}
-	for _, c := range line[:8] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // records decodes a JSON array of records (or a sequence of objects, one per

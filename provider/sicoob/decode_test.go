@@ -178,3 +178,17 @@ func TestAmountsAndDates(t *testing.T) {
 		t.Errorf("flexInt 1.500.000 = %d, %v", n.v, err)
 	}
 }
+
+// A movement ZIP may hold the bank's CNAB return file, 240 or 400.
+func TestCNABEntries(t *testing.T) {
+	for _, name := range []string{"gen-240-crlf.ret", "gen-400.ret"} {
+		file, err := os.ReadFile(filepath.Join("..", "..", "cnab", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := decodeAll(t, Decoder{}, zipOf(t, map[string]string{"LIQUI_1.ret": string(file)}))
+		if err != nil || len(ms) < 9 || ms[0].Provider != "cnab" {
+			t.Errorf("%s in a ZIP: %d movements, %v", name, len(ms), err)
+		}
+	}
+}
