@@ -94,16 +94,22 @@ func (s *Server) callbackBody(w http.ResponseWriter, r *http.Request, provider s
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBytes))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			s.countCallback(provider, "invalid")
-			writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("a callback may have at most %d bytes", maxCallbackBytes), nil)
-			return nil, false
-		}
-		writeProblem(w, http.StatusBadRequest, "reading the body: "+err.Error(), nil)
+		s.countCallback(provider, "invalid")
+		writeReadError(w, err, "a callback", maxCallbackBytes)
 		return nil, false
 	}
 	return body, true
+}
+
+// writeReadError answers a request whose body could not be read: 413 when
+// it was larger than limit, 400 otherwise.
+func writeReadError(w http.ResponseWriter, err error, what string, limit int64) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s may have at most %d bytes", what, limit), nil)
+		return
+	}
+	writeProblem(w, http.StatusBadRequest, "reading the body: "+err.Error(), nil)
 }
 
 func (s *Server) checkCallback(r *http.Request, body []byte, c *baixa.Connection) error {

@@ -164,12 +164,7 @@ func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importReque
 	defer os.Remove(f.Name())
 	defer f.Close()
 	if _, err := io.Copy(f, http.MaxBytesReader(w, r.Body, limit)); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("an import may have at most %d bytes", limit), nil)
-			return
-		}
-		writeProblem(w, http.StatusBadRequest, "reading the body: "+err.Error(), nil)
+		writeReadError(w, err, "an import", limit)
 		return
 	}
 
