@@ -29,10 +29,9 @@ import (
 
 	"baixa"
 	"baixa/hook"
+	"baixa/internal/measure"
 	"baixa/provider"
 	"baixa/provider/bmp"
-	"baixa/queue"
-	"baixa/store"
 	"baixa/web"
 )
 
@@ -51,14 +50,9 @@ func main() {
 	if *dbURL == "" {
 		*dbURL = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
-	db, err := store.Open(ctx, store.Config{URL: *dbURL})
+	db, err := measure.OpenDB(ctx, *dbURL) // jobs enqueued, none worked
 	must(err)
 	defer db.Close()
-	must(db.Migrate(ctx))
-	must(queue.Migrate(ctx, db.W, db.Dialect == store.Postgres))
-	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener})
-	must(err)
-	db.Jobs = q // insert-only: the documents' settle jobs wait, as they would for a worker
 
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
 	must(db.CreateAccount(ctx, a))

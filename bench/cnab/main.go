@@ -32,7 +32,6 @@ import (
 	"baixa"
 	"baixa/cnab"
 	"baixa/internal/measure"
-	"baixa/queue"
 	"baixa/settle"
 	"baixa/store"
 	"baixa/web"
@@ -147,14 +146,9 @@ func parseOnly(path string, n int) {
 
 func fullImport(dir, url string, n int) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{URL: url})
+	db, err := measure.OpenDB(ctx, url) // jobs enqueued, none worked
 	must(err)
 	defer db.Close()
-	must(db.Migrate(ctx))
-	must(queue.Migrate(ctx, db.W, db.Dialect == store.Postgres))
-	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener})
-	must(err)
-	db.Jobs = q
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
 	must(db.CreateAccount(ctx, a))
 	for i := 0; i < n; i += 5000 {

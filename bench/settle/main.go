@@ -27,9 +27,7 @@ import (
 	"baixa"
 	"baixa/internal/measure"
 	"baixa/provider/generic"
-	"baixa/queue"
 	"baixa/settle"
-	"baixa/store"
 	"baixa/web"
 )
 
@@ -57,16 +55,9 @@ func main() {
 		defer os.RemoveAll(dir)
 		*dbURL = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
-	db, err := store.Open(ctx, store.Config{URL: *dbURL})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer db.Close()
-	must(db.Migrate(ctx))
-	must(queue.Migrate(ctx, db.W, db.Dialect == store.Postgres))
-	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener})
+	db, err := measure.OpenDB(ctx, *dbURL) // jobs enqueued, none worked
 	must(err)
-	db.Jobs = q
+	defer db.Close()
 	if *parallel == 0 {
 		*parallel = db.Writers()
 	}

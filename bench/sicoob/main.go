@@ -34,7 +34,6 @@ import (
 	"baixa/internal/measure"
 	"baixa/provider"
 	"baixa/provider/sicoob"
-	"baixa/queue"
 	"baixa/settle"
 	"baixa/store"
 )
@@ -59,14 +58,9 @@ func main() {
 	base, stop := startSandbox(dir)
 	defer stop()
 
-	db, err := store.Open(ctx, store.Config{URL: *dbURL})
+	db, err := measure.OpenDB(ctx, *dbURL) // jobs enqueued, none worked
 	must(err)
 	defer db.Close()
-	must(db.Migrate(ctx))
-	must(queue.Migrate(ctx, db.W, db.Dialect == store.Postgres))
-	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener})
-	must(err)
-	db.Jobs = q
 	fmt.Printf("database: %s, %d boletos and LIQUI records, GOMAXPROCS=%d\n", db.Dialect, *n, runtime.GOMAXPROCS(0))
 
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}

@@ -2,8 +2,12 @@
 package measure
 
 import (
+	"context"
 	"runtime"
 	"time"
+
+	"baixa/queue"
+	"baixa/store"
 )
 
 // PeakHeap runs fn and returns the largest live heap (HeapInuse) seen,
@@ -30,4 +34,26 @@ func PeakHeap(fn func()) uint64 {
 	fn()
 	close(done)
 	return <-peak
+}
+
+// OpenDB opens and migrates the database at url with an insert-only job
+// queue: jobs are enqueued as baixa serve would, and no worker takes them.
+func OpenDB(ctx context.Context, url string) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{URL: url})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err == nil {
+		err = queue.Migrate(ctx, db.W, db.Dialect == store.Postgres)
+	}
+	var q *queue.Queue
+	if err == nil {
+		q, err = queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener})
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.Jobs = q
+	return db, nil
 }
