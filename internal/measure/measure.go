@@ -43,7 +43,8 @@ func OpenDB(ctx context.Context, url string) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx); err == nil {
+	err = db.Migrate(ctx)
+	if err == nil {
 		err = queue.Migrate(ctx, db.W, db.Dialect == store.Postgres)
 	}
 	var q *queue.Queue
