@@ -55,7 +55,10 @@ type References struct {
 	InvoiceNumber string `json:"invoice_number,omitempty" doc:"Saurus numeroFatura"`
 	ProposalID    string `json:"proposal_id,omitempty" doc:"BMP proposta"`
 	InstallmentID string `json:"installment_id,omitempty" doc:"Recuperador id_contasareceber"`
-	Barcode       string `json:"barcode,omitempty"`
+	// AgreementInstallment names an installment by its agreement, for
+	// providers whose report may lack the installment's own id.
+	AgreementInstallment string `json:"agreement_installment,omitempty" doc:"Recuperador id_acordo/parcela_inteiro, e.g. 4521/3"`
+	Barcode              string `json:"barcode,omitempty"`
 }
 
 // Reference kinds, in matching priority: the most specific first.
@@ -64,6 +67,7 @@ const (
 	RefInvoiceNumber = "invoice_number"
 	RefProposalID    = "proposal_id"
 	RefInstallmentID = "installment_id"
+	RefAgreement     = "agreement_installment"
 	RefBarcode       = "barcode"
 	RefNossoNumero   = "nosso_numero"
 	RefSeuNumero     = "seu_numero"
@@ -76,7 +80,7 @@ type Ref struct{ Kind, Value string }
 func (r References) List() []Ref {
 	all := []Ref{
 		{RefIntegrationID, r.IntegrationID}, {RefInvoiceNumber, r.InvoiceNumber},
-		{RefProposalID, r.ProposalID}, {RefInstallmentID, r.InstallmentID},
+		{RefProposalID, r.ProposalID}, {RefInstallmentID, r.InstallmentID}, {RefAgreement, r.AgreementInstallment},
 		{RefBarcode, r.Barcode}, {RefNossoNumero, r.NossoNumero}, {RefSeuNumero, r.SeuNumero},
 	}
 	out := all[:0]
@@ -99,6 +103,8 @@ func (r *References) Set(kind, value string) bool {
 		r.ProposalID = value
 	case RefInstallmentID:
 		r.InstallmentID = value
+	case RefAgreement:
+		r.AgreementInstallment = value
 	case RefBarcode:
 		r.Barcode = value
 	case RefNossoNumero:
@@ -152,6 +158,7 @@ type Charge struct {
 	PaidOn         Date            `json:"paid_on,omitzero"`
 	CreditedOn     Date            `json:"credited_on,omitzero"`
 	Conflict       string          `json:"conflict,omitempty" doc:"The last conflict noted on this charge, for a person to look at"`
+	PaymentLink    string          `json:"payment_link,omitempty" doc:"Where the payer can pay it, as a provider last gave it (Recuperador's invoice link)"`
 	Sequence       int64           `json:"sequence" doc:"Sequence number of the charge's last event"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 )
@@ -137,6 +138,21 @@ type FetchStore interface {
 	// stored before (same dedup key, or same content for the connection)
 	// is not stored again; it still counts as done.
 	StoreFetchFile(ctx context.Context, f *Fetch, fileID string, d NewDocument) (*Document, error)
+	// OpenDocument streams a stored document's bytes (a fetch's input, or a
+	// file it stored).
+	OpenDocument(ctx context.Context, id string) (io.ReadCloser, error)
+	// FinishDocument marks a document that was a fetch's input (see
+	// NewDocument.Follow) settled, or failed with failure when it is not "".
+	FinishDocument(ctx context.Context, id, failure string) error
+}
+
+// Acker is the Connector of a provider that wants to be told that baixa
+// stored what it read (Recuperador: mark the event read).
+type Acker interface {
+	// Ack tells the provider that doc (whose bytes are body) is stored. It
+	// may return the provider's answer as a document to store and settle
+	// (nil when there is nothing to keep). Errors are retried.
+	Ack(ctx context.Context, c *Connection, doc *Document, body []byte) (*NewDocument, error)
 }
 
 // Connector is what baixa knows of one provider's connections.

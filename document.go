@@ -56,7 +56,18 @@ type NewDocument struct {
 	DedupKey string
 	// SkipBadLines: see Document.
 	SkipBadLines bool
-	Body         io.Reader
+	// Follow, when set, is a fetch to start with the document, in the same
+	// transaction, instead of settling it: the document is the fetch's
+	// input (a file to upload, a webhook that says what to read back), and
+	// its id is appended to Follow.Scope. The fetch's connector marks the
+	// document settled or failed when it is done with it.
+	Follow *Fetch
+	// Ack queues, in the same transaction, the acknowledgement of the
+	// document to its provider (AckArgs), to be sent after the commit. A
+	// document stored before is acknowledged again if no acknowledgement of
+	// it is still waiting.
+	Ack  bool
+	Body io.Reader
 }
 
 // DocumentService stores documents.
@@ -116,6 +127,15 @@ type SettleDocumentArgs struct {
 
 // Kind names the job for the queue.
 func (SettleDocumentArgs) Kind() string { return "settle_document" }
+
+// AckArgs is the job that acknowledges a stored document to its provider
+// (Recuperador's mark-read), after the document committed.
+type AckArgs struct {
+	DocumentID string `json:"document_id"`
+}
+
+// Kind names the job for the queue.
+func (AckArgs) Kind() string { return "document_ack" }
 
 // JobArgs is a queued job's arguments.
 type JobArgs interface{ Kind() string }

@@ -19,10 +19,11 @@ const (
 	AuthJWT      = "jwt"       // Authorization: Bearer <JWT signed with jwt_key>
 	AuthHMAC     = "hmac"      // Authorization: HMAC <token> (a static value, as BMP's table shows it)
 	AuthHMACBody = "hmac_body" // a signature header: HMAC-SHA256 of "<timestamp>.<body>" with hmac_key
+	AuthHeader   = "header"    // <header>: <token>, a header of the sender's choice (PlugBoleto's custom header)
 )
 
 // AuthMethods lists the methods.
-var AuthMethods = []string{AuthBearer, AuthAPIKey, AuthXAPIKey, AuthBasic, AuthJWT, AuthHMAC, AuthHMACBody}
+var AuthMethods = []string{AuthBearer, AuthAPIKey, AuthXAPIKey, AuthBasic, AuthJWT, AuthHMAC, AuthHMACBody, AuthHeader}
 
 // Secret names used by inbound authentication.
 const (
@@ -49,6 +50,8 @@ type InboundAuth struct {
 	SignatureHeader string `json:"signature_header,omitempty"`
 	TimestampHeader string `json:"timestamp_header,omitempty"`
 	WindowSeconds   int    `json:"window_seconds,omitempty"`
+	// header: the header's name.
+	Header string `json:"header,omitempty"`
 	// AllowIPs, when set, are the only sources accepted (CIDR ranges).
 	AllowIPs []string `json:"allow_ips,omitempty"`
 }
@@ -61,7 +64,7 @@ func (a *InboundAuth) Normalize(secrets map[string]string) error {
 	}
 	need := map[string][]string{
 		AuthBearer: {SecretToken}, AuthAPIKey: {SecretToken}, AuthXAPIKey: {SecretToken}, AuthHMAC: {SecretToken},
-		AuthBasic: {SecretUsername, SecretPassword}, AuthJWT: {SecretJWTKey}, AuthHMACBody: {SecretHMACKey},
+		AuthBasic: {SecretUsername, SecretPassword}, AuthJWT: {SecretJWTKey}, AuthHMACBody: {SecretHMACKey}, AuthHeader: {SecretToken},
 	}[a.Method]
 	for _, k := range need {
 		v := secrets[k]
@@ -82,6 +85,11 @@ func (a *InboundAuth) Normalize(secrets map[string]string) error {
 		}
 		if a.JWTAlgorithm == "RS256" && !strings.Contains(secrets[SecretJWTKey], "PUBLIC KEY") {
 			return FieldError("secrets."+SecretJWTKey, "with RS256, want the sender's public key in PEM")
+		}
+	case AuthHeader:
+		a.Header = http.CanonicalHeaderKey(strings.TrimSpace(a.Header))
+		if a.Header == "" || strings.ContainsAny(a.Header, " :\t") {
+			return FieldError("settings.auth.header", "name the header that carries the token")
 		}
 	case AuthHMACBody:
 		a.SignatureHeader = http.CanonicalHeaderKey(cmp.Or(a.SignatureHeader, "X-Signature"))

@@ -72,6 +72,9 @@ type Movement struct {
 	ProviderCode   string `json:"provider_code,omitempty"`
 	ProviderStatus string `json:"provider_status,omitempty"`
 	Note           string `json:"note,omitempty"`
+	// PaymentLink is where the payer can pay, when the provider gives one;
+	// it replaces the charge's.
+	PaymentLink string `json:"payment_link,omitempty"`
 	// Raw is the provider's record as received, when it has one of its own.
 	Raw json.RawMessage `json:"raw,omitempty"`
 

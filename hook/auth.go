@@ -67,8 +67,8 @@ func (v *Verifier) Check(r *http.Request, body []byte, a baixa.InboundAuth, secr
 		if !equal(cred, secrets[baixa.SecretToken]) {
 			return refuse("wrong bearer token")
 		}
-	case baixa.AuthAPIKey, baixa.AuthXAPIKey:
-		name := map[string]string{baixa.AuthAPIKey: "API-Key", baixa.AuthXAPIKey: "X-API-Key"}[a.Method]
+	case baixa.AuthAPIKey, baixa.AuthXAPIKey, baixa.AuthHeader:
+		name := map[string]string{baixa.AuthAPIKey: "API-Key", baixa.AuthXAPIKey: "X-API-Key", baixa.AuthHeader: a.Header}[a.Method]
 		got := r.Header.Get(name)
 		if got == "" {
 			return refuse("missing %s header", name)

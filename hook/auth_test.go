@@ -114,6 +114,8 @@ func TestFixtures(t *testing.T) {
 		{"api-key-wrong.http", baixa.InboundAuth{Method: baixa.AuthAPIKey}, "wrong API-Key"},
 		{"x-api-key-right.http", baixa.InboundAuth{Method: baixa.AuthXAPIKey}, ""},
 		{"x-api-key-missing.http", baixa.InboundAuth{Method: baixa.AuthXAPIKey}, "missing X-API-Key"},
+		{"x-api-key-right.http", baixa.InboundAuth{Method: baixa.AuthHeader, Header: "X-Api-Key"}, ""},
+		{"x-api-key-right.http", baixa.InboundAuth{Method: baixa.AuthHeader, Header: "X-Plug-Token"}, "missing X-Plug-Token"},
 		{"basic-right.http", baixa.InboundAuth{Method: baixa.AuthBasic}, ""},
 		{"basic-wrong.http", baixa.InboundAuth{Method: baixa.AuthBasic}, "wrong user name or password"},
 		{"hmac-right.http", baixa.InboundAuth{Method: baixa.AuthHMAC}, ""},

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -25,6 +26,8 @@ type Store interface {
 	FindConnectionByID(ctx context.Context, id string) (*baixa.Connection, error)
 	FindFetchByID(ctx context.Context, id string) (*baixa.Fetch, error)
 	SetConnectionError(ctx context.Context, id, msg string) error
+	FindDocumentByID(ctx context.Context, id string) (*baixa.Document, error)
+	CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.Document, bool, error)
 }
 
 // Runner plans and follows connections' fetches. Tick and Step are the
@@ -154,4 +157,56 @@ func (r *Runner) Step(ctx context.Context, fetchID string) error {
 	default:
 		return r.Store.SetConnectionError(ctx, c.ID, "")
 	}
+}
+
+// maxAckBody bounds the stored document an acknowledgement reads back.
+const maxAckBody = 1 << 20
+
+// Ack acknowledges a stored document to its provider (the body of the
+// queue's acknowledgement job), and stores the provider's answer when its
+// connector keeps one. A document or connection that no longer exists, or
+// a provider that takes no acknowledgement, needs nothing.
+func (r *Runner) Ack(ctx context.Context, documentID string) error {
+	doc, err := r.Store.FindDocumentByID(ctx, documentID)
+	if baixa.IsCode(err, baixa.ENotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c, err := r.Store.FindConnectionByID(ctx, doc.ConnectionID)
+	if baixa.IsCode(err, baixa.ENotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	acker, ok := r.Connectors[c.Provider].(baixa.Acker)
+	if !ok {
+		return nil
+	}
+	rc, err := r.Store.OpenDocument(ctx, doc.ID)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(rc, maxAckBody))
+	_ = rc.Close()
+	if err != nil {
+		return err
+	}
+	answer, err := acker.Ack(ctx, c, doc, body)
+	if err != nil {
+		reason := "acknowledging document " + doc.ID + ": " + err.Error()
+		if later, ok := errors.AsType[*baixa.RetryLater](err); ok {
+			reason = "acknowledging document " + doc.ID + ": " + later.Reason
+		}
+		_ = r.Store.SetConnectionError(ctx, c.ID, reason)
+		return err
+	}
+	if answer != nil {
+		if _, _, err := r.Store.CreateDocument(ctx, *answer); err != nil {
+			return fmt.Errorf("store the answer: %w", err)
+		}
+	}
+	return r.Store.SetConnectionError(ctx, c.ID, "")
 }

@@ -42,6 +42,9 @@ type Config struct {
 	// Fetch follows one fetch (provider.Runner.Step); a *baixa.RetryLater
 	// it returns snoozes the job.
 	Fetch func(ctx context.Context, fetchID string) error
+	// Ack acknowledges one stored document to its provider
+	// (provider.Runner.Ack); a *baixa.RetryLater it returns snoozes the job.
+	Ack func(ctx context.Context, documentID string) error
 	// Workers is the number of jobs run at once (default 4).
 	Workers int
 	// PollInterval is how often workers look for new jobs when nothing
@@ -81,6 +84,9 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.Fetch != nil {
 		river.AddWorker(workers, &fetchWorker{fetch: cfg.Fetch})
 	}
+	if cfg.Ack != nil {
+		river.AddWorker(workers, &ackWorker{ack: cfg.Ack})
+	}
 	rc := &river.Config{
 		Logger:            cmp.Or(cfg.Logger, slog.Default()),
 		Workers:           workers,
@@ -101,7 +107,7 @@ func New(cfg Config) (*Queue, error) {
 		// One job drains one endpoint; a slow endpoint holds only its own.
 		rc.Queues[QueueWebhooks] = river.QueueConfig{MaxWorkers: 32, FetchCooldown: 5 * time.Millisecond}
 	}
-	if cfg.Fetch != nil {
+	if cfg.Fetch != nil || cfg.Ack != nil {
 		if rc.Queues == nil {
 			rc.Queues = map[string]river.QueueConfig{}
 		}
@@ -145,6 +151,10 @@ func insertOpts(args baixa.JobArgs) *river.InsertOpts {
 	case baixa.FetchArgs:
 		// Once per fetch, ever: a fetch is followed by one job at a time.
 		return &river.InsertOpts{Queue: QueueFetches, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	case baixa.AckArgs:
+		// One per document while one waits or runs; River's default 25
+		// attempts back off over about three weeks.
+		return &river.InsertOpts{Queue: QueueFetches, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates}}
 	}
 	return nil
 }
@@ -286,6 +296,21 @@ func (w *fetchWorker) Timeout(*river.Job[baixa.FetchArgs]) time.Duration { retur
 
 func (w *fetchWorker) Work(ctx context.Context, job *river.Job[baixa.FetchArgs]) error {
 	err := w.fetch(ctx, job.Args.FetchID)
+	if later, ok := errors.AsType[*baixa.RetryLater](err); ok {
+		return river.JobSnooze(later.After)
+	}
+	return err
+}
+
+type ackWorker struct {
+	river.WorkerDefaults[baixa.AckArgs]
+	ack func(ctx context.Context, documentID string) error
+}
+
+func (w *ackWorker) Timeout(*river.Job[baixa.AckArgs]) time.Duration { return time.Minute }
+
+func (w *ackWorker) Work(ctx context.Context, job *river.Job[baixa.AckArgs]) error {
+	err := w.ack(ctx, job.Args.DocumentID)
 	if later, ok := errors.AsType[*baixa.RetryLater](err); ok {
 		return river.JobSnooze(later.After)
 	}

@@ -37,6 +37,7 @@ func covered(c *baixa.Charge) baixa.Amount {
 //	written_off | cancelled --paid--> paid, result conflict (CNAB 17, "liquidação após baixa")
 //	paid --paid--> unchanged, conflict (a second payment); the same amount and date again is a duplicate
 //	paid --written_off|cancelled--> unchanged, conflict
+//	any --status_changed--> the provider's status or payment link, when either is new
 //
 // Reports that the charge already reflects, or that a closed charge makes
 // stale, are duplicates.
@@ -147,7 +148,7 @@ func Apply(c baixa.Charge, m *baixa.Movement) Outcome {
 		}
 		out.Events = []baixa.EventType{baixa.EventChargeRegistered}
 	case baixa.MoveStatusChanged:
-		if m.ProviderStatus == "" || m.ProviderStatus == c.ProviderStatus {
+		if (m.ProviderStatus == "" || m.ProviderStatus == c.ProviderStatus) && (m.PaymentLink == "" || m.PaymentLink == c.PaymentLink) {
 			return dup("provider status unchanged")
 		}
 		out.Events = []baixa.EventType{baixa.EventChargeStatusChanged}
@@ -157,6 +158,9 @@ func Apply(c baixa.Charge, m *baixa.Movement) Outcome {
 	}
 	if m.ProviderStatus != "" {
 		n.ProviderStatus = m.ProviderStatus
+	}
+	if m.PaymentLink != "" {
+		n.PaymentLink = m.PaymentLink
 	}
 	return out
 }

@@ -336,7 +336,7 @@ func (db *DB) StoreFetchFile(ctx context.Context, f *baixa.Fetch, fileID string,
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		if err := db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: doc.ID}); err != nil {
+		if err := db.documentJobs(ctx, tx, d, doc); err != nil {
 			return err
 		}
 		f.FilesDone = append(f.FilesDone, fileID)
@@ -344,11 +344,18 @@ func (db *DB) StoreFetchFile(ctx context.Context, f *baixa.Fetch, fileID string,
 	})
 	if errors.Is(err, errDuplicateDocument) {
 		// Seen before: mark the file done without a second copy.
+		like, err := db.documentLike(ctx, d, doc.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		if like, _, err = db.seenAgain(ctx, d, like); err != nil {
+			return nil, err
+		}
 		f.FilesDone = append(f.FilesDone, fileID)
 		if err := db.SaveFetch(ctx, f); err != nil {
 			return nil, err
 		}
-		return db.documentLike(ctx, d, doc.SHA256)
+		return like, nil
 	}
 	if err != nil {
 		return nil, err

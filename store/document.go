@@ -45,13 +45,16 @@ func (db *DB) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.D
 	if err != nil {
 		return nil, false, fmt.Errorf("read document: %w", err)
 	}
-	if rest == nil {
+	if rest == nil && d.Follow == nil && !d.Ack {
 		// A duplicate is found by its savepoint's unique key, not a read first.
 		return db.createGrouped(ctx, d, small)
 	}
+	if rest == nil {
+		rest = bytes.NewReader(small)
+	}
 	if d.DedupKey != "" {
 		if doc, err := db.findDocumentByKey(ctx, db.R, d.Provider, d.DedupKey); err == nil {
-			return doc, false, nil
+			return db.seenAgain(ctx, d, doc)
 		} else if !baixa.IsCode(err, baixa.ENotFound) {
 			return nil, false, err
 		}
@@ -64,14 +67,14 @@ func (db *DB) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.D
 		if err != nil {
 			return err
 		}
-		if db.Jobs == nil {
-			return errors.New("store: no job queue configured")
-		}
-		return db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: doc.ID})
+		return db.documentJobs(ctx, tx, d, doc)
 	})
 	if errors.Is(err, errDuplicateDocument) {
 		existing, ferr := db.findDocumentByKey(ctx, db.W, d.Provider, cmp.Or(d.DedupKey, doc.SHA256))
-		return existing, false, ferr
+		if ferr != nil {
+			return nil, false, ferr
+		}
+		return db.seenAgain(ctx, d, existing)
 	}
 	if err != nil {
 		return nil, false, err
@@ -80,6 +83,89 @@ func (db *DB) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.D
 }
 
 var errDuplicateDocument = errors.New("duplicate document")
+
+// documentJobs queues, in tx, what follows a new document: its settling or
+// the fetch it is the input of, and its acknowledgement.
+func (db *DB) documentJobs(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
+	if db.Jobs == nil {
+		return errors.New("store: no job queue configured")
+	}
+	if d.Follow != nil {
+		if err := db.insertFollow(ctx, tx, d, doc); err != nil {
+			return err
+		}
+	} else if err := db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: doc.ID}); err != nil {
+		return err
+	}
+	if d.Ack {
+		return db.Jobs.InsertTx(ctx, tx, baixa.AckArgs{DocumentID: doc.ID})
+	}
+	return nil
+}
+
+// insertFollow stores the fetch whose input doc is, with its job.
+func (db *DB) insertFollow(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
+	f, now := d.Follow, db.now()
+	f.ID, f.ConnectionID, f.Status, f.CreatedAt, f.UpdatedAt = baixa.NewID("fet", now), d.ConnectionID, baixa.FetchNew, now, now
+	f.Scope += doc.ID
+	if f.WindowFrom.IsZero() {
+		f.WindowFrom, f.WindowTo = baixa.Today(now), baixa.Today(now)
+	}
+	if _, err := db.on(tx).ExecContext(ctx, `INSERT INTO fetches (id, connection_id, window_from, window_to, scope, status, final,
+		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)`,
+		f.ID, f.ConnectionID, f.WindowFrom.String(), f.WindowTo.String(), f.Scope, string(f.Status), micros(now)); err != nil {
+		return fmt.Errorf("insert fetch: %w", err)
+	}
+	return db.Jobs.InsertTx(ctx, tx, baixa.FetchArgs{FetchID: f.ID})
+}
+
+// seenAgain is what storing a document that exists does: nothing, except
+// that its acknowledgement is queued again (a no-op while one waits), and
+// that a fetch input that failed (an upload PlugBoleto refused) is
+// followed again.
+func (db *DB) seenAgain(ctx context.Context, d baixa.NewDocument, doc *baixa.Document) (*baixa.Document, bool, error) {
+	if !d.Ack && (d.Follow == nil || doc.Status != baixa.DocFailed) {
+		return doc, false, nil
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if d.Ack {
+			if err := db.Jobs.InsertTx(ctx, tx, baixa.AckArgs{DocumentID: doc.ID}); err != nil {
+				return err
+			}
+		}
+		if d.Follow == nil || doc.Status != baixa.DocFailed {
+			return nil
+		}
+		res, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = 'pending', error = '' WHERE id = $1 AND status = 'failed'`, doc.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // another import restarted it first
+		}
+		return db.insertFollow(ctx, tx, d, doc)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if doc.Status == baixa.DocFailed && d.Follow != nil {
+		doc.Status, doc.Error = baixa.DocPending, ""
+	}
+	return doc, false, nil
+}
+
+// FinishDocument marks a fetch's input document settled, or failed.
+func (db *DB) FinishDocument(ctx context.Context, id, failure string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		status := baixa.DocSettled
+		if failure != "" {
+			status = baixa.DocFailed
+		}
+		_, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = $3, settled_at = $4 WHERE id = $1 AND status = 'pending'`,
+			id, string(status), failure, micros(db.now()))
+		return err
+	})
+}
 
 // newDocument is the row of d, stored at now, before its bytes are read.
 func newDocument(d baixa.NewDocument, status baixa.DocumentStatus, now time.Time) *baixa.Document {

@@ -116,6 +116,7 @@ func appendCharge(b []byte, c *baixa.Charge) []byte {
 	date("paid_on", c.PaidOn)
 	date("credited_on", c.CreditedOn)
 	str("conflict", c.Conflict)
+	str("payment_link", c.PaymentLink)
 	field("sequence")
 	b = strconv.AppendInt(b, c.Sequence, 10)
 	field("created_at")

@@ -50,7 +50,7 @@ type chargeListQuery struct {
 	Status        string `query:"status" enum:"open,overdue,partially_paid,paid,written_off,cancelled,declined"`
 	Kind          string `query:"kind" enum:"boleto,invoice,installment,proposal"`
 	Reference     string `query:"reference" maxLength:"100" doc:"A reference value; with reference_kind, only of that kind"`
-	ReferenceKind string `query:"reference_kind" enum:"nosso_numero,seu_numero,integration_id,invoice_number,proposal_id,installment_id,barcode"`
+	ReferenceKind string `query:"reference_kind" enum:"nosso_numero,seu_numero,integration_id,invoice_number,proposal_id,installment_id,agreement_installment,barcode"`
 	DueFrom       string `query:"due_from" format:"date"`
 	DueTo         string `query:"due_to" format:"date"`
 }
