@@ -142,8 +142,9 @@ type FetchStore interface {
 	// file it stored).
 	OpenDocument(ctx context.Context, id string) (io.ReadCloser, error)
 	// FinishDocument marks a document that was a fetch's input (see
-	// NewDocument.Follow) settled, or failed with failure when it is not "".
-	FinishDocument(ctx context.Context, id, failure string) error
+	// NewDocument.Follow) settled, or failed with failure when it is not "",
+	// with report saying what came of it (which documents hold the results).
+	FinishDocument(ctx context.Context, id, failure, report string) error
 }
 
 // Acker is the Connector of a provider that wants to be told that baixa

@@ -155,14 +155,14 @@ func (db *DB) seenAgain(ctx context.Context, d baixa.NewDocument, doc *baixa.Doc
 }
 
 // FinishDocument marks a fetch's input document settled, or failed.
-func (db *DB) FinishDocument(ctx context.Context, id, failure string) error {
+func (db *DB) FinishDocument(ctx context.Context, id, failure, report string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		status := baixa.DocSettled
 		if failure != "" {
 			status = baixa.DocFailed
 		}
-		_, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = $3, settled_at = $4 WHERE id = $1 AND status = 'pending'`,
-			id, string(status), failure, micros(db.now()))
+		_, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = $3, settled_at = $4, report = $5 WHERE id = $1 AND status = 'pending'`,
+			id, string(status), failure, micros(db.now()), report)
 		return err
 	})
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -131,6 +133,13 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		in.accountID = c.AccountID
+		if up := s.Uploads[c.Provider]; up != nil {
+			if in.provider != "cnab" || in.skipBadLines {
+				writeProblem(w, http.StatusUnprocessableEntity, fmt.Sprintf("a %s connection takes CNAB return files whole (provider=cnab, no skip_bad_lines)", c.Provider), nil)
+				return
+			}
+			in.upload = func(sha string) baixa.NewDocument { return up(c, sha) }
+		}
 	}
 	if in.accountID == "" {
 		writeProblem(w, http.StatusUnprocessableEntity, "name the account the file settles: account_id or connection_id", nil)
@@ -142,6 +151,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 type importRequest struct {
 	provider, accountID, connectionID, contentType string
 	skipBadLines                                   bool
+	// upload, for a connection of a provider that takes uploads, gives the
+	// document to store instead.
+	upload func(sha256 string) baixa.NewDocument
 }
 
 // importAs spools the body to disk, decodes it whole, and stores it as a
@@ -163,7 +175,8 @@ func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importReque
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	if _, err := io.Copy(f, http.MaxBytesReader(w, r.Body, limit)); err != nil {
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		writeReadError(w, err, "an import", limit)
 		return
 	}
@@ -206,10 +219,15 @@ func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importReque
 		s.writeError(w, r, err, "")
 		return
 	}
-	stored, created, err := s.Documents.CreateDocument(ctx, baixa.NewDocument{
+	nd := baixa.NewDocument{
 		Provider: in.provider, AccountID: in.accountID, ConnectionID: in.connectionID, ContentType: in.contentType,
-		SkipBadLines: in.skipBadLines, Body: f,
-	})
+		SkipBadLines: in.skipBadLines,
+	}
+	if in.upload != nil {
+		nd = in.upload(hex.EncodeToString(h.Sum(nil)))
+	}
+	nd.Body = f
+	stored, created, err := s.Documents.CreateDocument(ctx, nd)
 	if err != nil {
 		s.writeError(w, r, err, "")
 		return

@@ -1,0 +1,221 @@
+package plugboleto
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"baixa/provider"
+)
+
+// Client calls PlugBoleto's API with a connection's credentials.
+type Client struct {
+	BaseURL      string // up to /api/v1
+	CNPJSH       string
+	TokenSH      string
+	CNPJCedente  string
+	TokenCedente string
+	UserAgent    string
+	HTTP         *http.Client
+	MaxBytes     int64
+	Now          func() time.Time
+}
+
+// envelope is PlugBoleto's answer: {"_status", "_mensagem", "_dados"}.
+type envelope struct {
+	Status   string          `json:"_status"`
+	Message  string          `json:"_mensagem"`
+	Data     json.RawMessage `json:"_dados"`
+	Situacao string          `json:"situacao"` // a top-level form seen in Tecnospeed's own demo
+	Mensagem string          `json:"mensagem"`
+}
+
+// Error is an answer PlugBoleto gave with `_status: "erro"`: the request
+// was refused, and asking again will not change that.
+type Error struct {
+	Status  int
+	Message string
+	Fields  string // _dados [{_campo, _erro}], when given
+}
+
+func (e *Error) Error() string {
+	s := "PlugBoleto: " + e.Message
+	if e.Fields != "" {
+		s += " (" + e.Fields + ")"
+	}
+	return s
+}
+
+// call sends one request and reads PlugBoleto's envelope. It returns the
+// raw answer too, to be stored verbatim.
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, body any, cedente string) ([]byte, *envelope, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	u := c.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", c.UserAgent)
+	if cedente == "" {
+		cedente = c.CNPJCedente
+	}
+	req.Header.Set("cnpj-cedente", cedente)
+	if c.CNPJSH != "" {
+		req.Header.Set("cnpj-sh", c.CNPJSH)
+		req.Header.Set("token-sh", c.TokenSH)
+	} else {
+		req.Header.Set("token-cedente", c.TokenCedente)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: %v", method, path, unwrapURL(err))}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.MaxBytes+1))
+	if err != nil {
+		return nil, nil, &provider.HTTPError{Status: 0, Message: fmt.Sprintf("%s %s: reading the answer: %v", method, path, err)}
+	}
+	if int64(len(raw)) > c.MaxBytes {
+		return nil, nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: the answer is larger than %d bytes (raise max_response_bytes)", method, path, c.MaxBytes)}
+	}
+	var env envelope
+	jerr := json.Unmarshal(raw, &env)
+	if jerr == nil && env.Status == "erro" && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+		return raw, &env, &Error{Status: resp.StatusCode, Message: firstOf(env.Message, env.Mensagem, "refused without a message"), Fields: fieldErrors(env.Data)}
+	}
+	if resp.StatusCode >= 300 {
+		now := time.Now()
+		if c.Now != nil {
+			now = c.Now()
+		}
+		msg := firstOf(env.Message, provider.Excerpt(raw))
+		return nil, nil, &provider.HTTPError{Status: resp.StatusCode, Message: msg, RetryAfter: provider.RetryAfter(resp.Header, now)}
+	}
+	if jerr != nil {
+		return nil, nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: the answer is not JSON (%v): %s", method, path, jerr, provider.Excerpt(raw))}
+	}
+	if env.Status != "sucesso" {
+		return nil, nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: unexpected _status %q", method, path, env.Status)}
+	}
+	return raw, &env, nil
+}
+
+func unwrapURL(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// fieldErrors reads _dados: [{"_campo", "_erro"}] of a validation error.
+func fieldErrors(d json.RawMessage) string {
+	var list []struct {
+		Campo string `json:"_campo"`
+		Erro  string `json:"_erro"`
+	}
+	if json.Unmarshal(d, &list) != nil {
+		return ""
+	}
+	var parts []string
+	for _, f := range list {
+		parts = append(parts, f.Campo+": "+f.Erro)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Upload sends a return file and returns its protocol.
+func (c *Client) Upload(ctx context.Context, name string, file []byte) (string, error) {
+	body := map[string]string{"arquivo": base64.StdEncoding.EncodeToString(file), "nome": name}
+	_, env, err := c.call(ctx, http.MethodPost, "/retornos", nil, body, "")
+	if err != nil {
+		return "", err
+	}
+	var d struct {
+		Protocolo string `json:"protocolo"`
+	}
+	if err := json.Unmarshal(env.Data, &d); err != nil || d.Protocolo == "" {
+		return "", &provider.HTTPError{Message: "POST /retornos: the answer has no _dados.protocolo"}
+	}
+	return d.Protocolo, nil
+}
+
+// Processing is PlugBoleto's situation of a protocol still being worked on.
+const Processing = "PROCESSANDO"
+
+// Result is what GET /retornos/{protocolo} said.
+type Result struct {
+	Raw      []byte // the answer, verbatim
+	Situacao string // PROCESSANDO or PROCESSADO
+	Message  string
+	Titulos  []Titulo
+	// Unreconciled counts titulosNaoConciliados.
+	Unreconciled int
+}
+
+// Titulo is a boleto PlugBoleto reconciled from the file.
+type Titulo struct {
+	IDIntegracao   string `json:"idIntegracao"`
+	CedenteCPFCNPJ string `json:"cedentecpfcnpj"`
+}
+
+// Protocol asks how an uploaded file's processing went.
+func (c *Client) Protocol(ctx context.Context, protocolo string) (*Result, error) {
+	raw, env, err := c.call(ctx, http.MethodGet, "/retornos/"+url.PathEscape(protocolo), nil, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	d, err := parseResult(env.Data)
+	if err != nil {
+		return nil, &provider.HTTPError{Message: "GET /retornos: " + err.Error()}
+	}
+	d.Raw = raw
+	if d.Situacao == "" {
+		d.Situacao = env.Situacao
+	}
+	return d, nil
+}
+
+// Boletos reads boletos back by their integration ids (at most 200).
+func (c *Client) Boletos(ctx context.Context, cedente string, ids []string) ([]byte, int, error) {
+	q := url.Values{"idintegracao": ids}
+	q.Set("limit", fmt.Sprint(len(ids)))
+	raw, env, err := c.call(ctx, http.MethodGet, "/boletos", q, nil, cedente)
+	if err != nil {
+		return nil, 0, err
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(env.Data, &list); err != nil {
+		return nil, 0, &provider.HTTPError{Message: "GET /boletos: _dados is not a list of boletos"}
+	}
+	return raw, len(list), nil
+}

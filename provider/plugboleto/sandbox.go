@@ -1,0 +1,443 @@
+package plugboleto
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"baixa"
+	"baixa/cnab"
+)
+
+// SandboxBoleto is a boleto the sandbox knows, as PlugBoleto stores it.
+type SandboxBoleto struct {
+	IDIntegracao    string
+	Cedente         string // CNPJ; "" is the sandbox's own
+	NossoNumero     string
+	NumeroDocumento string
+	Valor           baixa.Amount
+	Vencimento      baixa.Date
+	Situacao        string // REGISTRADO until a return file says otherwise
+	Motivo          string
+	PaidAmount      baixa.Amount
+	CreditedAmount  baixa.Amount
+	Fee             baixa.Amount
+	Interest        baixa.Amount
+	PaidOn          baixa.Date
+	CreditedOn      baixa.Date
+	Movimentos      []string // the movement codes seen
+	// HidePayment answers LIQUIDADO with empty payment fields, as
+	// PlugBoleto's own documentation example does.
+	HidePayment bool
+}
+
+// SandboxFaults are failures the sandbox injects; counters are used up
+// one request at a time.
+type SandboxFaults struct {
+	RateLimited  int // 429 with Retry-After: 1
+	Firewall     int // 403 from the WAF, an HTML page
+	ServerErrors int // 500
+	Malformed    int // a truncated JSON answer
+	// ProcessingDelay is how long an upload stays PROCESSANDO.
+	ProcessingDelay time.Duration
+	// RefuseUploads answers every upload `_status: "erro"` with this message.
+	RefuseUploads string
+	// CodigoMovimentoList writes CodigoMovimento as a list, as one client types it.
+	CodigoMovimentoList bool
+	// WithCedente adds cedentecpfcnpj to every reconciled boleto.
+	WithCedente bool
+}
+
+// Sandbox simulates PlugBoleto's API for one software house and its
+// beneficiaries: uploads of return files (read with baixa's CNAB reader
+// and reconciled with the boletos it knows by nosso número), protocols,
+// boleto queries and webhooks. It is an http.Handler mounted at the root:
+// its API is under /api/v1.
+type Sandbox struct {
+	CNPJSH, TokenSH string
+	// Cedentes are the beneficiaries: CNPJ -> their own token.
+	Cedentes map[string]string
+
+	mu        sync.Mutex
+	faults    SandboxFaults
+	boletos   map[string]*SandboxBoleto // by idIntegracao
+	protocols map[string]*protocol
+	requests  map[string]int // "METHOD /path" -> count
+	uploads   int
+}
+
+type protocol struct {
+	ready   time.Time
+	err     string
+	titulos []map[string]string
+	nao     []map[string]any
+}
+
+// NewSandbox returns a sandbox for a software house with one beneficiary.
+func NewSandbox(cnpjSH, tokenSH, cnpjCedente, tokenCedente string) *Sandbox {
+	return &Sandbox{
+		CNPJSH: cnpjSH, TokenSH: tokenSH, Cedentes: map[string]string{cnpjCedente: tokenCedente},
+		boletos: map[string]*SandboxBoleto{}, protocols: map[string]*protocol{}, requests: map[string]int{},
+	}
+}
+
+// SetFaults replaces the injected faults.
+func (s *Sandbox) SetFaults(f SandboxFaults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// AddBoleto registers a boleto (REGISTRADO unless Situacao says otherwise).
+func (s *Sandbox) AddBoleto(b SandboxBoleto) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b.Situacao == "" {
+		b.Situacao = "REGISTRADO"
+	}
+	s.boletos[b.IDIntegracao] = &b
+}
+
+// Boleto returns a copy of a boleto's state.
+func (s *Sandbox) Boleto(id string) (SandboxBoleto, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.boletos[id]
+	if !ok {
+		return SandboxBoleto{}, false
+	}
+	return *b, true
+}
+
+// Requests returns how many requests reached "METHOD /path" (protocols
+// and boletos counted without their ids: "GET /retornos", "GET /boletos").
+func (s *Sandbox) Requests(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[key]
+}
+
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/api/v1")
+	key := r.Method + " " + path
+	if strings.HasPrefix(path, "/retornos/") {
+		key = r.Method + " /retornos"
+	}
+	s.mu.Lock()
+	s.requests[key]++
+	f := &s.faults
+	var fault string
+	switch {
+	case f.RateLimited > 0:
+		f.RateLimited--
+		fault = "429"
+	case f.Firewall > 0:
+		f.Firewall--
+		fault = "403"
+	case f.ServerErrors > 0:
+		f.ServerErrors--
+		fault = "500"
+	case f.Malformed > 0:
+		f.Malformed--
+		fault = "truncated"
+	}
+	s.mu.Unlock()
+	switch fault {
+	case "429":
+		w.Header().Set("Retry-After", "1")
+		answer(w, http.StatusTooManyRequests, "erro", "Limite de requisições excedido", nil)
+		return
+	case "403":
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, "<html><body><h1>403 Forbidden</h1>Request blocked.</body></html>")
+		return
+	case "500":
+		answer(w, http.StatusInternalServerError, "erro", "Erro interno", nil)
+		return
+	case "truncated":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"_status": "sucesso", "_dados": {"situacao": "PROCE`)
+		return
+	}
+	cedente, ok := s.authenticate(r)
+	if !ok {
+		answer(w, http.StatusUnauthorized, "erro", "Software House não encontrada ou token inválido", nil)
+		return
+	}
+	if r.Header.Get("User-Agent") == "" {
+		answer(w, http.StatusForbidden, "erro", "User-Agent obrigatório", nil)
+		return
+	}
+	switch {
+	case r.Method == http.MethodPost && path == "/retornos":
+		s.upload(w, r)
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/retornos/"):
+		s.protocol(w, strings.TrimPrefix(path, "/retornos/"))
+	case r.Method == http.MethodGet && path == "/boletos":
+		s.list(w, r, cedente)
+	default:
+		answer(w, http.StatusNotFound, "erro", "Rota não encontrada", nil)
+	}
+}
+
+func answer(w http.ResponseWriter, code int, status, msg string, data any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	body := map[string]any{"_status": status}
+	if msg != "" {
+		body["_mensagem"] = msg
+	}
+	if data != nil {
+		body["_dados"] = data
+	}
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// authenticate checks the software house's or the beneficiary's headers.
+func (s *Sandbox) authenticate(r *http.Request) (string, bool) {
+	cedente := r.Header.Get("cnpj-cedente")
+	tok, known := s.Cedentes[cedente]
+	if !known {
+		return "", false
+	}
+	if r.Header.Get("cnpj-sh") != "" {
+		return cedente, r.Header.Get("cnpj-sh") == s.CNPJSH && r.Header.Get("token-sh") == s.TokenSH
+	}
+	return cedente, tok != "" && r.Header.Get("token-cedente") == tok
+}
+
+func newProtocol() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *Sandbox) upload(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Arquivo string `json:"arquivo"`
+		Nome    string `json:"nome"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<20)).Decode(&req); err != nil {
+		answer(w, http.StatusBadRequest, "erro", "JSON inválido", nil)
+		return
+	}
+	file, err := base64.StdEncoding.DecodeString(req.Arquivo)
+	if err != nil || len(file) == 0 {
+		answer(w, http.StatusBadRequest, "erro", "Campo arquivo deve estar em base64", []map[string]string{{"_campo": "arquivo", "_erro": "base64 inválido"}})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.RefuseUploads != "" {
+		answer(w, http.StatusBadRequest, "erro", s.faults.RefuseUploads, nil)
+		return
+	}
+	s.uploads++
+	p := &protocol{ready: time.Now().Add(s.faults.ProcessingDelay)}
+	s.reconcile(p, file)
+	id := newProtocol()
+	s.protocols[id] = p
+	answer(w, http.StatusOK, "sucesso", "Retorno pendente de processamento", map[string]string{"protocolo": id, "situacao": Processing})
+}
+
+// reconcile applies a return file to the boletos, as PlugBoleto does,
+// with s.mu held.
+func (s *Sandbox) reconcile(p *protocol, file []byte) {
+	rd, err := cnab.NewReader(bytes.NewReader(file))
+	if err != nil {
+		p.err = "Arquivo de retorno inválido: " + err.Error()
+		return
+	}
+	byNosso := map[string]*SandboxBoleto{}
+	for _, b := range s.boletos {
+		byNosso[baixa.NormalizeNossoNumero(b.NossoNumero)] = b
+	}
+	seen := map[string]bool{}
+	for {
+		d, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			p.err = "Arquivo de retorno inválido: " + err.Error()
+			p.titulos, p.nao = nil, nil
+			return
+		}
+		if b := byNosso[baixa.NormalizeNossoNumero(d.NossoNumero)]; b != nil {
+			applyDetail(b, d)
+			if !seen[b.IDIntegracao] {
+				seen[b.IDIntegracao] = true
+				t := map[string]string{"idIntegracao": b.IDIntegracao}
+				if s.faults.WithCedente {
+					t["cedentecpfcnpj"] = b.Cedente
+				}
+				p.titulos = append(p.titulos, t)
+			}
+			continue
+		}
+		var code any = d.Occurrence
+		if s.faults.CodigoMovimentoList {
+			code = []string{d.Occurrence}
+		}
+		paid := d.Occurrence == "06" || d.Occurrence == "17"
+		p.nao = append(p.nao, map[string]any{
+			"Ocorrencias": []string{"Movimento: " + d.Occurrence}, "CodigosOcorrencias": []string{}, "CodigoMovimento": code,
+			"TituloNossoNumero": d.NossoNumero, "TituloNossoNumeroOriginal": baixa.NormalizeNossoNumero(d.NossoNumero),
+			"TituloDataVencimento": brDate(d.DueDate), "TituloNumeroDocumento": d.SeuNumero,
+			"PagamentoValorPago": brAmount(d.PaidAmount), "PagamentoValorCredito": brAmount(d.CreditedAmount),
+			"PagamentoValorTaxaCobranca": brAmount(d.FeeAmount), "PagamentoValorAcrescimos": brAmount(d.InterestAmount),
+			"PagamentoValorOutrosCreditos": brAmount(d.OtherCredits), "PagamentoData": brDate(d.OccurredOn),
+			"PagamentoDataCredito": brDate(d.CreditedOn), "PagamentoRealizado": paid,
+		})
+	}
+}
+
+func applyDetail(b *SandboxBoleto, d *cnab.Detail) {
+	b.Movimentos = append(b.Movimentos, d.Occurrence)
+	switch d.Occurrence {
+	case "02":
+		if b.Situacao != "LIQUIDADO" && b.Situacao != "BAIXADO" {
+			b.Situacao = "REGISTRADO"
+		}
+	case "03":
+		b.Situacao, b.Motivo = "REJEITADO", "Entrada rejeitada: "+d.Reasons
+	case "06", "17":
+		b.Situacao = "LIQUIDADO"
+		b.PaidAmount, b.CreditedAmount, b.Fee, b.Interest = d.PaidAmount, d.CreditedAmount, d.FeeAmount, d.InterestAmount
+		b.PaidOn, b.CreditedOn = d.OccurredOn, d.CreditedOn
+	case "09", "10":
+		if b.Situacao != "LIQUIDADO" {
+			b.Situacao = "BAIXADO"
+		}
+	}
+}
+
+func brAmount(a baixa.Amount) string { return strings.Replace(a.String(), ".", ",", 1) }
+
+func brDate(d baixa.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%02d/%02d/%04d", d.Day, d.Month, d.Year)
+}
+
+func (s *Sandbox) protocol(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	p, ok := s.protocols[id]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		answer(w, http.StatusNotFound, "erro", "Retorno não encontrado.", nil)
+	case time.Now().Before(p.ready):
+		answer(w, http.StatusOK, "sucesso", "Solicitação pendente de processamento", map[string]string{"situacao": Processing})
+	case p.err != "":
+		answer(w, http.StatusOK, "erro", p.err, nil)
+	default:
+		titulos, nao := p.titulos, p.nao
+		if titulos == nil {
+			titulos = []map[string]string{}
+		}
+		if nao == nil {
+			nao = []map[string]any{}
+		}
+		answer(w, http.StatusOK, "sucesso", "", map[string]any{
+			"situacao": "PROCESSADO", "mensagem": "", "processados": len(titulos) + len(nao), "titulos": titulos, "titulosNaoConciliados": nao,
+		})
+	}
+}
+
+func (s *Sandbox) list(w http.ResponseWriter, r *http.Request, cedente string) {
+	var ids []string
+	for _, v := range r.URL.Query()["idintegracao"] {
+		ids = append(ids, strings.Split(v, ",")...)
+	}
+	if len(ids) > 200 {
+		answer(w, http.StatusBadRequest, "erro", "No máximo 200 boletos por consulta", nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []map[string]any{}
+	for _, id := range ids {
+		b, ok := s.boletos[id]
+		if !ok || (b.Cedente != "" && b.Cedente != cedente) {
+			continue
+		}
+		out = append(out, b.view())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"_status": "sucesso", "_dados": out,
+		"_meta": map[string]any{"_itens_por_pagina": 200, "_paginacao": map[string]any{"_proximo": nil, "_anterior": nil}, "_total": len(out)},
+	})
+}
+
+// view is the boleto as GET /boletos writes it.
+func (b *SandboxBoleto) view() map[string]any {
+	movs := []map[string]any{}
+	for _, c := range b.Movimentos {
+		movs = append(movs, map[string]any{"codigo": c, "mensagem": "Movimento: " + c, "data": brDate(baixa.Today(time.Now())), "ocorrencias": []any{}})
+	}
+	v := map[string]any{
+		"IdIntegracao": b.IDIntegracao, "situacao": b.Situacao, "motivo": b.Motivo, "TituloNossoNumero": b.NossoNumero,
+		"TituloNumeroDocumento": b.NumeroDocumento, "TituloValor": brAmount(b.Valor), "TituloDataVencimento": brDate(b.Vencimento),
+		"PagamentoRealizado": nil, "PagamentoData": nil, "PagamentoDataCredito": nil, "PagamentoValorPago": "0,00",
+		"PagamentoValorCredito": "0,00", "PagamentoValorTaxaCobranca": "0,00", "PagamentoValorAcrescimos": "0,00",
+		"PagamentoValorDesconto": "0,00", "PagamentoValorAbatimento": "0,00", "PagamentoValorIOF": "0,00",
+		"PagamentoValorOutrosCreditos": "0,00", "TituloMovimentos": movs, "CedenteCodigoBanco": "756",
+	}
+	if b.Situacao == "LIQUIDADO" && !b.HidePayment {
+		v["PagamentoRealizado"] = true
+		v["PagamentoData"] = brDate(b.PaidOn) + " 00:00:00"
+		v["PagamentoDataCredito"] = brDate(b.CreditedOn)
+		v["PagamentoValorPago"] = brAmount(b.PaidAmount)
+		v["PagamentoValorCredito"] = brAmount(b.CreditedAmount)
+		v["PagamentoValorTaxaCobranca"] = brAmount(b.Fee)
+		v["PagamentoValorAcrescimos"] = brAmount(b.Interest)
+	}
+	return v
+}
+
+// SendWebhook posts one of PlugBoleto's webhooks about a boleto to url,
+// with the custom header configured in PlugBoleto's panel; wrapped sends
+// it inside {"body": ...} as one documented example shows.
+func (s *Sandbox) SendWebhook(ctx context.Context, url, header, value, tipo, id string, wrapped bool) (int, error) {
+	b, ok := s.Boleto(id)
+	if !ok {
+		return 0, fmt.Errorf("no boleto %s", id)
+	}
+	titulo := b.view()
+	delete(titulo, "IdIntegracao")
+	titulo["idintegracao"] = id
+	payload := map[string]any{"tipoWH": tipo, "dataHoraEnvio": time.Now().In(baixa.SaoPaulo).Format("02/01/2006 15:04:05"),
+		"CpfCnpjCedente": b.Cedente, "titulo": titulo}
+	if wrapped {
+		payload = map[string]any{"body": payload, "kind": "webhook", "method": "POST"}
+	}
+	body, _ := json.Marshal(payload)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if header != "" {
+		req.Header.Set(header, value)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
