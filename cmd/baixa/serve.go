@@ -21,6 +21,8 @@ import (
 	"baixa/provider"
 	"baixa/provider/bmp"
 	"baixa/provider/generic"
+	"baixa/provider/plugboleto"
+	"baixa/provider/recuperador"
 	"baixa/provider/saurus"
 	"baixa/provider/sicoob"
 	"baixa/queue"
@@ -264,10 +266,14 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	}
 	metrics := web.NewMetrics(func(ctx context.Context) (map[string]int64, error) { return queue.JobCounts(ctx, db.R) })
 	decoders := map[string]baixa.Decoder{generic.Provider: generic.Decoder{}, sicoob.Provider: sicoob.Decoder{}, cnab.Provider: cnab.Decoder{},
-		bmp.Provider: bmp.Decoder{}, saurus.Provider: saurus.Decoder{}}
-	connectors := map[string]baixa.Connector{sicoob.Provider: &sicoob.Connector{UserAgent: "baixa/" + version()}, bmp.Provider: bmp.Connector,
-		saurus.Provider: saurus.Connector}
-	receivers := map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}, saurus.Provider: saurus.Receiver{}}
+		bmp.Provider: bmp.Decoder{}, saurus.Provider: saurus.Decoder{}, plugboleto.Provider: plugboleto.Decoder{},
+		recuperador.Provider: recuperador.Decoder{}}
+	ua := "baixa/" + version()
+	plug, recup := &plugboleto.Connector{UserAgent: ua}, &recuperador.Connector{UserAgent: ua}
+	connectors := map[string]baixa.Connector{sicoob.Provider: &sicoob.Connector{UserAgent: ua}, bmp.Provider: bmp.Connector,
+		saurus.Provider: saurus.Connector, plugboleto.Provider: plug, recuperador.Provider: recup}
+	receivers := map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}, saurus.Provider: saurus.Receiver{}, plugboleto.Provider: plug,
+		recuperador.Provider: recup}
 	verifier := &hook.Verifier{}
 	runner := &provider.Runner{Store: db, Connectors: connectors, Logger: cfg.Logger}
 	metrics.WatchConnections(func(ctx context.Context) ([]*baixa.Connection, error) {
@@ -286,7 +292,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		Parallel: db.Writers()}
 	q, err := queue.New(queue.Config{
 		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process,
-		Deliver: deliverer.Drain, Tick: runner.Tick, TickEvery: cfg.Tick, Fetch: runner.Step,
+		Deliver: deliverer.Drain, Tick: runner.Tick, TickEvery: cfg.Tick, Fetch: runner.Step, Ack: runner.Ack,
 		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval,
 	})
 	if err != nil {
@@ -301,6 +307,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		Decoders:  decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
 		Connections: &provider.Connections{ConnectionService: db, Connectors: connectors}, Receivers: receivers, CheckCallback: verifier.Check,
+		Uploads: map[string]func(*baixa.Connection, string) baixa.NewDocument{plugboleto.Provider: plugboleto.Upload},
 		Endpoints: db, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
 	}
 	return &app{
