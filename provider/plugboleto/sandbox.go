@@ -107,6 +107,15 @@ func (s *Sandbox) AddBoleto(b SandboxBoleto) {
 	s.boletos[b.IDIntegracao] = &b
 }
 
+// FinishProcessing makes every uploaded file's protocol ready now.
+func (s *Sandbox) FinishProcessing() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.protocols {
+		p.ready = time.Now()
+	}
+}
+
 // Boleto returns a copy of a boleto's state.
 func (s *Sandbox) Boleto(id string) (SandboxBoleto, bool) {
 	s.mu.Lock()
@@ -440,4 +449,34 @@ func (s *Sandbox) SendWebhook(ctx context.Context, url, header, value, tipo, id 
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, nil
+}
+
+// FileRecord is one record of a bank return file written for the sandbox.
+type FileRecord struct {
+	Occurrence  string // "06" paid, "09" written off, "02" registered, ...
+	NossoNumero string
+	SeuNumero   string
+	Amount      baixa.Amount // face value
+	Paid        baixa.Amount // for 06 and 17
+	Fee         baixa.Amount
+	On          baixa.Date // the payment's day
+}
+
+// WriteReturnFile writes recs as Sicoob's CNAB 240 return file, the kind
+// of file a beneficiary hands to PlugBoleto.
+func WriteReturnFile(w io.Writer, recs []FileRecord) error {
+	day := baixa.Today(time.Now())
+	info := cnab.FileInfo{Bank: "756", CompanyDocument: "11222333000181", CompanyName: "BAIXA SANDBOX", Generated: day, Sequence: 1}
+	return cnab.Write(w, cnab.CNAB240, info, len(recs), func(i int, d *cnab.Detail) {
+		r := recs[i]
+		*d = cnab.Detail{Occurrence: r.Occurrence, NossoNumero: r.NossoNumero, Parcela: "01", Modalidade: "01", SeuNumero: r.SeuNumero,
+			DueDate: day.AddDays(5), FaceValue: r.Amount, FeeAmount: r.Fee, ReceivingBank: "756", ReceivingBranch: "03066"}
+		if r.Occurrence == "06" || r.Occurrence == "17" {
+			on := r.On
+			if on.IsZero() {
+				on = day
+			}
+			d.PaidAmount, d.OccurredOn, d.CreditedOn, d.CreditedAmount = r.Paid, on, on, r.Paid-r.Fee
+		}
+	})
 }
