@@ -3,7 +3,9 @@ package provider
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,8 +36,10 @@ type Polling struct {
 	PollEvery   string `json:"poll_every,omitempty"`
 	PollMax     string `json:"poll_max,omitempty"`
 	GiveUpAfter string `json:"give_up_after,omitempty"`
+	// Timeout bounds one request to the provider (default 60 s).
+	Timeout string `json:"timeout,omitempty"`
 
-	Every, Max, GiveUp time.Duration `json:"-"`
+	Every, Max, GiveUp, RequestTimeout time.Duration `json:"-"`
 }
 
 // Normalize parses p, fills in the defaults and keeps PollEvery at least
@@ -66,6 +70,9 @@ func (p *Polling) Normalize(every, most, giveUp, floor time.Duration) error {
 		return baixa.FieldError("settings.poll_max", "at least poll_every (%s)", p.PollEvery)
 	}
 	if p.GiveUp, err = parse("give_up_after", &p.GiveUpAfter, giveUp); err != nil {
+		return err
+	}
+	if p.RequestTimeout, err = parse("timeout", &p.Timeout, time.Minute); err != nil {
 		return err
 	}
 	return nil
@@ -143,11 +150,19 @@ func ParseBRAmount(s string) (baixa.Amount, error) {
 	if s == "" {
 		return 0, nil
 	}
-	if strings.Contains(s, ",") {
-		s = strings.ReplaceAll(s, ".", "")
-		s = strings.Replace(s, ",", ".", 1)
+	v := s
+	if strings.Contains(v, ",") {
+		v = strings.ReplaceAll(v, ".", "")
+		v = strings.Replace(v, ",", ".", 1)
 	}
-	return baixa.ParseExactAmount(s)
+	if strings.Trim(v, "0123456789") != "" && strings.Count(v, ".") != 1 || strings.Trim(v, "0123456789.") != "" {
+		return 0, fmt.Errorf("amount %q: want a decimal like \"1.234,56\" or \"427.81\"", s)
+	}
+	a, err := baixa.ParseExactAmount(v)
+	if err != nil {
+		return 0, fmt.Errorf("amount %q is not exact to the centavo", s)
+	}
+	return a, nil
 }
 
 // civilLayouts are the forms of dates and times Brazilian providers write.
@@ -241,4 +256,24 @@ func (t Text) Truth() bool {
 		return true
 	}
 	return false
+}
+
+// DecodeJSON decodes one JSON value from a provider's callback, saying
+// where it is broken (EInvalid).
+func DecodeJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			return baixa.Errorf(baixa.EInvalid, "invalid JSON at byte %d: %v", se.Offset, err)
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			return baixa.Errorf(baixa.EInvalid, "invalid JSON: it ends early, at byte %d", len(b))
+		}
+		return baixa.Errorf(baixa.EInvalid, "invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return baixa.Errorf(baixa.EInvalid, "invalid JSON: more than one value")
+	}
+	return nil
 }

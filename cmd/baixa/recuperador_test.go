@@ -195,6 +195,29 @@ func TestRecuperadorFaults(t *testing.T) {
 		waitFor(t, "paid once the fault passed", func() bool { return c.chargeStatus(ch) == "paid" && rig.sb.Reads(11) == 1 })
 		waitFor(t, "the error cleared", func() bool { return c.connection(id)["last_error"] == nil })
 
+		// A slow Recuperador is timed out; an event with a wrong type is
+		// asked for again while the others are stored; both are shown.
+		slow := c.installment(acct, "20.00", map[string]string{"installment_id": "6002"})
+		good := c.installment(acct, "30.00", map[string]string{"installment_id": "6003"})
+		rig.sb.Add(recEvent(12, 6002, 4, 2000))
+		rig.sb.Add(recEvent(13, 6003, 4, 3000))
+		rig.sb.SetFaults(recuperador.SandboxFaults{Delay: 300 * time.Millisecond})
+		id2 := rig.connect(c, acct, map[string]any{"id_credor": []int{4}, "timeout": "100ms"})
+		waitFor(t, "the timeout shown", func() bool {
+			e, _ := c.connection(id2)["last_error"].(string)
+			return strings.Contains(e, "deadline exceeded")
+		})
+		rig.sb.SetFaults(recuperador.SandboxFaults{BadAmounts: 1 << 20})
+		waitFor(t, "the good event stored, the bad one shown", func() bool {
+			e, _ := c.connection(id2)["last_error"].(string)
+			return c.chargeStatus(good) == "paid" && strings.Contains(e, "event 12: valor_pago")
+		})
+		if c.chargeStatus(slow) != "open" || rig.sb.Reads(12) != 0 {
+			t.Fatal("an event that does not read was settled or marked read")
+		}
+		rig.sb.SetFaults(recuperador.SandboxFaults{})
+		waitFor(t, "the corrected event settled", func() bool { return c.chargeStatus(slow) == "paid" && rig.sb.Reads(12) == 1 })
+
 		// Bad settings are refused, naming the field.
 		for _, tc := range []struct{ settings, secrets, want string }{
 			{`{"id_credor": []}`, `{"api_token": "x"}`, "id_credor"},

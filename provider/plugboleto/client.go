@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"baixa"
 	"baixa/provider"
 )
 
@@ -25,6 +26,7 @@ type Client struct {
 	UserAgent    string
 	HTTP         *http.Client
 	MaxBytes     int64
+	Timeout      time.Duration // of one request
 	Now          func() time.Time
 }
 
@@ -63,6 +65,11 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			return nil, nil, err
 		}
 		rd = bytes.NewReader(b)
+	}
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
 	}
 	u := c.BaseURL + path
 	if len(query) > 0 {
@@ -195,8 +202,11 @@ func (c *Client) Protocol(ctx context.Context, protocolo string) (*Result, error
 		return nil, err
 	}
 	d, err := parseResult(env.Data)
+	if err == nil && d.Situacao != Processing {
+		err = Decoder{}.Decode(ctx, &baixa.Document{ContentType: ContentResult}, bytes.NewReader(raw), func(*baixa.Movement) error { return nil })
+	}
 	if err != nil {
-		return nil, &provider.HTTPError{Message: "GET /retornos: " + err.Error()}
+		return nil, &provider.HTTPError{Message: "GET /retornos: the answer does not read: " + err.Error()}
 	}
 	d.Raw = raw
 	if d.Situacao == "" {
@@ -216,6 +226,11 @@ func (c *Client) Boletos(ctx context.Context, cedente string, ids []string) ([]b
 	var list []json.RawMessage
 	if err := json.Unmarshal(env.Data, &list); err != nil {
 		return nil, 0, &provider.HTTPError{Message: "GET /boletos: _dados is not a list of boletos"}
+	}
+	for i, b := range list {
+		if _, err := boletoMovement(&baixa.Document{}, b); err != nil {
+			return nil, 0, &provider.HTTPError{Message: fmt.Sprintf("GET /boletos: boleto %d does not read: %v", i, err)}
+		}
 	}
 	return raw, len(list), nil
 }

@@ -61,6 +61,7 @@ func (k *Connector) client(c *baixa.Connection, s *Settings) *Client {
 	return &Client{
 		BaseURL: s.BaseURL, CNPJSH: s.CNPJSH, TokenSH: c.Secrets[SecretTokenSH], CNPJCedente: s.CNPJCedente,
 		TokenCedente: c.Secrets[SecretTokenCedente], UserAgent: k.UserAgent, HTTP: cmpClient(k.HTTP), MaxBytes: s.MaxResponseBytes, Now: k.Now,
+		Timeout: s.RequestTimeout,
 	}
 }
 

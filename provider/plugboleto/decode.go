@@ -228,6 +228,9 @@ func unreconciled(doc *baixa.Document, rec json.RawMessage) (*baixa.Movement, er
 	}
 	m.Key = fmt.Sprintf("%s/naoconciliado/%s/%s/%s/%s/%s", doc.ConnectionID, m.ProviderStatus,
 		baixa.NormalizeNossoNumero(string(n.NossoNumero)), n.NumeroDocumento, m.PaidOn, m.PaidAmount)
+	if m.Kind == baixa.MoveDueDateChanged {
+		m.Key += "/" + m.DueDate.String()
+	}
 	return m, nil
 }
 
@@ -294,19 +297,21 @@ type Webhook struct {
 // datahoraenvio: JSON keys are matched regardless of case).
 func ParseWebhook(body []byte) (*Webhook, error) {
 	type payload struct {
-		Tipo         provider.Text   `json:"tipoWH"`
-		SentAt       provider.Text   `json:"dataHoraEnvio"`
-		IDIntegracao provider.Text   `json:"idintegracao"`
-		Titulo       *boleto         `json:"titulo"`
-		Body         json.RawMessage `json:"body"`
+		Tipo         provider.Text `json:"tipoWH"`
+		SentAt       provider.Text `json:"dataHoraEnvio"`
+		IDIntegracao provider.Text `json:"idintegracao"`
+		Titulo       *struct {
+			IDIntegracao provider.Text `json:"idintegracao"`
+		} `json:"titulo"`
+		Body json.RawMessage `json:"body"`
 	}
 	var p payload
-	if err := strictJSON(body, &p); err != nil {
+	if err := provider.DecodeJSON(body, &p); err != nil {
 		return nil, err
 	}
 	if len(p.Body) > 0 && p.Tipo == "" {
 		var inner payload
-		if err := strictJSON(p.Body, &inner); err != nil {
+		if err := provider.DecodeJSON(p.Body, &inner); err != nil {
 			return nil, fmt.Errorf("body: %v", err)
 		}
 		p = inner
@@ -325,19 +330,4 @@ func ParseWebhook(body []byte) (*Webhook, error) {
 		return nil, baixa.FieldError("titulo.idintegracao", "longer than 100 characters")
 	}
 	return w, nil
-}
-
-// strictJSON decodes one JSON value, and says where it is broken.
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		if se, ok := err.(*json.SyntaxError); ok {
-			return baixa.Errorf(baixa.EInvalid, "invalid JSON at byte %d: %v", se.Offset, err)
-		}
-		return baixa.Errorf(baixa.EInvalid, "invalid JSON: %v", err)
-	}
-	if dec.More() {
-		return baixa.Errorf(baixa.EInvalid, "invalid JSON: more than one value")
-	}
-	return nil
 }

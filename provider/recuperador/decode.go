@@ -1,7 +1,6 @@
 package recuperador
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,26 +47,11 @@ type rawEvent struct {
 	FormaPagto       provider.Text `json:"forma_pagto"`
 }
 
-// decodeJSON decodes one JSON value, naming where it is broken.
-func decodeJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		if se, ok := err.(*json.SyntaxError); ok {
-			return baixa.Errorf(baixa.EInvalid, "invalid JSON at byte %d: %v", se.Offset, err)
-		}
-		return baixa.Errorf(baixa.EInvalid, "invalid JSON: %v", err)
-	}
-	if dec.More() {
-		return baixa.Errorf(baixa.EInvalid, "invalid JSON: more than one value")
-	}
-	return nil
-}
-
 // parseEvent reads and checks an event. On an error it still returns what
 // it read of the ids, when the object parsed.
 func parseEvent(b []byte) (*event, error) {
 	var r rawEvent
-	if err := decodeJSON(b, &r); err != nil {
+	if err := provider.DecodeJSON(b, &r); err != nil {
 		return nil, err
 	}
 	e := &event{Values: map[string]string{}}
@@ -191,7 +175,7 @@ func (Decoder) Decode(_ context.Context, doc *baixa.Document, r io.Reader, emit 
 			Evento   json.RawMessage `json:"evento"`
 			Resposta answer          `json:"resposta"`
 		}
-		if err := decodeJSON(b, &read); err != nil {
+		if err := provider.DecodeJSON(b, &read); err != nil {
 			return err
 		}
 		e, err := parseEvent(read.Evento)

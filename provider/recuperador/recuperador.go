@@ -176,6 +176,8 @@ func (k *Connector) call(ctx context.Context, c *baixa.Connection, s *Settings, 
 		}
 		rd = bytes.NewReader(b)
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+	defer cancel()
 	u := s.BaseURL + eventsPath
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -330,10 +332,20 @@ func (k *Connector) Step(ctx context.Context, c *baixa.Connection, f *baixa.Fetc
 	if err := st.SaveFetch(ctx, f); err != nil {
 		return err
 	}
+	// The events that read well are stored; one that does not (a wrong
+	// type) is asked for again, with the reason shown, until it does.
+	var bad []string
 	for i, e := range events {
+		if _, err := parseEvent(e); err != nil {
+			bad = append(bad, fmt.Sprintf("event %s: %v", f.Files[i], err))
+			continue
+		}
 		if _, err := st.StoreFetchFile(ctx, f, f.Files[i], k.document(c, f.Files[i], e)); err != nil {
 			return err
 		}
+	}
+	if len(bad) > 0 {
+		return k.trouble(ctx, st, f, s, &provider.HTTPError{Message: fmt.Sprintf("creditor %d: %d events do not read: %s", creditor, len(bad), strings.Join(bad, "; "))})
 	}
 	f.Status, f.Note = baixa.FetchDone, fmt.Sprintf("creditor %d: %d unread events", creditor, len(events))
 	return st.SaveFetch(ctx, f)
@@ -445,7 +457,7 @@ func (k *Connector) Receive(_ context.Context, r *http.Request, body []byte, c *
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		var list []json.RawMessage
-		if err := decodeJSON(trimmed, &list); err != nil {
+		if err := provider.DecodeJSON(trimmed, &list); err != nil {
 			return nil, err
 		}
 		if len(list) != 1 {

@@ -33,6 +33,7 @@ type SandboxFaults struct {
 	ServerErrors int           // 500
 	Truncated    int           // a list cut short
 	WrongTypes   int           // a list whose ids are words
+	BadAmounts   int           // a list whose first event's valor_pago is a word
 	Delay        time.Duration // before every answer (to reach a client's timeout)
 	FailReads    int           // mark-reads answered 500
 	RefuseReads  int           // mark-reads answered {"sucesso": false}
@@ -214,6 +215,10 @@ func (s *Sandbox) list(w http.ResponseWriter, r *http.Request) {
 	if f.WrongTypes > 0 && len(out) > 0 {
 		f.WrongTypes--
 		out[0]["id"] = "um"
+	}
+	if f.BadAmounts > 0 && len(out) > 0 {
+		f.BadAmounts--
+		out[0]["valor_pago"] = "cento e dez"
 	}
 	body, _ := json.Marshal(out)
 	if f.Truncated > 0 {
