@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -276,4 +277,13 @@ func DecodeJSON(b []byte, v any) error {
 		return baixa.Errorf(baixa.EInvalid, "invalid JSON: more than one value")
 	}
 	return nil
+}
+
+// Unreachable is the HTTPError of a request that got no answer (refused,
+// timed out), without the URL the transport repeats.
+func Unreachable(method, path string, err error) *HTTPError {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err
+	}
+	return &HTTPError{Message: fmt.Sprintf("%s %s: %v", method, path, err)}
 }

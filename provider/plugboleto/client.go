@@ -96,7 +96,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: %v", method, path, unwrapURL(err))}
+		return nil, nil, provider.Unreachable(method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.MaxBytes+1))
@@ -126,13 +126,6 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return nil, nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: unexpected _status %q", method, path, env.Status)}
 	}
 	return raw, &env, nil
-}
-
-func unwrapURL(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
 }
 
 func firstOf(s ...string) string {

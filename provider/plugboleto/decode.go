@@ -36,7 +36,7 @@ func parseResult(data json.RawMessage) (*Result, error) {
 	var d resultData
 	if len(data) > 0 && !bytes.Equal(data, []byte("null")) {
 		if err := json.Unmarshal(data, &d); err != nil {
-			return nil, fmt.Errorf("_dados: %v", err)
+			return nil, fmt.Errorf("_dados: %w", err)
 		}
 	}
 	r := &Result{Situacao: strings.ToUpper(strings.TrimSpace(d.Situacao)), Message: string(d.Mensagem), Unreconciled: len(d.NaoConciliados)}
@@ -111,18 +111,18 @@ func (Decoder) Decode(_ context.Context, doc *baixa.Document, r io.Reader, emit 
 	}
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return fmt.Errorf("not PlugBoleto's JSON: %v", err)
+		return fmt.Errorf("not PlugBoleto's JSON: %w", err)
 	}
 	switch doc.ContentType {
 	case ContentResult:
 		var d resultData
 		if err := json.Unmarshal(env.Data, &d); err != nil {
-			return fmt.Errorf("_dados: %v", err)
+			return fmt.Errorf("_dados: %w", err)
 		}
 		for i, rec := range d.NaoConciliados {
 			m, err := unreconciled(doc, rec)
 			if err != nil {
-				return fmt.Errorf("titulosNaoConciliados[%d]: %v", i, err)
+				return fmt.Errorf("titulosNaoConciliados[%d]: %w", i, err)
 			}
 			if err := emit(m); err != nil {
 				return err
@@ -132,12 +132,12 @@ func (Decoder) Decode(_ context.Context, doc *baixa.Document, r io.Reader, emit 
 	case ContentBoletos:
 		var list []json.RawMessage
 		if err := json.Unmarshal(env.Data, &list); err != nil {
-			return fmt.Errorf("_dados: want a list of boletos: %v", err)
+			return fmt.Errorf("_dados: want a list of boletos: %w", err)
 		}
 		for i, rec := range list {
 			m, err := boletoMovement(doc, rec)
 			if err != nil {
-				return fmt.Errorf("_dados[%d]: %v", i, err)
+				return fmt.Errorf("_dados[%d]: %w", i, err)
 			}
 			if err := emit(m); err != nil {
 				return err
@@ -157,7 +157,7 @@ func amounts(pairs ...any) error {
 		name, v, dst := pairs[i].(string), pairs[i+1].(provider.Text), pairs[i+2].(*baixa.Amount)
 		a, err := provider.ParseBRAmount(string(v))
 		if err != nil {
-			return fmt.Errorf("%s: %v", name, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		*dst = a
 	}
@@ -169,7 +169,7 @@ func dates(pairs ...any) error {
 		name, v, dst := pairs[i].(string), pairs[i+1].(provider.Text), pairs[i+2].(*baixa.Date)
 		d, err := provider.ParseBRDate(string(v))
 		if err != nil {
-			return fmt.Errorf("%s: %v", name, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		*dst = d
 	}
@@ -312,7 +312,7 @@ func ParseWebhook(body []byte) (*Webhook, error) {
 	if len(p.Body) > 0 && p.Tipo == "" {
 		var inner payload
 		if err := provider.DecodeJSON(p.Body, &inner); err != nil {
-			return nil, fmt.Errorf("body: %v", err)
+			return nil, fmt.Errorf("body: %w", err)
 		}
 		p = inner
 	}

@@ -198,10 +198,7 @@ func (k *Connector) call(ctx context.Context, c *baixa.Connection, s *Settings, 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		if ue, ok := err.(*url.Error); ok {
-			err = ue.Err
-		}
-		return nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: %v", method, eventsPath, err)}
+		return nil, provider.Unreachable(method, eventsPath, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, s.MaxResponseBytes+1))
