@@ -59,7 +59,7 @@ func (s *Server) registerImports(api huma.API, mux *http.ServeMux) {
 		Parameters: []*huma.Param{
 			{Name: "provider", In: "query", Description: "The file's format: cnab (default)", Schema: &huma.Schema{Type: "string"}},
 			{Name: "account_id", In: "query", Description: "The account whose charges the file settles", Schema: &huma.Schema{Type: "string"}},
-			{Name: "connection_id", In: "query", Description: "Or the connection it came through (its account is used)", Schema: &huma.Schema{Type: "string"}},
+			{Name: "connection_id", In: "query", Description: "Or the connection it came through (its account is used); a PlugBoleto connection hands the file to PlugBoleto, which reconciles it", Schema: &huma.Schema{Type: "string"}},
 			{Name: "skip_bad_lines", In: "query", Description: "Settle the good lines and report the bad ones", Schema: &huma.Schema{Type: "boolean"}},
 		},
 		RequestBody: &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{

@@ -66,10 +66,14 @@ func (c *importCmd) Run(ctx context.Context, e *env) error {
 	tty := isTerminal(e.stderr)
 	last := time.Time{}
 	for doc.Status == baixa.DocPending {
+		what := fmt.Sprintf("settling %s, %d of %d movements", doc.ID, doc.Progress, doc.Total)
+		if doc.Provider != c.Provider {
+			what = fmt.Sprintf("%s is with %s (see the connection)", doc.ID, doc.Provider)
+		}
 		if tty {
-			fmt.Fprintf(e.stderr, "\r%s: settling %s %d of %d movements", c.File, doc.ID, doc.Progress, doc.Total)
+			fmt.Fprintf(e.stderr, "\r%s: %s", c.File, what)
 		} else if time.Since(last) > 5*time.Second {
-			fmt.Fprintf(e.stderr, "%s: settling %s, %d of %d movements\n", c.File, doc.ID, doc.Progress, doc.Total)
+			fmt.Fprintf(e.stderr, "%s: %s\n", c.File, what)
 			last = time.Now()
 		}
 		select {
@@ -84,10 +88,20 @@ func (c *importCmd) Run(ctx context.Context, e *env) error {
 	if tty {
 		fmt.Fprintln(e.stderr)
 	}
-	fmt.Fprintf(e.stdout, "document %s: %s; %d movements: %d applied, %d duplicate, %d unmatched, %d conflict\n",
-		doc.ID, doc.Status, doc.Total, doc.Applied, doc.Duplicate, doc.Unmatched, doc.Conflict)
-	if doc.Report != "" {
-		fmt.Fprintln(e.stdout, "left out:", doc.Report)
+	switch {
+	case doc.Provider != c.Provider:
+		// Handed to a provider that reconciles it (PlugBoleto): its answers
+		// are the connection's documents.
+		fmt.Fprintf(e.stdout, "document %s: %s by %s\n", doc.ID, doc.Status, doc.Provider)
+		if doc.Report != "" {
+			fmt.Fprintln(e.stdout, doc.Report)
+		}
+	default:
+		fmt.Fprintf(e.stdout, "document %s: %s; %d movements: %d applied, %d duplicate, %d unmatched, %d conflict\n",
+			doc.ID, doc.Status, doc.Total, doc.Applied, doc.Duplicate, doc.Unmatched, doc.Conflict)
+		if doc.Report != "" {
+			fmt.Fprintln(e.stdout, "left out:", doc.Report)
+		}
 	}
 	if doc.Status == baixa.DocFailed {
 		return fmt.Errorf("the document failed: %s", doc.Error)

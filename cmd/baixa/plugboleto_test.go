@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -236,6 +238,19 @@ func TestPlugBoletoFaults(t *testing.T) {
 			t.Fatalf("after the retry: %v", d)
 		}
 		waitFor(t, "paid", func() bool { return c.chargeStatus(ch) == "paid" })
+
+		// The command line hands a file to PlugBoleto the same way.
+		h := c.boleto(acct, "H0cli", "5555556", "5.00")
+		rig.sb.AddBoleto(plugboleto.SandboxBoleto{IDIntegracao: "H0cli", NossoNumero: "5555556", Valor: 500})
+		path := filepath.Join(t.TempDir(), "retorno.ret")
+		if err := os.WriteFile(path, returnFile(t, plugboleto.FileRecord{Occurrence: "06", NossoNumero: "5555556", Amount: 500, Paid: 500}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := run(t, context.Background(), "import", path, "--connection", id, "--url", c.base, "--api-key", testKey)
+		if code != 0 || !strings.Contains(stdout, "settled by plugboleto") || !strings.Contains(stdout, "PROCESSADO: 1 reconciled, 0 not reconciled") {
+			t.Fatalf("import command: %d\n%s\n%s", code, stdout, stderr)
+		}
+		waitFor(t, "paid through the command", func() bool { return c.chargeStatus(h) == "paid" })
 
 		// What is not a whole CNAB file is refused before anything is stored.
 		if status, _, raw := c.upload("connection_id="+id, []byte("not a return file")); status != 422 || !strings.Contains(string(raw), "not a CNAB return file") {
