@@ -16,10 +16,7 @@ func (k *Connector) Auth(c *baixa.Connection) (baixa.InboundAuth, error) {
 	if err != nil {
 		return baixa.InboundAuth{}, err
 	}
-	if s.WebhookAuth == nil {
-		return baixa.InboundAuth{}, baixa.Errorf(baixa.EUnauthorized, "this connection takes no webhooks (set settings.webhook_auth)")
-	}
-	return *s.WebhookAuth, nil
+	return s.Endpoint.Auth()
 }
 
 // Receive checks one of PlugBoleto's webhooks and returns it as a document

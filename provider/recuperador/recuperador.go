@@ -47,19 +47,20 @@ const (
 
 // Settings are a Recuperador connection's non-secret settings.
 type Settings struct {
-	// Environment is production or custom (BaseURL, e.g. baixa's sandbox).
-	Environment string `json:"environment"`
-	BaseURL     string `json:"base_url,omitempty"`
+	// Environment is production or custom (BaseURL, e.g. baixa's
+	// sandbox); Polling is the backoff of a failing list or mark-read;
+	// WebhookAuth accepts the push webhook.
+	provider.Endpoint
 	// Creditors are the id_credor values read, each on every run.
 	Creditors []int64 `json:"id_credor"`
 	// ReadDays is qtde_dias_leitura: how many days back unread events are listed.
-	ReadDays         int   `json:"qtde_dias_leitura"`
-	MaxResponseBytes int64 `json:"max_response_bytes,omitempty"`
-	// Polling is the backoff of a failing list or mark-read.
-	provider.Polling
-	// WebhookAuth, when set, accepts the push webhook on
-	// /hooks/recuperador/{connection}; without it pushes are refused.
-	WebhookAuth *baixa.InboundAuth `json:"webhook_auth,omitempty"`
+	ReadDays int `json:"qtde_dias_leitura"`
+}
+
+var rules = provider.EndpointRules{
+	Environments: map[string]string{"production": ProductionBase}, Order: []string{"production"},
+	BaseURLHint: "the part before /v1PayloadWebhookParcelaAprovada", MaxBytes: 32 << 20,
+	Every: 30 * time.Second, Max: 30 * time.Minute, GiveUp: 24 * time.Hour, Floor: 10 * time.Millisecond, CustomFloor: 10 * time.Millisecond,
 }
 
 func parseSettings(raw []byte) (*Settings, error) {
@@ -74,17 +75,8 @@ func parseSettings(raw []byte) (*Settings, error) {
 }
 
 func (s *Settings) normalize(secrets map[string]string) error {
-	switch s.Environment {
-	case "", "production":
-		s.Environment, s.BaseURL = "production", ProductionBase
-	case "custom":
-		u, err := url.Parse(s.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return baixa.FieldError("settings.base_url", "want an http(s) address (the part before /v1PayloadWebhookParcelaAprovada)")
-		}
-		s.BaseURL = strings.TrimRight(s.BaseURL, "/")
-	default:
-		return baixa.FieldError("settings.environment", "want production or custom")
+	if err := s.Endpoint.Normalize(rules); err != nil {
+		return err
 	}
 	if len(s.Creditors) == 0 {
 		return baixa.FieldError("settings.id_credor", "name at least one creditor (Cadastros > Credores)")
@@ -100,34 +92,13 @@ func (s *Settings) normalize(secrets map[string]string) error {
 	if s.ReadDays < 1 || s.ReadDays > 365 {
 		return baixa.FieldError("settings.qtde_dias_leitura", "want 1 to 365 days")
 	}
-	if s.MaxResponseBytes == 0 {
-		s.MaxResponseBytes = 32 << 20
-	}
-	if s.MaxResponseBytes < 1<<10 {
-		return baixa.FieldError("settings.max_response_bytes", "want at least 1024")
-	}
-	if err := s.Normalize(30*time.Second, 30*time.Minute, 24*time.Hour, 10*time.Millisecond); err != nil {
-		return err
-	}
 	if secrets == nil {
 		return nil
-	}
-	for k := range secrets {
-		switch k {
-		case SecretAPIToken, baixa.SecretToken, baixa.SecretUsername, baixa.SecretPassword, baixa.SecretJWTKey, baixa.SecretHMACKey:
-		default:
-			return baixa.FieldError("secrets."+k, "unknown secret (want %s, and the push webhook's)", SecretAPIToken)
-		}
 	}
 	if secrets[SecretAPIToken] == "" {
 		return baixa.FieldError("secrets."+SecretAPIToken, "required: the API token of Recuperador CRM")
 	}
-	if s.WebhookAuth != nil {
-		if err := s.WebhookAuth.Normalize(secrets); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.CheckSecrets(secrets, SecretAPIToken)
 }
 
 // Connector lists and marks read a connection's events.
@@ -439,10 +410,7 @@ func (k *Connector) Auth(c *baixa.Connection) (baixa.InboundAuth, error) {
 	if err != nil {
 		return baixa.InboundAuth{}, err
 	}
-	if s.WebhookAuth == nil {
-		return baixa.InboundAuth{}, baixa.Errorf(baixa.EUnauthorized, "this connection takes no pushed events (set settings.webhook_auth)")
-	}
-	return *s.WebhookAuth, nil
+	return s.Endpoint.Auth()
 }
 
 // Receive checks a pushed event (one object, or a list of one) and returns
