@@ -212,7 +212,9 @@ func TestPlugBoletoEndToEnd(t *testing.T) {
 func TestPlugBoletoFaults(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newPlugRig(t)
-		c := startApp(t, url, webhookCfg())
+		cfg := webhookCfg()
+		cfg.Tick = 100 * time.Millisecond
+		c := startApp(t, url, cfg)
 		acct := c.account()
 		ch := c.boleto(acct, "G0gone", "5555555", "12.34")
 		rig.sb.AddBoleto(plugboleto.SandboxBoleto{IDIntegracao: "G0gone", NossoNumero: "5555555", Valor: 1234})
@@ -251,6 +253,32 @@ func TestPlugBoletoFaults(t *testing.T) {
 			t.Fatalf("import command: %d\n%s\n%s", code, stdout, stderr)
 		}
 		waitFor(t, "paid through the command", func() bool { return c.chargeStatus(h) == "paid" })
+
+		// A watched folder: a return file put there is imported and moved
+		// to imported/; anything else goes to rejected/ with the reason.
+		dir := t.TempDir()
+		w := c.boleto(acct, "W0watch", "5555557", "7.00")
+		rig.sb.AddBoleto(plugboleto.SandboxBoleto{IDIntegracao: "W0watch", NossoNumero: "5555557", Valor: 700})
+		if err := os.WriteFile(filepath.Join(dir, "cobranca.ret"), returnFile(t, plugboleto.FileRecord{Occurrence: "06", NossoNumero: "5555557", Amount: 700, Paid: 700}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a return file\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.must(201, "POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "plugboleto", "every_seconds": 1,
+			"settings": {"environment": "custom", "base_url": %q, "cnpj_cedente": %q, "poll_every": "50ms", "watch_dir": %q},
+			"secrets": {"token_cedente": %q}}`, acct, rig.srv.URL+"/api/v1", plugCedente, dir, plugCedenteToken))
+		waitFor(t, "the watched file imported", func() bool {
+			_, err := os.Stat(filepath.Join(dir, "imported", "cobranca.ret"))
+			return err == nil && c.chargeStatus(w) == "paid"
+		})
+		if why, err := os.ReadFile(filepath.Join(dir, "rejected", "notes.txt.error.txt")); err != nil || !strings.Contains(string(why), "not a CNAB return file") {
+			t.Errorf("rejected file: %s %v", why, err)
+		}
+		if status, _, raw := c.do("POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "plugboleto",
+			"settings": {"cnpj_cedente": %q, "watch_dir": "relative/dir"}, "secrets": {"token_cedente": "x"}}`, acct, plugCedente)); status != 422 || !strings.Contains(string(raw), "watch_dir") {
+			t.Errorf("a relative watch_dir = %d %s", status, raw)
+		}
 
 		// What is not a whole CNAB file is refused before anything is stored.
 		if status, _, raw := c.upload("connection_id="+id, []byte("not a return file")); status != 422 || !strings.Contains(string(raw), "not a CNAB return file") {

@@ -85,9 +85,20 @@ func (k *Connector) Check(ctx context.Context, c *baixa.Connection) error {
 	return nil
 }
 
-// Plan plans nothing: imports and webhooks start PlugBoleto's fetches.
-func (k *Connector) Plan(c *baixa.Connection, _ []*baixa.Fetch, _ time.Time) ([]*baixa.Fetch, string) {
-	return nil, c.Cursor
+// Plan reads the watched folder, if there is one, on the connection's
+// schedule; imports and webhooks start PlugBoleto's other fetches.
+func (k *Connector) Plan(c *baixa.Connection, known []*baixa.Fetch, now time.Time) ([]*baixa.Fetch, string) {
+	today := baixa.Today(now)
+	s, err := parseSettings(c.Settings)
+	if err != nil || s.WatchDir == "" {
+		return nil, today.String()
+	}
+	for _, f := range known {
+		if f.Scope == ScopeWatch && f.Status.Active() {
+			return nil, today.String()
+		}
+	}
+	return []*baixa.Fetch{{WindowFrom: today, WindowTo: today, Scope: ScopeWatch}}, today.String()
 }
 
 // Step follows one fetch.
@@ -110,6 +121,8 @@ func (k *Connector) Step(ctx context.Context, c *baixa.Connection, f *baixa.Fetc
 		return k.upload(ctx, c, s, cl, f, st, strings.TrimPrefix(f.Scope, ScopeUpload))
 	case strings.HasPrefix(f.Scope, ScopeReread):
 		return k.reread(ctx, c, s, cl, f, st, strings.TrimPrefix(f.Scope, ScopeReread))
+	case f.Scope == ScopeWatch:
+		return k.watch(ctx, c, s, f, st)
 	}
 	return k.fail(ctx, st, f, "", "unknown PlugBoleto fetch "+f.Scope)
 }

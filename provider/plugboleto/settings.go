@@ -8,6 +8,8 @@ package plugboleto
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"time"
 
 	"baixa"
@@ -50,6 +52,10 @@ type Settings struct {
 	CNPJSH string `json:"cnpj_sh,omitempty"`
 	// BatchSize is how many boletos one read-back asks for (at most 200).
 	BatchSize int `json:"batch_size,omitempty"`
+	// WatchDir, when set, is a folder on baixa's host read on the
+	// connection's schedule: each return file put there is imported (and
+	// moved to imported/, or to rejected/ with the reason beside it).
+	WatchDir string `json:"watch_dir,omitempty"`
 }
 
 var rules = provider.EndpointRules{
@@ -82,6 +88,14 @@ func (s *Settings) normalize(secrets map[string]string) error {
 		s.CNPJSH = baixa.NormalizeTaxID(s.CNPJSH)
 		if err := baixa.ValidateTaxID(s.CNPJSH); err != nil {
 			return baixa.FieldError("settings.cnpj_sh", "%v", err)
+		}
+	}
+	if s.WatchDir != "" {
+		if !filepath.IsAbs(s.WatchDir) {
+			return baixa.FieldError("settings.watch_dir", "want an absolute path")
+		}
+		if st, err := os.Stat(s.WatchDir); err != nil || !st.IsDir() {
+			return baixa.FieldError("settings.watch_dir", "is not a folder baixa can read")
 		}
 	}
 	if s.BatchSize == 0 {
