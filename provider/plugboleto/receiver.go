@@ -16,7 +16,7 @@ func (k *Connector) Auth(c *baixa.Connection) (baixa.InboundAuth, error) {
 	if err != nil {
 		return baixa.InboundAuth{}, err
 	}
-	return s.Endpoint.Auth()
+	return s.Auth()
 }
 
 // Receive checks one of PlugBoleto's webhooks and returns it as a document

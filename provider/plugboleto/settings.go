@@ -77,7 +77,7 @@ func parseSettings(raw []byte) (*Settings, error) {
 
 // normalize checks s and fills in defaults; with secrets, it checks them too.
 func (s *Settings) normalize(secrets map[string]string) error {
-	if err := s.Endpoint.Normalize(rules); err != nil {
+	if err := s.Normalize(rules); err != nil {
 		return err
 	}
 	s.CNPJCedente = baixa.NormalizeTaxID(s.CNPJCedente)

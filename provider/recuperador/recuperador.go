@@ -75,7 +75,7 @@ func parseSettings(raw []byte) (*Settings, error) {
 }
 
 func (s *Settings) normalize(secrets map[string]string) error {
-	if err := s.Endpoint.Normalize(rules); err != nil {
+	if err := s.Normalize(rules); err != nil {
 		return err
 	}
 	if len(s.Creditors) == 0 {
@@ -410,7 +410,7 @@ func (k *Connector) Auth(c *baixa.Connection) (baixa.InboundAuth, error) {
 	if err != nil {
 		return baixa.InboundAuth{}, err
 	}
-	return s.Endpoint.Auth()
+	return s.Auth()
 }
 
 // Receive checks a pushed event (one object, or a list of one) and returns
