@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -126,13 +127,29 @@ type apiClient struct {
 // do sends a request and decodes a 2xx JSON answer into out; other
 // answers are errors with the problem's detail.
 func (a *apiClient) do(ctx context.Context, method, path string, body io.Reader, out any) (int, error) {
+	return a.send(ctx, method, path, body, "application/octet-stream", out)
+}
+
+// json sends v as JSON (nil: no body) and decodes the answer into out.
+func (a *apiClient) json(ctx context.Context, method, path string, v, out any) (int, error) {
+	if v == nil {
+		return a.send(ctx, method, path, nil, "", out)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0, err
+	}
+	return a.send(ctx, method, path, bytes.NewReader(b), "application/json", out)
+}
+
+func (a *apiClient) send(ctx context.Context, method, path string, body io.Reader, contentType string, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+a.key)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -1,4 +1,4 @@
-// Command baixa is the settlement hub's one binary: serve, migrate, import, sandbox, version.
+// Command baixa is the settlement hub's one binary: serve, migrate, import, sandbox, demo, version.
 // It is the only package that wires the adapters together.
 package main
 
@@ -24,6 +24,7 @@ type cli struct {
 	Migrate migrateCmd `cmd:"" help:"Apply database migrations and exit."`
 	Import  importCmd  `cmd:"" help:"Import a file (a CNAB return file) into a running baixa and follow its settling."`
 	Sandbox sandboxCmd `cmd:"" help:"Run a provider's sandbox on loopback (for trials, tests and the demo)."`
+	Demo    demoCmd    `cmd:"" help:"Run baixa with every provider's sandbox and a small ERP, and play a day of payments through them."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 

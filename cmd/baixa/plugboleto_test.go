@@ -98,7 +98,7 @@ func TestPlugBoletoEndToEnd(t *testing.T) {
 			rig.sb.AddBoleto(sb)
 		}
 		// Processing takes a while, and PlugBoleto limits and fails once.
-		rig.sb.SetFaults(plugboleto.SandboxFaults{ProcessingDelay: 300 * time.Millisecond, RateLimited: 1, ServerErrors: 1, Firewall: 1,
+		rig.sb.SetFaults(plugboleto.SandboxFaults{ProcessingPolls: 2, RateLimited: 1, ServerErrors: 1, Firewall: 1,
 			CodigoMovimentoList: true})
 		id := rig.connect(c, acct, false, nil)
 		file := returnFile(t,
@@ -135,7 +135,7 @@ func TestPlugBoletoEndToEnd(t *testing.T) {
 		if applied, unmatched := stat(view, "movements", "applied"), stat(view, "movements", "unmatched"); applied != 5 || unmatched != 1 {
 			t.Fatalf("movements applied %v unmatched %v, want 5 and 1: %v", applied, unmatched, view["stats"])
 		}
-		if rig.sb.Requests("GET /retornos") < 2 || rig.sb.Requests("POST /retornos") < 2 {
+		if rig.sb.Requests("GET /retornos") < 3 || rig.sb.Requests("POST /retornos") < 2 {
 			t.Errorf("polls %d, uploads %d: want the protocol polled while processing, and the upload retried after the faults",
 				rig.sb.Requests("GET /retornos"), rig.sb.Requests("POST /retornos"))
 		}
@@ -315,7 +315,7 @@ func TestPlugBoletoFaults(t *testing.T) {
 func TestPlugBoletoRestartResumes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newPlugRig(t)
-		rig.sb.SetFaults(plugboleto.SandboxFaults{ProcessingDelay: time.Hour})
+		rig.sb.SetFaults(plugboleto.SandboxFaults{ProcessingPolls: 1 << 30})
 		cfg := webhookCfg()
 		c, a := launch(t, url, cfg)
 		acct := c.account()

@@ -47,8 +47,10 @@ type SandboxFaults struct {
 	Firewall     int // 403 from the WAF, an HTML page
 	ServerErrors int // 500
 	Malformed    int // a truncated JSON answer
-	// ProcessingDelay is how long an upload stays PROCESSANDO.
+	// ProcessingDelay is how long an upload stays PROCESSANDO, and
+	// ProcessingPolls how many queries of its protocol it answers so.
 	ProcessingDelay time.Duration
+	ProcessingPolls int
 	// RefuseUploads answers every upload `_status: "erro"` with this message.
 	RefuseUploads string
 	// CodigoMovimentoList writes CodigoMovimento as a list, as one client types it.
@@ -77,6 +79,7 @@ type Sandbox struct {
 
 type protocol struct {
 	ready   time.Time
+	polls   int // queries still answered PROCESSANDO
 	err     string
 	titulos []map[string]string
 	nao     []map[string]any
@@ -112,7 +115,7 @@ func (s *Sandbox) FinishProcessing() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.protocols {
-		p.ready = time.Now()
+		p.ready, p.polls = time.Now(), 0
 	}
 }
 
@@ -252,7 +255,7 @@ func (s *Sandbox) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.uploads++
-	p := &protocol{ready: time.Now().Add(s.faults.ProcessingDelay)}
+	p := &protocol{ready: time.Now().Add(s.faults.ProcessingDelay), polls: s.faults.ProcessingPolls}
 	s.reconcile(p, file)
 	id := newProtocol()
 	s.protocols[id] = p
@@ -343,11 +346,15 @@ func brDate(d baixa.Date) string {
 func (s *Sandbox) protocol(w http.ResponseWriter, id string) {
 	s.mu.Lock()
 	p, ok := s.protocols[id]
+	waiting := ok && p.polls > 0
+	if waiting {
+		p.polls--
+	}
 	s.mu.Unlock()
 	switch {
 	case !ok:
 		answer(w, http.StatusNotFound, "erro", "Retorno não encontrado.", nil)
-	case time.Now().Before(p.ready):
+	case waiting || time.Now().Before(p.ready):
 		answer(w, http.StatusOK, "sucesso", "Solicitação pendente de processamento", map[string]string{"situacao": Processing})
 	case p.err != "":
 		answer(w, http.StatusOK, "erro", p.err, nil)
