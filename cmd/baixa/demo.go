@@ -132,8 +132,13 @@ func (c *demoCmd) Run(ctx context.Context, e *env) error {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+	} else {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(dir, "baixa.db")); err == nil {
+			return fmt.Errorf("%s holds a baixa.db already: the demo starts from an empty directory", dir)
+		}
 	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if errors.Is(err, syscall.EADDRINUSE) {
@@ -758,10 +763,15 @@ func (d *demo) missing(ctx context.Context) []string {
 	charges := slices.Clone(d.charges)
 	unmatched := slices.Clone(d.unmatched)
 	feed := len(d.feedEvents)
-	received := 0
+	received, unseen := 0, 0
 	for id := range d.feedEvents {
 		if _, ok := d.got[id]; ok {
 			received++
+		}
+	}
+	for id := range d.got {
+		if !d.feedEvents[id] {
+			unseen++ // the feed reader has not caught up with the webhooks
 		}
 	}
 	d.mu.Unlock()
@@ -786,6 +796,9 @@ func (d *demo) missing(ctx context.Context) []string {
 	}
 	if feed == 0 || received < feed {
 		out = append(out, fmt.Sprintf("the ERP has received %d of the feed's %d events", received, feed))
+	}
+	if unseen > 0 {
+		out = append(out, fmt.Sprintf("the feed reader has yet to show %d events the ERP received", unseen))
 	}
 	return out
 }
