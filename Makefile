@@ -1,5 +1,8 @@
-# The README's two commands, plus lint and the benchmarks.
-.PHONY: run test test-postgres lint bench
+# The README's two commands (demo, test), plus serve, lint and the benchmarks.
+.PHONY: demo run test test-postgres lint bench
+
+demo:
+	go run ./cmd/baixa demo
 
 run:
 	go run ./cmd/baixa serve
