@@ -70,6 +70,8 @@ type demo struct {
 	cursor     string
 	feedEvents map[string]bool // ids of the feed's events
 	outcomes   []demoOutcome
+	// recuperador is its sandbox, asked whether every event was marked read.
+	recuperador *recuperador.Sandbox
 }
 
 type demoReceipt struct {
@@ -483,12 +485,9 @@ func (d *demo) startRecuperador(ctx context.Context, account string, today baixa
 		return err
 	}
 	d.printf("Recuperador  sandbox on %s: three approved installments (R2 in the 2022 payload, R3 known only by its agreement)", srv)
-	go func() {
-		if d.waitFor(ctx, 60*time.Second, func() bool { return sb.Unread() == 0 }) == nil {
-			d.printf("Recuperador  every event marked read, after baixa stored it")
-			d.outcome("Recuperador's events marked read, each after it was stored", sb.Reads(1) >= 1 && sb.Reads(2) >= 1 && sb.Reads(3) >= 1)
-		}
-	}()
+	d.mu.Lock()
+	d.recuperador = sb
+	d.mu.Unlock()
 	return nil
 }
 
@@ -753,7 +752,63 @@ func (d *demo) readFeed(ctx context.Context) {
 
 // settled reports whether every expected outcome was observed.
 func (d *demo) settled() bool {
-	return len(d.missing(context.Background())) == 0
+	for _, c := range d.checks(context.Background()) {
+		if !c.ok {
+			return false
+		}
+	}
+	return true
+}
+
+// results sums the movements of every connection by result, and gives
+// them per provider too.
+func (d *demo) results(ctx context.Context) (map[string]float64, map[string]map[string]float64) {
+	var conns struct {
+		Data []struct{ ID, Provider string }
+	}
+	all, per := map[string]float64{}, map[string]map[string]float64{}
+	if _, err := d.api.json(ctx, "GET", "/v1/connections?limit=100", nil, &conns); err != nil {
+		return all, per
+	}
+	for _, c := range conns.Data {
+		var v struct {
+			Stats struct {
+				Movements map[string]float64
+			}
+		}
+		if _, err := d.api.json(ctx, "GET", "/v1/connections/"+c.ID, nil, &v); err != nil {
+			continue
+		}
+		per[c.Provider] = v.Stats.Movements
+		for k, n := range v.Stats.Movements {
+			all[k] += n
+		}
+	}
+	return all, per
+}
+
+// checks lists every expected outcome and whether it was observed.
+func (d *demo) checks(ctx context.Context) []demoOutcome {
+	missing := d.missing(ctx)
+	results, _ := d.results(ctx)
+	d.mu.Lock()
+	out := slices.Clone(d.outcomes)
+	rejected, rec, n := d.rejected, d.recuperador, len(d.charges)
+	d.mu.Unlock()
+	read := rec != nil && rec.Unread() == 0 && rec.Reads(1) >= 1 && rec.Reads(2) >= 1 && rec.Reads(3) >= 1
+	out = append(out,
+		demoOutcome{"Recuperador's events marked read, each after it was stored", read},
+		demoOutcome{"a conflict on the boleto paid twice and on the one paid after its write-off", results["conflict"] >= 2},
+		demoOutcome{"duplicates recognised (a report seen again changed nothing)", results["duplicate"] >= 1},
+		demoOutcome{"the unregistered payment kept as unmatched", results["unmatched"] >= 1},
+		demoOutcome{"no webhook refused by the ERP", rejected == 0})
+	for _, m := range missing {
+		out = append(out, demoOutcome{m, false})
+	}
+	if len(missing) == 0 {
+		out = append(out, demoOutcome{fmt.Sprintf("all %d charges as expected, every event of the feed received by the ERP", n), true})
+	}
+	return out
 }
 
 // missing lists what is still expected.
@@ -807,7 +862,8 @@ func (d *demo) missing(ctx context.Context) []string {
 func (d *demo) summary() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	missing := d.missing(ctx)
+	checks := d.checks(ctx)
+	results, perProvider := d.results(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	w := d.out
@@ -828,27 +884,6 @@ func (d *demo) summary() bool {
 	sort.Strings(statuses)
 	for _, s := range statuses {
 		fmt.Fprintf(w, "  %-16s %2d  %s\n", s, len(byStatus[s]), strings.Join(byStatus[s], " "))
-	}
-	var conns struct {
-		Data []struct{ ID, Provider string }
-	}
-	results := map[string]float64{}
-	perProvider := map[string]map[string]float64{}
-	if _, err := d.api.json(ctx, "GET", "/v1/connections?limit=100", nil, &conns); err == nil {
-		for _, c := range conns.Data {
-			var v struct {
-				Stats struct {
-					Movements map[string]float64
-				}
-			}
-			if _, err := d.api.json(ctx, "GET", "/v1/connections/"+c.ID, nil, &v); err != nil {
-				continue
-			}
-			perProvider[c.Provider] = v.Stats.Movements
-			for k, n := range v.Stats.Movements {
-				results[k] += n
-			}
-		}
 	}
 	fmt.Fprintln(w, "\nmovements by result      applied duplicate unmatched conflict")
 	providers := make([]string, 0, len(perProvider))
@@ -876,18 +911,6 @@ func (d *demo) summary() bool {
 	fmt.Fprintf(w, "  %-12s %s\n", "all", quantiles(all))
 	fmt.Fprintln(w, "  (polled providers count from when the sandbox had the data, so their times include the wait for the next poll)")
 
-	checks := slices.Clone(d.outcomes)
-	checks = append(checks,
-		demoOutcome{"a conflict on the boleto paid twice and on the one paid after its write-off", results["conflict"] >= 2},
-		demoOutcome{"duplicates recognised (a report seen again changed nothing)", results["duplicate"] >= 1},
-		demoOutcome{"the unregistered payment kept as unmatched", results["unmatched"] >= 1},
-		demoOutcome{"no webhook refused by the ERP", d.rejected == 0})
-	for _, m := range missing {
-		checks = append(checks, demoOutcome{m, false})
-	}
-	if len(missing) == 0 {
-		checks = append(checks, demoOutcome{fmt.Sprintf("all %d charges as expected, every event of the feed received by the ERP", len(d.charges)), true})
-	}
 	fmt.Fprintln(w, "\nexpected outcomes")
 	ok := true
 	for _, c := range checks {
