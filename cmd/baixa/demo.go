@@ -142,6 +142,10 @@ func (c *demoCmd) Run(ctx context.Context, e *env) error {
 			return fmt.Errorf("%s holds a baixa.db already: the demo starts from an empty directory", dir)
 		}
 	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if ip, perr := netip.ParseAddr(host); err != nil || (host != "localhost" && (perr != nil || !ip.IsLoopback())) {
+		return fmt.Errorf("--listen %q: the demo listens on loopback only (127.0.0.1:PORT)", c.Listen)
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		fmt.Fprintf(e.stdout, "%s is taken: baixa listens on a free port instead\n", c.Listen)

@@ -29,6 +29,9 @@ func TestDemoOnce(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "baixa.db")); err != nil {
 		t.Errorf("the database is not in the given directory: %v", err)
 	}
+	if code, _, errOut := run(t, context.Background(), "demo", "--once", "--listen", "0.0.0.0:0"); code == 0 || !strings.Contains(errOut, "loopback only") {
+		t.Errorf("demo on every interface: %d %s", code, errOut)
+	}
 	// A directory that holds a database already is refused.
 	if code, _, errOut := run(t, context.Background(), "demo", "--once", "--listen", "127.0.0.1:0", "--dir", dir); code == 0 || !strings.Contains(errOut, "empty directory") {
 		t.Errorf("demo in a used directory: %d %s", code, errOut)
