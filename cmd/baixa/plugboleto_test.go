@@ -220,6 +220,23 @@ func TestPlugBoletoFaults(t *testing.T) {
 		rig.sb.AddBoleto(plugboleto.SandboxBoleto{IDIntegracao: "G0gone", NossoNumero: "5555555", Valor: 1234})
 		id := rig.connect(c, acct, true, nil) // the beneficiary's own token
 
+		// A slow PlugBoleto is timed out and asked again; the reason shows.
+		slow := rig.connect(c, acct, true, map[string]any{"timeout": "100ms"})
+		rig.sb.SetFaults(plugboleto.SandboxFaults{Delay: 300 * time.Millisecond})
+		sf := returnFile(t, plugboleto.FileRecord{Occurrence: "02", NossoNumero: "5555550", Amount: 100})
+		if status, _, raw := c.upload("connection_id="+slow, sf); status != 202 {
+			t.Fatalf("import = %d %s", status, raw)
+		}
+		waitFor(t, "the timeout shown", func() bool {
+			e, _ := c.connection(slow)["last_error"].(string)
+			return strings.Contains(e, "deadline exceeded")
+		})
+		rig.sb.SetFaults(plugboleto.SandboxFaults{})
+		waitFor(t, "the upload done after the timeouts", func() bool {
+			v := c.connection(slow)
+			return idle(v) && stat(v, "documents_pending") == 0 && v["last_error"] == nil
+		})
+
 		// PlugBoleto refuses the file: the import fails with its message.
 		rig.sb.SetFaults(plugboleto.SandboxFaults{RefuseUploads: "Arquivo de retorno com layout não suportado"})
 		file := returnFile(t, plugboleto.FileRecord{Occurrence: "06", NossoNumero: "5555555", Amount: 1234, Paid: 1234})

@@ -47,6 +47,8 @@ type SandboxFaults struct {
 	Firewall     int // 403 from the WAF, an HTML page
 	ServerErrors int // 500
 	Malformed    int // a truncated JSON answer
+	// Delay holds every answer back (to reach a client's timeout).
+	Delay time.Duration
 	// ProcessingDelay is how long an upload stays PROCESSANDO, and
 	// ProcessingPolls how many queries of its protocol it answers so.
 	ProcessingDelay time.Duration
@@ -143,6 +145,16 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := r.Method + " " + path
 	if strings.HasPrefix(path, "/retornos/") {
 		key = r.Method + " /retornos"
+	}
+	s.mu.Lock()
+	delay := s.faults.Delay
+	s.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	s.mu.Lock()
 	s.requests[key]++
