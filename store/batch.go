@@ -45,14 +45,17 @@ func unnestFrom(typed string, from int) string {
 }
 
 // columnArrays turns n rows into one Go slice per column: []string for text,
-// []int64 for bigint.
+// []int64 for bigint, [][]byte for bytea.
 func columnArrays(typed string, n int, row func(i int) []any) []any {
 	types := columnTypes(typed)
 	cols := make([]any, len(types))
 	for j, t := range types {
-		if t == "bigint" {
+		switch t {
+		case "bigint":
 			cols[j] = make([]int64, n)
-		} else {
+		case "bytea":
+			cols[j] = make([][]byte, n)
+		default:
 			cols[j] = make([]string, n)
 		}
 	}
@@ -63,6 +66,8 @@ func columnArrays(typed string, n int, row func(i int) []any) []any {
 				col[i] = v.(int64)
 			case []string:
 				col[i] = v.(string)
+			case [][]byte:
+				col[i] = v.([]byte)
 			}
 		}
 	}

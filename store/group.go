@@ -136,6 +136,13 @@ func retriable(err error) bool {
 func (db *DB) writeGroup(batch []*groupReq, res []groupRes) error {
 	return db.inTx(context.Background(), func(tx *sql.Tx) error {
 		var jobs []baixa.JobArgs
+		if db.Dialect == Postgres {
+			var err error
+			if jobs, err = db.insertSmallMany(tx, batch, res); err != nil {
+				return err
+			}
+			return db.Jobs.InsertManyTx(context.Background(), tx, jobs)
+		}
 		for i, r := range batch {
 			// One caller giving up must not fail the others' transaction.
 			ctx := context.WithoutCancel(r.ctx)
@@ -172,28 +179,84 @@ func readSmall(r io.Reader) ([]byte, io.Reader, error) {
 	return nil, io.MultiReader(bytes.NewReader(buf), r), nil
 }
 
+// smallTypes are the columns of a small document, with its one part's data.
+const smallTypes = `id text, provider text, connection_id text, account_id text, content_type text, sha256 text, dedup_key text,
+	size bigint, status text, created_at bigint, skip_bad_lines bigint, data bytea`
+
+// insertSmallMany writes a group's documents on PostgreSQL in one
+// statement: the rows (a duplicate key inserts nothing), and the parts of
+// those inserted. It returns their settle jobs.
+func (db *DB) insertSmallMany(tx *sql.Tx, batch []*groupReq, res []groupRes) ([]baixa.JobArgs, error) {
+	var live []int
+	docs := make([]*baixa.Document, len(batch))
+	for i, r := range batch {
+		if r.ctx.Err() != nil { // one caller giving up must not fail the others
+			res[i].err = r.ctx.Err()
+			continue
+		}
+		doc := newDocument(r.d, baixa.DocPending, db.now())
+		doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
+		docs[i] = doc
+		live = append(live, i)
+	}
+	if len(live) == 0 {
+		return nil, nil
+	}
+	cols := strings.Join(columnNames(smallTypes), ", ")
+	q := fmt.Sprintf(`WITH v AS (SELECT * FROM %s WITH ORDINALITY AS v(%s, n)),
+		d AS (INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status,
+			created_at, settled_at, skip_bad_lines)
+			SELECT id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, 0, skip_bad_lines
+			FROM v ORDER BY n ON CONFLICT DO NOTHING RETURNING id),
+		p AS (INSERT INTO document_parts (document_id, seq, data) SELECT v.id, 0, v.data FROM v JOIN d ON d.id = v.id WHERE length(v.data) > 0)
+		SELECT id FROM d`, unnestFrom(smallTypes, 1), cols)
+	args := columnArrays(smallTypes, len(live), func(k int) []any {
+		i := live[k]
+		d, r := docs[i], batch[i]
+		return []any{d.ID, d.Provider, d.ConnectionID, d.AccountID, d.ContentType, d.SHA256, d.DedupKey, d.Size,
+			string(d.Status), micros(d.CreatedAt), boolInt(d.SkipBadLines), r.body}
+	})
+	rows, err := tx.QueryContext(context.Background(), q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("insert documents: %w", err)
+	}
+	inserted := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		inserted[id] = true
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var jobs []baixa.JobArgs
+	for _, i := range live {
+		res[i] = groupRes{doc: docs[i], created: inserted[docs[i].ID]}
+		if res[i].created {
+			jobs = append(jobs, baixa.SettleDocumentArgs{DocumentID: docs[i].ID})
+		}
+	}
+	return jobs, nil
+}
+
 // documentRow inserts a document's row; a duplicate key inserts nothing.
 const documentRow = `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size,
 	status, created_at, settled_at, skip_bad_lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11) ON CONFLICT DO NOTHING`
 
-// insertSmall writes a small document: its row, with its hash and dedup
-// key known up front (created=false, nothing written, when the key
-// exists), and its one part; on PostgreSQL both in one statement (one
-// round trip).
+// insertSmall writes a small document on SQLite: its row, with its hash
+// and dedup key known up front (created=false, nothing written, when the
+// key exists), and its one part.
 func (db *DB) insertSmall(ctx context.Context, tx *sql.Tx, r *groupReq) (*baixa.Document, bool, error) {
 	doc := newDocument(r.d, baixa.DocPending, db.now())
 	doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
 	args := []any{doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,
 		string(doc.Status), micros(doc.CreatedAt), boolInt(doc.SkipBadLines)}
-	if db.Dialect == Postgres {
-		res, err := db.exec(ctx, tx, `WITH d AS (`+documentRow+` RETURNING id)
-			INSERT INTO document_parts (document_id, seq, data) SELECT id, 0, $12 FROM d`, append(args, r.body)...)
-		if err != nil {
-			return nil, false, fmt.Errorf("insert document: %w", err)
-		}
-		n, err := res.RowsAffected()
-		return doc, err == nil && n == 1, err
-	}
 	res, err := db.exec(ctx, tx, documentRow, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("insert document: %w", err)
