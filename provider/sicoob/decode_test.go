@@ -34,19 +34,7 @@ func TestGolden(t *testing.T) {
 	n := len(files)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			in, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ms, derr := decodeAll(t, Decoder{}, in)
-			out := struct {
-				Movements []*baixa.Movement `json:"movements"`
-				Error     string            `json:"error,omitempty"`
-			}{Movements: ms}
-			if derr != nil {
-				out.Error, out.Movements = derr.Error(), nil
-			}
-			golden.Check(t, f, out, *update)
+			golden.CheckDecode(t, Decoder{}, &baixa.Document{ID: "doc_test", AccountID: "acc_test"}, f, *update)
 		})
 	}
 	if n < 10 {
