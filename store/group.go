@@ -216,24 +216,9 @@ func (db *DB) insertSmallMany(tx *sql.Tx, batch []*groupReq, res []groupRes) ([]
 		return []any{d.ID, d.Provider, d.ConnectionID, d.AccountID, d.ContentType, d.SHA256, d.DedupKey, d.Size,
 			string(d.Status), micros(d.CreatedAt), boolInt(d.SkipBadLines), r.body}
 	})
-	rows, err := tx.QueryContext(context.Background(), q, args...)
+	inserted, err := insertedIDs(tx, q, args)
 	if err != nil {
 		return nil, fmt.Errorf("insert documents: %w", err)
-	}
-	inserted := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		inserted[id] = true
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	var jobs []baixa.JobArgs
 	for _, i := range live {
@@ -243,6 +228,24 @@ func (db *DB) insertSmallMany(tx *sql.Tx, batch []*groupReq, res []groupRes) ([]
 		}
 	}
 	return jobs, nil
+}
+
+// insertedIDs runs q, which returns the ids it inserted.
+func insertedIDs(tx *sql.Tx, q string, args []any) (map[string]bool, error) {
+	rows, err := tx.QueryContext(context.Background(), q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		inserted[id] = true
+	}
+	return inserted, rows.Err()
 }
 
 // documentRow inserts a document's row; a duplicate key inserts nothing.
