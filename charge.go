@@ -159,6 +159,10 @@ type Charge struct {
 	CreditedOn     Date            `json:"credited_on,omitzero"`
 	Conflict       string          `json:"conflict,omitempty" doc:"The last conflict noted on this charge, for a person to look at"`
 	PaymentLink    string          `json:"payment_link,omitempty" doc:"Where the payer can pay it, as a provider last gave it (Recuperador's invoice link)"`
+	// ReportedAt is when the latest provider report applied to it happened
+	// (the movement's occurred_at): a status report older than that is
+	// stale, and does not overwrite the provider's newer status.
+	ReportedAt time.Time `json:"reported_at,omitzero" doc:"When the latest provider report applied to it happened"`
 	Sequence       int64           `json:"sequence" doc:"Sequence number of the charge's last event"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`

@@ -37,7 +37,8 @@ func covered(c *baixa.Charge) baixa.Amount {
 //	written_off | cancelled --paid--> paid, result conflict (CNAB 17, "liquidação após baixa")
 //	paid --paid--> unchanged, conflict (a second payment); the same amount and date again is a duplicate
 //	paid --written_off|cancelled--> unchanged, conflict
-//	any --status_changed--> the provider's status or payment link, when either is new
+//	any --status_changed--> the provider's status or payment link, when either is new and the
+//	                        report is not older than the charge's latest (callbacks settled out of order)
 //
 // Reports that the charge already reflects, or that a closed charge makes
 // stale, are duplicates.
@@ -148,6 +149,9 @@ func Apply(c baixa.Charge, m *baixa.Movement) Outcome {
 		}
 		out.Events = []baixa.EventType{baixa.EventChargeRegistered}
 	case baixa.MoveStatusChanged:
+		if !m.OccurredAt.IsZero() && m.OccurredAt.Before(c.ReportedAt) {
+			return dup("a status reported before the charge's latest report")
+		}
 		if (m.ProviderStatus == "" || m.ProviderStatus == c.ProviderStatus) && (m.PaymentLink == "" || m.PaymentLink == c.PaymentLink) {
 			return dup("provider status unchanged")
 		}
@@ -161,6 +165,9 @@ func Apply(c baixa.Charge, m *baixa.Movement) Outcome {
 	}
 	if m.PaymentLink != "" {
 		n.PaymentLink = m.PaymentLink
+	}
+	if m.OccurredAt.After(n.ReportedAt) {
+		n.ReportedAt = m.OccurredAt
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"baixa"
 )
@@ -21,6 +22,7 @@ func TestApply(t *testing.T) {
 		return &baixa.Movement{Kind: baixa.MovePaid, PaidAmount: amount, PaidOn: day(on), FeeAmount: 170}
 	}
 	kind := func(k baixa.MovementKind) *baixa.Movement { return &baixa.Movement{Kind: k} }
+	at := func(minute int) time.Time { return time.Date(2026, 11, 24, 10, minute, 0, 0, baixa.SaoPaulo) }
 	E := func(ts ...baixa.EventType) []baixa.EventType { return ts }
 	for _, tc := range []struct {
 		name       string
@@ -60,6 +62,11 @@ func TestApply(t *testing.T) {
 		{"due date unchanged", charge(baixa.StatusOpen, 0), &baixa.Movement{Kind: baixa.MoveDueDateChanged, DueDate: day(20)}, baixa.ResultDuplicate, baixa.StatusOpen, 0, nil},
 		{"status changed", charge(baixa.StatusOpen, 0), &baixa.Movement{Kind: baixa.MoveStatusChanged, ProviderStatus: "10"}, baixa.ResultApplied, baixa.StatusOpen, 0, E(baixa.EventChargeStatusChanged)},
 		{"status unchanged", baixa.Charge{Status: baixa.StatusOpen, ProviderStatus: "10"}, &baixa.Movement{Kind: baixa.MoveStatusChanged, ProviderStatus: "10"}, baixa.ResultDuplicate, baixa.StatusOpen, 0, nil},
+		// BMP's "8" settled after its later "9": stale, the paid status stays.
+		{"a status reported before the latest report", baixa.Charge{Status: baixa.StatusPaid, ProviderStatus: "paga", ReportedAt: at(9)},
+			&baixa.Movement{Kind: baixa.MoveStatusChanged, ProviderStatus: "liberada", OccurredAt: at(8)}, baixa.ResultDuplicate, baixa.StatusPaid, 0, nil},
+		{"a status reported after the latest report", baixa.Charge{Status: baixa.StatusPaid, ProviderStatus: "paga", ReportedAt: at(9)},
+			&baixa.Movement{Kind: baixa.MoveStatusChanged, ProviderStatus: "cedida", OccurredAt: at(10)}, baixa.ResultApplied, baixa.StatusPaid, 0, E(baixa.EventChargeStatusChanged)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := tc.charge
@@ -70,6 +77,9 @@ func TestApply(t *testing.T) {
 			}
 			if o.Result == baixa.ResultDuplicate && !reflect.DeepEqual(o.Charge, before) {
 				t.Errorf("a duplicate changed the charge: %+v", o.Charge)
+			}
+			if o.Result == baixa.ResultApplied && tc.m.OccurredAt.After(before.ReportedAt) && !o.Charge.ReportedAt.Equal(tc.m.OccurredAt) {
+				t.Errorf("reported_at = %v, want the movement's %v", o.Charge.ReportedAt, tc.m.OccurredAt)
 			}
 			if o.Result == baixa.ResultConflict && o.Charge.Conflict == "" {
 				t.Error("a conflict is not noted on the charge")

@@ -19,7 +19,7 @@ const chargeTypes = `id text, account_id text, kind text, status text, provider_
 	due_date text, payer_name text, payer_document text, description text, metadata text, refs text,
 	paid_amount bigint, interest_amount bigint, fine_amount bigint, discount_amount bigint, rebate_amount bigint,
 	fee_amount bigint, credited_amount bigint, paid_on text, credited_on text, conflict text, sequence bigint,
-	created_at bigint, updated_at bigint, payment_link text`
+	created_at bigint, updated_at bigint, payment_link text, reported_at bigint`
 
 var chargeColumns = strings.Join(columnNames(chargeTypes), ", ")
 
@@ -33,7 +33,7 @@ func chargeArgs(c *baixa.Charge) []any {
 		dateString(c.DueDate), c.Payer.Name, c.Payer.Document, c.Description, meta, string(refs),
 		int64(c.PaidAmount), int64(c.InterestAmount), int64(c.FineAmount), int64(c.DiscountAmount),
 		int64(c.RebateAmount), int64(c.FeeAmount), int64(c.CreditedAmount), dateString(c.PaidOn),
-		dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.CreatedAt), micros(c.UpdatedAt), c.PaymentLink}
+		dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.CreatedAt), micros(c.UpdatedAt), c.PaymentLink, micros(c.ReportedAt)}
 }
 
 type scanner interface{ Scan(...any) error }
@@ -41,10 +41,10 @@ type scanner interface{ Scan(...any) error }
 func scanCharge(s scanner) (*baixa.Charge, error) {
 	var c baixa.Charge
 	var kind, status, due, meta, refs, paidOn, creditedOn string
-	var amount, paid, interest, fine, discount, rebate, fee, credited, created, updated int64
+	var amount, paid, interest, fine, discount, rebate, fee, credited, created, updated, reported int64
 	err := s.Scan(&c.ID, &c.AccountID, &kind, &status, &c.ProviderStatus, &amount, &due, &c.Payer.Name,
 		&c.Payer.Document, &c.Description, &meta, &refs, &paid, &interest, &fine, &discount, &rebate, &fee,
-		&credited, &paidOn, &creditedOn, &c.Conflict, &c.Sequence, &created, &updated, &c.PaymentLink)
+		&credited, &paidOn, &creditedOn, &c.Conflict, &c.Sequence, &created, &updated, &c.PaymentLink, &reported)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func scanCharge(s scanner) (*baixa.Charge, error) {
 	if err := json.Unmarshal([]byte(refs), &c.References); err != nil {
 		return nil, fmt.Errorf("charge %s references: %w", c.ID, err)
 	}
-	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	c.CreatedAt, c.UpdatedAt, c.ReportedAt = fromMicros(created), fromMicros(updated), fromMicros(reported)
 	return &c, nil
 }
 

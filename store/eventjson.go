@@ -123,6 +123,10 @@ func appendCharge(b []byte, c *baixa.Charge) []byte {
 	b = appendTime(b, c.CreatedAt)
 	field("updated_at")
 	b = appendTime(b, c.UpdatedAt)
+	if !c.ReportedAt.IsZero() {
+		field("reported_at")
+		b = appendTime(b, c.ReportedAt)
+	}
 	return append(b, '}')
 }
 

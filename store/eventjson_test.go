@@ -21,7 +21,7 @@ func TestAppendEvent(t *testing.T) {
 		References: baixa.References{NossoNumero: "0000000083", SeuNumero: "NF-1", Barcode: "3419"},
 		PaidAmount: 42781, InterestAmount: 12, FineAmount: 3, DiscountAmount: 1, RebateAmount: 2, FeeAmount: 170, CreditedAmount: 42611,
 		PaidOn: baixa.Date{Year: 2026, Month: 11, Day: 20}, CreditedOn: baixa.Date{Year: 2026, Month: 11, Day: 21},
-		Conflict: "paid after being written_off", PaymentLink: "https://pay.example/f?id=1&x=\"y\"", Sequence: 7, CreatedAt: at, UpdatedAt: at.Add(time.Second),
+		Conflict: "paid after being written_off", PaymentLink: "https://pay.example/f?id=1&x=\"y\"", Sequence: 7, CreatedAt: at, UpdatedAt: at.Add(time.Second), ReportedAt: at.Add(-time.Minute),
 	}
 	for name, e := range map[string]*baixa.Event{
 		"full":      {ID: "evt_1", Type: baixa.EventChargePaid, AccountID: "acc_1", ChargeID: "chg_1", Sequence: 7, Charge: full, CreatedAt: at},

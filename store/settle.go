@@ -172,13 +172,13 @@ func scanMovement(id, chargeID, result, reason sql.NullString, created sql.NullI
 
 const chargeUpdateTypes = `id text, status text, provider_status text, due_date text, paid_amount bigint,
 	interest_amount bigint, fine_amount bigint, discount_amount bigint, rebate_amount bigint, fee_amount bigint,
-	credited_amount bigint, paid_on text, credited_on text, conflict text, sequence bigint, updated_at bigint, payment_link text`
+	credited_amount bigint, paid_on text, credited_on text, conflict text, sequence bigint, updated_at bigint, payment_link text, reported_at bigint`
 
 func chargeUpdateArgs(c *baixa.Charge) []any {
 	return []any{c.ID, string(c.Status), c.ProviderStatus, dateString(c.DueDate),
 		int64(c.PaidAmount), int64(c.InterestAmount), int64(c.FineAmount), int64(c.DiscountAmount),
 		int64(c.RebateAmount), int64(c.FeeAmount), int64(c.CreditedAmount), dateString(c.PaidOn),
-		dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.UpdatedAt), c.PaymentLink}
+		dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.UpdatedAt), c.PaymentLink, micros(c.ReportedAt)}
 }
 
 // UpdateCharges writes the settled state of charges whose sequence is
