@@ -163,9 +163,9 @@ type Charge struct {
 	// (the movement's occurred_at): a status report older than that is
 	// stale, and does not overwrite the provider's newer status.
 	ReportedAt time.Time `json:"reported_at,omitzero" doc:"When the latest provider report applied to it happened"`
-	Sequence       int64           `json:"sequence" doc:"Sequence number of the charge's last event"`
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
+	Sequence   int64     `json:"sequence" doc:"Sequence number of the charge's last event"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // Validate normalizes and checks a new charge; field names in errors are
