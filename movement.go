@@ -97,3 +97,17 @@ type MovementService interface {
 	// A repeated idempotency key returns the first outcome unchanged.
 	SettleManual(ctx context.Context, m *Movement, body []byte, idempotencyKey string) (*Charge, *Movement, error)
 }
+
+// MovementFilter selects the movements that need a person: those that
+// matched no charge, or that contradicted one.
+type MovementFilter struct {
+	Result    MovementResult // unmatched or conflict
+	AccountID string
+	Provider  string
+	Page
+}
+
+// MovementFinder lists movements that need a person, oldest first.
+type MovementFinder interface {
+	FindMovements(ctx context.Context, f MovementFilter) ([]*Movement, string, error)
+}

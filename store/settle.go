@@ -307,3 +307,44 @@ func (t *settleTx) FailDocument(ctx context.Context, id, reason string) error {
 		id, string(baixa.DocFailed), reason, string(baixa.DocPending))
 	return err
 }
+
+// FindMovements lists unmatched or conflicting movements in the order they
+// were recorded (their ids).
+func (db *DB) FindMovements(ctx context.Context, f baixa.MovementFilter) ([]*baixa.Movement, string, error) {
+	if f.Result != baixa.ResultUnmatched && f.Result != baixa.ResultConflict {
+		return nil, "", baixa.FieldError("result", "want unmatched or conflict")
+	}
+	// The partial index's own term, then the result written literally: so
+	// both databases see the index applies.
+	where := []string{"result IN ('unmatched', 'conflict')", "result = '" + string(f.Result) + "'", "id > $1"}
+	args := []any{f.After}
+	if f.AccountID != "" {
+		args = append(args, f.AccountID)
+		where = append(where, fmt.Sprintf("account_id = $%d", len(args)))
+	}
+	if f.Provider != "" {
+		args = append(args, f.Provider)
+		where = append(where, fmt.Sprintf("provider = $%d", len(args)))
+	}
+	limit := pageLimit(f.Limit)
+	args = append(args, limit+1)
+	from := "movements"
+	if db.Dialect == SQLite {
+		from += " INDEXED BY movements_attention" // without statistics SQLite would walk the key instead
+	}
+	q := fmt.Sprintf(`SELECT id, charge_id, result, reason, created_at, data, document_id, account_id, provider, natural_key
+		FROM %s WHERE %s ORDER BY id LIMIT $%d`, from, strings.Join(where, " AND "), len(args))
+	return page(ctx, db, q, args, limit, func(s scanner) (*baixa.Movement, error) {
+		var id, chargeID, result, reason, data, doc, account, provider, key sql.NullString
+		var created sql.NullInt64
+		if err := s.Scan(&id, &chargeID, &result, &reason, &created, &data, &doc, &account, &provider, &key); err != nil {
+			return nil, err
+		}
+		m, err := scanMovement(id, chargeID, result, reason, created, data)
+		if err != nil {
+			return nil, err
+		}
+		m.DocumentID, m.AccountID, m.Provider, m.Key = doc.String, account.String, provider.String, key.String
+		return m, nil
+	}, func(m *baixa.Movement) string { return m.ID })
+}

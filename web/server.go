@@ -32,7 +32,9 @@ type Server struct {
 	Documents baixa.DocumentService
 	Events    baixa.EventService
 	Movements baixa.MovementService
-	Endpoints baixa.EndpointService
+	// MovementFinder lists the movements that need a person.
+	MovementFinder baixa.MovementFinder
+	Endpoints      baixa.EndpointService
 	// Connections are the providers' connections (provider.Connections).
 	Connections ConnectionService
 	// Receivers take providers' callbacks on /hooks/{provider}/{connection};
@@ -104,6 +106,9 @@ func (s *Server) Handler() http.Handler {
 	s.registerCharges(api)
 	s.registerImports(api, mux)
 	s.registerEvents(api)
+	if s.MovementFinder != nil {
+		s.registerMovements(api)
+	}
 	if s.Endpoints != nil {
 		s.registerEndpoints(api)
 	}

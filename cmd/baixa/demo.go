@@ -900,6 +900,27 @@ func (d *demo) summary() bool {
 		fmt.Fprintf(w, "  %-22s %7.0f %9.0f %9.0f %8.0f\n", p, m["applied"], m["duplicate"], m["unmatched"], m["conflict"])
 	}
 	fmt.Fprintf(w, "  %-22s %7.0f %9.0f %9.0f %8.0f\n", "all", results["applied"], results["duplicate"], results["unmatched"], results["conflict"])
+	fmt.Fprintln(w, "\nfor a person (GET /v1/movements?result=unmatched, ?result=conflict)")
+	for _, result := range []string{"unmatched", "conflict"} {
+		var ms struct {
+			Data []struct {
+				Provider, Reason, ChargeID string
+				ChargeIDJSON               string            `json:"charge_id"`
+				References                 map[string]string `json:"references"`
+				PaidAmount                 string            `json:"paid_amount"`
+			}
+		}
+		if _, err := d.api.json(ctx, "GET", "/v1/movements?result="+result, nil, &ms); err != nil {
+			continue
+		}
+		for _, m := range ms.Data {
+			what := fmt.Sprint(m.References)
+			if c := d.byID[m.ChargeIDJSON]; c != nil {
+				what = c.label
+			}
+			fmt.Fprintf(w, "  %-9s %-11s %-40s %s\n", result, m.Provider, what, m.Reason)
+		}
+	}
 	fmt.Fprintf(w, "\nwebhooks: %d delivered to the ERP, every signature verified; %d refused\n", len(d.got), d.rejected)
 	fmt.Fprintln(w, "\nfrom the provider's report to the ERP's receipt")
 	var all []time.Duration

@@ -168,6 +168,18 @@ func TestPlugBoletoEndToEnd(t *testing.T) {
 			t.Errorf("unmatched event = %v", unmatched)
 		}
 
+		// ... and listed for a person, with what PlugBoleto said.
+		um := c.must(200, "GET", "/v1/movements?result=unmatched&provider=plugboleto&account_id="+acct, "")["data"].([]any)
+		if len(um) != 1 || !strings.Contains(fmt.Sprint(um[0].(map[string]any)["raw"]), "9999999") || um[0].(map[string]any)["result"] != "unmatched" {
+			t.Errorf("unmatched movements = %v", um)
+		}
+		if none := c.must(200, "GET", "/v1/movements?result=conflict&account_id="+acct, "")["data"].([]any); len(none) != 0 {
+			t.Errorf("conflicts = %v", none)
+		}
+		if status, _, raw := c.do("GET", "/v1/movements?result=applied", ""); status != 422 {
+			t.Errorf("result=applied = %d %s", status, raw)
+		}
+
 		// The same file again changes nothing and uploads nothing.
 		uploads := rig.sb.Requests("POST /retornos")
 		if status, again, _ := c.upload("connection_id="+id, file); status != 200 || again["id"] != doc["id"] {

@@ -303,8 +303,8 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	db.OnDeliveries = deliverer.Kick
 	srv := &web.Server{
 		Accounts: db, Charges: db, Documents: db, Events: db,
-		Movements: &settle.Service{Store: db, Settler: settler, Settled: metrics.Settled},
-		Decoders:  decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
+		Movements: &settle.Service{Store: db, Settler: settler, Settled: metrics.Settled}, MovementFinder: db,
+		Decoders: decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
 		Connections: &provider.Connections{ConnectionService: db, Connectors: connectors}, Receivers: receivers, CheckCallback: verifier.Check,
 		Uploads:   map[string]func(*baixa.Connection, string) baixa.NewDocument{plugboleto.Provider: plugboleto.Upload},
