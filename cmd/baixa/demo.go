@@ -904,10 +904,9 @@ func (d *demo) summary() bool {
 	for _, result := range []string{"unmatched", "conflict"} {
 		var ms struct {
 			Data []struct {
-				Provider, Reason, ChargeID string
-				ChargeIDJSON               string            `json:"charge_id"`
-				References                 map[string]string `json:"references"`
-				PaidAmount                 string            `json:"paid_amount"`
+				Provider, Reason string
+				ChargeID         string            `json:"charge_id"`
+				References       map[string]string `json:"references"`
 			}
 		}
 		if _, err := d.api.json(ctx, "GET", "/v1/movements?result="+result, nil, &ms); err != nil {
@@ -915,7 +914,7 @@ func (d *demo) summary() bool {
 		}
 		for _, m := range ms.Data {
 			what := fmt.Sprint(m.References)
-			if c := d.byID[m.ChargeIDJSON]; c != nil {
+			if c := d.byID[m.ChargeID]; c != nil {
 				what = c.label
 			}
 			fmt.Fprintf(w, "  %-9s %-11s %-40s %s\n", result, m.Provider, what, m.Reason)
