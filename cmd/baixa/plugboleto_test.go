@@ -376,3 +376,50 @@ func TestPlugBoletoRestartResumes(t *testing.T) {
 		}
 	})
 }
+
+// A file whose boletos belong to two beneficiaries (a head office and a
+// branch sharing an account) is read back in batches of batch_size, one
+// beneficiary per batch, each asked with its own cnpj-cedente.
+func TestPlugBoletoBatchesByBeneficiary(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		rig := newPlugRig(t)
+		const branch = "11444777000161"
+		rig.sb.Cedentes[branch] = "branch-token"
+		c := startApp(t, url, webhookCfg())
+		acct := c.account()
+		var charges []string
+		var recs []plugboleto.FileRecord
+		for i := range 5 {
+			id, nosso := fmt.Sprintf("K%d", i), fmt.Sprintf("%d", 6000000+i)
+			cedente := plugCedente
+			if i%2 == 1 {
+				cedente = branch
+			}
+			charges = append(charges, c.boleto(acct, id, nosso, "3.00"))
+			rig.sb.AddBoleto(plugboleto.SandboxBoleto{IDIntegracao: id, NossoNumero: nosso, Valor: 300, Cedente: cedente})
+			recs = append(recs, plugboleto.FileRecord{Occurrence: "06", NossoNumero: nosso, Amount: 300, Paid: 300})
+		}
+		rig.sb.SetFaults(plugboleto.SandboxFaults{WithCedente: true})
+		id := rig.connect(c, acct, false, map[string]any{"batch_size": 2})
+		_, doc, _ := c.upload("connection_id="+id, returnFile(t, recs...))
+		if d := c.waitDocument(doc["id"].(string)); d["status"] != "settled" {
+			t.Fatalf("upload = %v", d)
+		}
+		waitFor(t, "all paid", func() bool {
+			for _, ch := range charges {
+				if c.chargeStatus(ch) != "paid" {
+					return false
+				}
+			}
+			return true
+		})
+		// Three of the head office's (2 + 1) and two of the branch's (2): three read-backs.
+		if n := rig.sb.Requests("GET /boletos"); n != 3 {
+			t.Errorf("%d read-backs, want 3", n)
+		}
+		f := recentFetch(c.connection(id), "upload/"+doc["id"].(string))
+		if f == nil || len(f["files"].([]any)) != 4 {
+			t.Errorf("fetch = %v, want the result and three batches", f)
+		}
+	})
+}
