@@ -12,11 +12,113 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/provider/plugboleto"
+	"baixa/provider/recuperador"
 	"baixa/provider/sicoob"
 )
 
 type sandboxCmd struct {
-	Sicoob sandboxSicoobCmd `cmd:"" help:"Run a Sicoob Cobrança Bancária sandbox (v3 and v2) over mutual TLS, with generated certificates."`
+	Sicoob      sandboxSicoobCmd      `cmd:"" help:"Run a Sicoob Cobrança Bancária sandbox (v3 and v2) over mutual TLS, with generated certificates."`
+	Plugboleto  sandboxPlugBoletoCmd  `cmd:"" name:"plugboleto" help:"Run a PlugBoleto sandbox: return-file uploads, protocols, boletos, webhooks."`
+	Recuperador sandboxRecuperadorCmd `cmd:"" help:"Run a Recuperador CRM sandbox: approved-installment events, mark-read, pushes."`
+}
+
+// serveSandbox serves h on listen (loopback) until ctx ends, after writing
+// a ready connection request into dir and printing how to use it.
+func serveSandbox(ctx context.Context, e *env, listen, dir string, h http.Handler, request func(base string) map[string]any, usage func(base, request string) string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: want HOST:PORT", listen)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--listen %q: a sandbox listens on loopback only", listen)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		ln.Close()
+		return err
+	}
+	req, _ := json.MarshalIndent(request(base), "", "  ")
+	path, _ := filepath.Abs(filepath.Join(dir, "connection.json"))
+	if err := os.WriteFile(path, req, 0o600); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	fmt.Fprint(e.stdout, usage(base, path))
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+type sandboxPlugBoletoCmd struct {
+	Listen string `default:"127.0.0.1:8444" help:"Address to serve on (loopback)."`
+	Dir    string `default:"plugboleto-sandbox" help:"Directory for a ready connection request."`
+}
+
+func (c *sandboxPlugBoletoCmd) Run(ctx context.Context, e *env) error {
+	const sh, shToken, cedente, cedenteToken = "11444777000161", "sandbox-sh-token", "11222333000181", "sandbox-cedente-token"
+	sb := plugboleto.NewSandbox(sh, shToken, cedente, cedenteToken)
+	return serveSandbox(ctx, e, c.Listen, c.Dir, sb, func(base string) map[string]any {
+		return map[string]any{"account_id": "ACCOUNT_ID", "provider": "plugboleto", "name": "PlugBoleto sandbox", "every_seconds": 3600,
+			"settings": map[string]any{"environment": "custom", "base_url": base + "/api/v1", "cnpj_sh": sh, "cnpj_cedente": cedente,
+				"poll_every": "2s", "webhook_auth": map[string]any{"method": "header", "header": "X-Plug-Token"}},
+			"secrets": map[string]string{"token_sh": shToken, "token": "sandbox-webhook-token"}}
+	}, func(base, request string) string {
+		return fmt.Sprintf(`PlugBoleto sandbox on %s (software house %s, beneficiary %s)
+A connection request is in %s:
+  put your account id into it, then
+  curl -H "Authorization: Bearer $BAIXA_API_KEY" -H 'Content-Type: application/json'        --data @%s http://127.0.0.1:8080/v1/connections
+Register boletos PlugBoleto knows (as charges in baixa too, with integration_id):
+  curl -X POST %s/sandbox/boletos --data '[{"id_integracao": "HyNyGOtj-", "nosso_numero": "1234567", "valor": "100.00"}]'
+Import a return file for the connection (baixa uploads it, follows the protocol, reads the boletos back):
+  go run ./cmd/baixa import retorno.ret --connection CONNECTION_ID
+Send a webhook: POST %s/sandbox/webhooks with {"url": "http://127.0.0.1:8080/hooks/plugboleto/CONNECTION_ID",
+  "header": "X-Plug-Token", "value": "sandbox-webhook-token", "tipo": "notifica_liquidou", "id_integracao": "HyNyGOtj-"}
+Make it misbehave: PUT %s/sandbox/faults with {"processing_delay": "20s", "rate_limited": 2, "firewall": 1, "server_errors": 1,
+  "malformed": 1, "refuse_uploads": "Arquivo inválido", "delay": "90s", ...}
+`, base, sh, cedente, request, request, base, base, base)
+	})
+}
+
+type sandboxRecuperadorCmd struct {
+	Listen string `default:"127.0.0.1:8445" help:"Address to serve on (loopback)."`
+	Dir    string `default:"recuperador-sandbox" help:"Directory for a ready connection request."`
+}
+
+func (c *sandboxRecuperadorCmd) Run(ctx context.Context, e *env) error {
+	const token = "sandbox-recuperador-token"
+	sb := recuperador.NewSandbox(token)
+	return serveSandbox(ctx, e, c.Listen, c.Dir, sb, func(base string) map[string]any {
+		return map[string]any{"account_id": "ACCOUNT_ID", "provider": "recuperador", "name": "Recuperador sandbox", "every_seconds": 60,
+			"settings": map[string]any{"environment": "custom", "base_url": base + "/api", "id_credor": []int{1}, "qtde_dias_leitura": 7,
+				"webhook_auth": map[string]any{"method": "basic"}},
+			"secrets": map[string]string{"api_token": token, "username": "recuperador", "password": "sandbox-push-password"}}
+	}, func(base, request string) string {
+		return fmt.Sprintf(`Recuperador CRM sandbox on %s (API token %s, creditor 1)
+A connection request is in %s:
+  put your account id into it, then
+  curl -H "Authorization: Bearer $BAIXA_API_KEY" -H 'Content-Type: application/json'        --data @%s http://127.0.0.1:8080/v1/connections
+Approve an installment (a charge in baixa with references.installment_id "5001"):
+  curl -X POST %s/sandbox/events --data '[{"id": 1, "id_credor": 1, "id_acordo": 4001, "id_cliente": 9, "id_contasareceber": 5001,
+       "parcela": 1, "de": 3, "nome": "Maria", "cpf_cnpj": "52998224725", "pagamento": "%s", "valor_pago": "150.00", "valor_liquido": "135.00"}]'
+Push it as the webhook does: POST %s/sandbox/push with {"url": "http://127.0.0.1:8080/hooks/recuperador/CONNECTION_ID",
+  "username": "recuperador", "password": "sandbox-push-password", "id": 1}
+Make it misbehave: PUT %s/sandbox/faults with {"server_errors": 2, "rate_limited": 1, "truncated": 1, "fail_reads": 2,
+  "duplicate": true, "delay": "90s", ...}
+`, base, token, request, request, base, baixa.Today(time.Now()), base, base)
+	})
 }
 
 type sandboxSicoobCmd struct {

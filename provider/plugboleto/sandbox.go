@@ -2,6 +2,7 @@ package plugboleto
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -20,45 +21,45 @@ import (
 
 // SandboxBoleto is a boleto the sandbox knows, as PlugBoleto stores it.
 type SandboxBoleto struct {
-	IDIntegracao    string
-	Cedente         string // CNPJ; "" is the sandbox's own
-	NossoNumero     string
-	NumeroDocumento string
-	Valor           baixa.Amount
-	Vencimento      baixa.Date
-	Situacao        string // REGISTRADO until a return file says otherwise
-	Motivo          string
-	PaidAmount      baixa.Amount
-	CreditedAmount  baixa.Amount
-	Fee             baixa.Amount
-	Interest        baixa.Amount
-	PaidOn          baixa.Date
-	CreditedOn      baixa.Date
-	Movimentos      []string // the movement codes seen
+	IDIntegracao    string       `json:"id_integracao"`
+	Cedente         string       `json:"cedente,omitempty"` // CNPJ; "" is any of the sandbox's
+	NossoNumero     string       `json:"nosso_numero"`
+	NumeroDocumento string       `json:"numero_documento,omitempty"`
+	Valor           baixa.Amount `json:"valor"`
+	Vencimento      baixa.Date   `json:"vencimento,omitzero"`
+	Situacao        string       `json:"situacao,omitempty"` // REGISTRADO until a return file says otherwise
+	Motivo          string       `json:"motivo,omitempty"`
+	PaidAmount      baixa.Amount `json:"-"`
+	CreditedAmount  baixa.Amount `json:"-"`
+	Fee             baixa.Amount `json:"-"`
+	Interest        baixa.Amount `json:"-"`
+	PaidOn          baixa.Date   `json:"-"`
+	CreditedOn      baixa.Date   `json:"-"`
+	Movimentos      []string     `json:"-"` // the movement codes seen
 	// HidePayment answers LIQUIDADO with empty payment fields, as
 	// PlugBoleto's own documentation example does.
-	HidePayment bool
+	HidePayment bool `json:"hide_payment,omitempty"`
 }
 
 // SandboxFaults are failures the sandbox injects; counters are used up
 // one request at a time.
 type SandboxFaults struct {
-	RateLimited  int // 429 with Retry-After: 1
-	Firewall     int // 403 from the WAF, an HTML page
-	ServerErrors int // 500
-	Malformed    int // a truncated JSON answer
+	RateLimited  int `json:"rate_limited,omitempty"`  // 429 with Retry-After: 1
+	Firewall     int `json:"firewall,omitempty"`      // 403 from the WAF, an HTML page
+	ServerErrors int `json:"server_errors,omitempty"` // 500
+	Malformed    int `json:"malformed,omitempty"`     // a truncated JSON answer
 	// Delay holds every answer back (to reach a client's timeout).
-	Delay time.Duration
+	Delay time.Duration `json:"-"`
 	// ProcessingDelay is how long an upload stays PROCESSANDO, and
 	// ProcessingPolls how many queries of its protocol it answers so.
-	ProcessingDelay time.Duration
-	ProcessingPolls int
+	ProcessingDelay time.Duration `json:"-"`
+	ProcessingPolls int           `json:"processing_polls,omitempty"`
 	// RefuseUploads answers every upload `_status: "erro"` with this message.
-	RefuseUploads string
+	RefuseUploads string `json:"refuse_uploads,omitempty"`
 	// CodigoMovimentoList writes CodigoMovimento as a list, as one client types it.
-	CodigoMovimentoList bool
+	CodigoMovimentoList bool `json:"codigo_movimento_list,omitempty"`
 	// WithCedente adds cedentecpfcnpj to every reconciled boleto.
-	WithCedente bool
+	WithCedente bool `json:"with_cedente,omitempty"`
 }
 
 // Sandbox simulates PlugBoleto's API for one software house and its
@@ -141,6 +142,10 @@ func (s *Sandbox) Requests(key string) int {
 }
 
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/sandbox/") {
+		s.control(w, r)
+		return
+	}
 	path := strings.TrimPrefix(r.URL.Path, "/api/v1")
 	key := r.Method + " " + path
 	if strings.HasPrefix(path, "/retornos/") {
@@ -211,6 +216,77 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.list(w, r, cedente)
 	default:
 		answer(w, http.StatusNotFound, "erro", "Rota não encontrada", nil)
+	}
+}
+
+// control serves the sandbox's own paths: POST /sandbox/boletos (a JSON
+// array of SandboxBoleto), PUT /sandbox/faults (SandboxFaults, with
+// "delay" and "processing_delay" as durations like "2s"), and POST
+// /sandbox/webhooks ({"url", "header", "value", "tipo", "id_integracao",
+// "wrapped"}: send one of PlugBoleto's webhooks).
+func (s *Sandbox) control(w http.ResponseWriter, r *http.Request) {
+	body := io.LimitReader(r.Body, 16<<20)
+	fail := func(err error) { http.Error(w, err.Error(), http.StatusBadRequest) }
+	switch {
+	case r.URL.Path == "/sandbox/boletos" && r.Method == http.MethodPost:
+		var bs []SandboxBoleto
+		if err := json.NewDecoder(body).Decode(&bs); err != nil {
+			fail(err)
+			return
+		}
+		for _, b := range bs {
+			if b.IDIntegracao == "" || b.NossoNumero == "" {
+				fail(errors.New("each boleto needs id_integracao and nosso_numero"))
+				return
+			}
+			s.AddBoleto(b)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/sandbox/faults" && r.Method == http.MethodPut:
+		var f struct {
+			SandboxFaults
+			Delay           string `json:"delay"`
+			ProcessingDelay string `json:"processing_delay"`
+		}
+		if err := json.NewDecoder(body).Decode(&f); err != nil {
+			fail(err)
+			return
+		}
+		for _, d := range []struct {
+			s   string
+			dst *time.Duration
+		}{{f.Delay, &f.SandboxFaults.Delay}, {f.ProcessingDelay, &f.SandboxFaults.ProcessingDelay}} {
+			if d.s == "" {
+				continue
+			}
+			v, err := time.ParseDuration(d.s)
+			if err != nil {
+				fail(err)
+				return
+			}
+			*d.dst = v
+		}
+		s.SetFaults(f.SandboxFaults)
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/sandbox/webhooks" && r.Method == http.MethodPost:
+		var h struct {
+			URL, Header, Value, Tipo string
+			ID                       string `json:"id_integracao"`
+			Wrapped                  bool
+		}
+		if err := json.NewDecoder(body).Decode(&h); err != nil {
+			fail(err)
+			return
+		}
+		code, err := s.SendWebhook(r.Context(), h.URL, h.Header, h.Value, cmp.Or(h.Tipo, "notifica_liquidou"), h.ID, h.Wrapped)
+		if err != nil {
+			fail(err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]int{"status": code})
+	default:
+		http.Error(w, "unknown sandbox path", http.StatusNotFound)
 	}
 }
 

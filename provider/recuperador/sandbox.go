@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,29 +18,37 @@ import (
 
 // SandboxEvent is an approved installment the sandbox serves.
 type SandboxEvent struct {
-	ID, Assessoria, Credor, Acordo, Cliente int64
-	Installment                             int64 // id_contasareceber
-	Parcela, Of                             int   // parcela 1 of 12
-	Name, TaxID                             string
-	Due, Paid                               baixa.Date
-	Amount, Net                             baixa.Amount
+	ID          int64        `json:"id"`
+	Assessoria  int64        `json:"id_assessoria"`
+	Credor      int64        `json:"id_credor"`
+	Acordo      int64        `json:"id_acordo"`
+	Cliente     int64        `json:"id_cliente"`
+	Installment int64        `json:"id_contasareceber"`
+	Parcela     int          `json:"parcela"` // parcela 1 ...
+	Of          int          `json:"de"`      // ... of 12
+	Name        string       `json:"nome"`
+	TaxID       string       `json:"cpf_cnpj"`
+	Due         baixa.Date   `json:"vencimento"`
+	Paid        baixa.Date   `json:"pagamento"`
+	Amount      baixa.Amount `json:"valor_pago"`
+	Net         baixa.Amount `json:"valor_liquido"`
 	// Old writes the 2022 payload: id_parcela instead of id_contasareceber.
-	Old bool
+	Old bool `json:"payload_2022,omitempty"`
 }
 
 // SandboxFaults are failures the sandbox injects; counters are used up
 // one request at a time.
 type SandboxFaults struct {
-	RateLimited  int           // 429 with Retry-After: 1
-	ServerErrors int           // 500
-	Truncated    int           // a list cut short
-	WrongTypes   int           // a list whose ids are words
-	BadAmounts   int           // a list whose first event's valor_pago is a word
-	Delay        time.Duration // before every answer (to reach a client's timeout)
-	FailReads    int           // mark-reads answered 500
-	RefuseReads  int           // mark-reads answered {"sucesso": false}
+	RateLimited  int           `json:"rate_limited,omitempty"`  // 429 with Retry-After: 1
+	ServerErrors int           `json:"server_errors,omitempty"` // 500
+	Truncated    int           `json:"truncated,omitempty"`     // a list cut short
+	WrongTypes   int           `json:"wrong_types,omitempty"`   // a list whose ids are words
+	BadAmounts   int           `json:"bad_amounts,omitempty"`   // a list whose first event's valor_pago is a word
+	Delay        time.Duration `json:"-"`                       // before every answer (to reach a client's timeout)
+	FailReads    int           `json:"fail_reads,omitempty"`    // mark-reads answered 500
+	RefuseReads  int           `json:"refuse_reads,omitempty"`  // mark-reads answered {"sucesso": false}
 	// Duplicate lists every event twice.
-	Duplicate bool
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // Sandbox simulates Recuperador CRM's approved-installment event API for
@@ -113,10 +123,18 @@ func (s *Sandbox) Link(id int64) string {
 
 func money(a baixa.Amount) json.Number { return json.Number(a.String()) }
 
-func isoDate(d baixa.Date) string { return d.String() + "T00:00:00" }
+func isoDate(d baixa.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return d.String() + "T00:00:00"
+}
 
 // JSON is the event as Recuperador writes it.
 func (e SandboxEvent) JSON() map[string]any {
+	if e.Due.IsZero() {
+		e.Due = e.Paid
+	}
 	doc := e.TaxID
 	if len(doc) == 11 {
 		doc = doc[:3] + "." + doc[3:6] + "." + doc[6:9] + "-" + doc[9:]
@@ -144,6 +162,10 @@ func (e SandboxEvent) JSON() map[string]any {
 }
 
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/sandbox/") {
+		s.control(w, r)
+		return
+	}
 	s.mu.Lock()
 	delay := s.faults.Delay
 	s.mu.Unlock()
@@ -170,6 +192,81 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.markRead(w, r)
 	default:
 		reply(w, http.StatusMethodNotAllowed, map[string]any{"sucesso": false, "mensagem": "Método não permitido"})
+	}
+}
+
+// control serves the sandbox's own paths: POST /sandbox/events (a JSON
+// array of SandboxEvent), PUT /sandbox/faults (SandboxFaults, "delay" as a
+// duration like "2s"), and POST /sandbox/push ({"url", "username",
+// "password", "id"}: push a known event as the webhook does).
+func (s *Sandbox) control(w http.ResponseWriter, r *http.Request) {
+	body := io.LimitReader(r.Body, 16<<20)
+	fail := func(err error) { http.Error(w, err.Error(), http.StatusBadRequest) }
+	switch {
+	case r.URL.Path == "/sandbox/events" && r.Method == http.MethodPost:
+		var es []SandboxEvent
+		if err := json.NewDecoder(body).Decode(&es); err != nil {
+			fail(err)
+			return
+		}
+		for _, e := range es {
+			if e.ID <= 0 || e.Credor <= 0 || e.Paid.IsZero() {
+				fail(errors.New("each event needs id, id_credor and pagamento"))
+				return
+			}
+			s.Add(e)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/sandbox/faults" && r.Method == http.MethodPut:
+		var f struct {
+			SandboxFaults
+			Delay string `json:"delay"`
+		}
+		if err := json.NewDecoder(body).Decode(&f); err != nil {
+			fail(err)
+			return
+		}
+		if f.Delay != "" {
+			d, err := time.ParseDuration(f.Delay)
+			if err != nil {
+				fail(err)
+				return
+			}
+			f.SandboxFaults.Delay = d
+		}
+		s.SetFaults(f.SandboxFaults)
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/sandbox/push" && r.Method == http.MethodPost:
+		var p struct {
+			URL, Username, Password string
+			ID                      int64
+		}
+		if err := json.NewDecoder(body).Decode(&p); err != nil {
+			fail(err)
+			return
+		}
+		var ev *SandboxEvent
+		s.mu.Lock()
+		for _, e := range s.events {
+			if e.ID == p.ID {
+				c := e.SandboxEvent
+				ev = &c
+			}
+		}
+		s.mu.Unlock()
+		if ev == nil {
+			fail(fmt.Errorf("no event %d", p.ID))
+			return
+		}
+		code, err := s.Push(r.Context(), p.URL, p.Username, p.Password, *ev)
+		if err != nil {
+			fail(err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]int{"status": code})
+	default:
+		http.Error(w, "unknown sandbox path", http.StatusNotFound)
 	}
 }
 
