@@ -79,7 +79,8 @@ func (c *sandboxPlugBoletoCmd) Run(ctx context.Context, e *env) error {
 		return fmt.Sprintf(`PlugBoleto sandbox on %s (software house %s, beneficiary %s)
 A connection request is in %s:
   put your account id into it, then
-  curl -H "Authorization: Bearer $BAIXA_API_KEY" -H 'Content-Type: application/json'        --data @%s http://127.0.0.1:8080/v1/connections
+  curl -H "Authorization: Bearer $BAIXA_API_KEY" -H 'Content-Type: application/json' \
+       --data @%s http://127.0.0.1:8080/v1/connections
 Register boletos PlugBoleto knows (as charges in baixa too, with integration_id):
   curl -X POST %s/sandbox/boletos --data '[{"id_integracao": "HyNyGOtj-", "nosso_numero": "1234567", "valor": "100.00"}]'
 Import a return file for the connection (baixa uploads it, follows the protocol, reads the boletos back):
@@ -109,7 +110,8 @@ func (c *sandboxRecuperadorCmd) Run(ctx context.Context, e *env) error {
 		return fmt.Sprintf(`Recuperador CRM sandbox on %s (API token %s, creditor 1)
 A connection request is in %s:
   put your account id into it, then
-  curl -H "Authorization: Bearer $BAIXA_API_KEY" -H 'Content-Type: application/json'        --data @%s http://127.0.0.1:8080/v1/connections
+  curl -H "Authorization: Bearer $BAIXA_API_KEY" -H 'Content-Type: application/json' \
+       --data @%s http://127.0.0.1:8080/v1/connections
 Approve an installment (a charge in baixa with references.installment_id "5001"):
   curl -X POST %s/sandbox/events --data '[{"id": 1, "id_credor": 1, "id_acordo": 4001, "id_cliente": 9, "id_contasareceber": 5001,
        "parcela": 1, "de": 3, "nome": "Maria", "cpf_cnpj": "52998224725", "pagamento": "%s", "valor_pago": "150.00", "valor_liquido": "135.00"}]'
