@@ -17,6 +17,7 @@ import (
 
 	"baixa"
 	"baixa/cnab"
+	"baixa/provider"
 )
 
 // SandboxBoleto is a boleto the sandbox knows, as PlugBoleto stores it.
@@ -225,69 +226,48 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // /sandbox/webhooks ({"url", "header", "value", "tipo", "id_integracao",
 // "wrapped"}: send one of PlugBoleto's webhooks).
 func (s *Sandbox) control(w http.ResponseWriter, r *http.Request) {
-	body := io.LimitReader(r.Body, 16<<20)
-	fail := func(err error) { http.Error(w, err.Error(), http.StatusBadRequest) }
-	switch {
-	case r.URL.Path == "/sandbox/boletos" && r.Method == http.MethodPost:
-		var bs []SandboxBoleto
-		if err := json.NewDecoder(body).Decode(&bs); err != nil {
-			fail(err)
-			return
-		}
-		for _, b := range bs {
-			if b.IDIntegracao == "" || b.NossoNumero == "" {
-				fail(errors.New("each boleto needs id_integracao and nosso_numero"))
-				return
+	provider.Control(w, r, map[string]provider.ControlRoute{
+		"POST /sandbox/boletos": func(decode func(any) error) (any, error) {
+			var bs []SandboxBoleto
+			if err := decode(&bs); err != nil {
+				return nil, err
 			}
-			s.AddBoleto(b)
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case r.URL.Path == "/sandbox/faults" && r.Method == http.MethodPut:
-		var f struct {
-			SandboxFaults
-			Delay           string `json:"delay"`
-			ProcessingDelay string `json:"processing_delay"`
-		}
-		if err := json.NewDecoder(body).Decode(&f); err != nil {
-			fail(err)
-			return
-		}
-		for _, d := range []struct {
-			s   string
-			dst *time.Duration
-		}{{f.Delay, &f.SandboxFaults.Delay}, {f.ProcessingDelay, &f.SandboxFaults.ProcessingDelay}} {
-			if d.s == "" {
-				continue
+			for _, b := range bs {
+				if b.IDIntegracao == "" || b.NossoNumero == "" {
+					return nil, errors.New("each boleto needs id_integracao and nosso_numero")
+				}
 			}
-			v, err := time.ParseDuration(d.s)
-			if err != nil {
-				fail(err)
-				return
+			for _, b := range bs {
+				s.AddBoleto(b)
 			}
-			*d.dst = v
-		}
-		s.SetFaults(f.SandboxFaults)
-		w.WriteHeader(http.StatusNoContent)
-	case r.URL.Path == "/sandbox/webhooks" && r.Method == http.MethodPost:
-		var h struct {
-			URL, Header, Value, Tipo string
-			ID                       string `json:"id_integracao"`
-			Wrapped                  bool
-		}
-		if err := json.NewDecoder(body).Decode(&h); err != nil {
-			fail(err)
-			return
-		}
-		code, err := s.SendWebhook(r.Context(), h.URL, h.Header, h.Value, cmp.Or(h.Tipo, "notifica_liquidou"), h.ID, h.Wrapped)
-		if err != nil {
-			fail(err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]int{"status": code})
-	default:
-		http.Error(w, "unknown sandbox path", http.StatusNotFound)
-	}
+			return nil, nil
+		},
+		"PUT /sandbox/faults": func(decode func(any) error) (any, error) {
+			var f struct {
+				SandboxFaults
+				Delay           provider.Duration `json:"delay"`
+				ProcessingDelay provider.Duration `json:"processing_delay"`
+			}
+			if err := decode(&f); err != nil {
+				return nil, err
+			}
+			f.SandboxFaults.Delay, f.SandboxFaults.ProcessingDelay = time.Duration(f.Delay), time.Duration(f.ProcessingDelay)
+			s.SetFaults(f.SandboxFaults)
+			return nil, nil
+		},
+		"POST /sandbox/webhooks": func(decode func(any) error) (any, error) {
+			var h struct {
+				URL, Header, Value, Tipo string
+				ID                       string `json:"id_integracao"`
+				Wrapped                  bool
+			}
+			if err := decode(&h); err != nil {
+				return nil, err
+			}
+			code, err := s.SendWebhook(r.Context(), h.URL, h.Header, h.Value, cmp.Or(h.Tipo, "notifica_liquidou"), h.ID, h.Wrapped)
+			return map[string]int{"status": code}, err
+		},
+	})
 }
 
 func answer(w http.ResponseWriter, code int, status, msg string, data any) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/provider"
 )
 
 // SandboxEvent is an approved installment the sandbox serves.
@@ -200,74 +201,58 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // duration like "2s"), and POST /sandbox/push ({"url", "username",
 // "password", "id"}: push a known event as the webhook does).
 func (s *Sandbox) control(w http.ResponseWriter, r *http.Request) {
-	body := io.LimitReader(r.Body, 16<<20)
-	fail := func(err error) { http.Error(w, err.Error(), http.StatusBadRequest) }
-	switch {
-	case r.URL.Path == "/sandbox/events" && r.Method == http.MethodPost:
-		var es []SandboxEvent
-		if err := json.NewDecoder(body).Decode(&es); err != nil {
-			fail(err)
-			return
-		}
-		for _, e := range es {
-			if e.ID <= 0 || e.Credor <= 0 || e.Paid.IsZero() {
-				fail(errors.New("each event needs id, id_credor and pagamento"))
-				return
+	provider.Control(w, r, map[string]provider.ControlRoute{
+		"POST /sandbox/events": func(decode func(any) error) (any, error) {
+			var es []SandboxEvent
+			if err := decode(&es); err != nil {
+				return nil, err
 			}
-			s.Add(e)
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case r.URL.Path == "/sandbox/faults" && r.Method == http.MethodPut:
-		var f struct {
-			SandboxFaults
-			Delay string `json:"delay"`
-		}
-		if err := json.NewDecoder(body).Decode(&f); err != nil {
-			fail(err)
-			return
-		}
-		if f.Delay != "" {
-			d, err := time.ParseDuration(f.Delay)
-			if err != nil {
-				fail(err)
-				return
+			for _, e := range es {
+				if e.ID <= 0 || e.Credor <= 0 || e.Paid.IsZero() {
+					return nil, errors.New("each event needs id, id_credor and pagamento")
+				}
 			}
-			f.SandboxFaults.Delay = d
-		}
-		s.SetFaults(f.SandboxFaults)
-		w.WriteHeader(http.StatusNoContent)
-	case r.URL.Path == "/sandbox/push" && r.Method == http.MethodPost:
-		var p struct {
-			URL, Username, Password string
-			ID                      int64
-		}
-		if err := json.NewDecoder(body).Decode(&p); err != nil {
-			fail(err)
-			return
-		}
-		var ev *SandboxEvent
-		s.mu.Lock()
-		for _, e := range s.events {
-			if e.ID == p.ID {
-				c := e.SandboxEvent
-				ev = &c
+			for _, e := range es {
+				s.Add(e)
 			}
-		}
-		s.mu.Unlock()
-		if ev == nil {
-			fail(fmt.Errorf("no event %d", p.ID))
-			return
-		}
-		code, err := s.Push(r.Context(), p.URL, p.Username, p.Password, *ev)
-		if err != nil {
-			fail(err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]int{"status": code})
-	default:
-		http.Error(w, "unknown sandbox path", http.StatusNotFound)
-	}
+			return nil, nil
+		},
+		"PUT /sandbox/faults": func(decode func(any) error) (any, error) {
+			var f struct {
+				SandboxFaults
+				Delay provider.Duration `json:"delay"`
+			}
+			if err := decode(&f); err != nil {
+				return nil, err
+			}
+			f.SandboxFaults.Delay = time.Duration(f.Delay)
+			s.SetFaults(f.SandboxFaults)
+			return nil, nil
+		},
+		"POST /sandbox/push": func(decode func(any) error) (any, error) {
+			var p struct {
+				URL, Username, Password string
+				ID                      int64
+			}
+			if err := decode(&p); err != nil {
+				return nil, err
+			}
+			var ev *SandboxEvent
+			s.mu.Lock()
+			for _, e := range s.events {
+				if e.ID == p.ID {
+					c := e.SandboxEvent
+					ev = &c
+				}
+			}
+			s.mu.Unlock()
+			if ev == nil {
+				return nil, fmt.Errorf("no event %d", p.ID)
+			}
+			code, err := s.Push(r.Context(), p.URL, p.Username, p.Password, *ev)
+			return map[string]int{"status": code}, err
+		},
+	})
 }
 
 func reply(w http.ResponseWriter, code int, v any) {
