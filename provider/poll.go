@@ -29,6 +29,19 @@ func DecodeSettings(raw []byte, v any) error {
 	return nil
 }
 
+// ParseSettings decodes a connection's settings strictly into a new T and
+// normalizes them.
+func ParseSettings[T any](raw []byte, normalize func(*T) error) (*T, error) {
+	s := new(T)
+	if err := DecodeSettings(raw, s); err != nil {
+		return nil, err
+	}
+	if err := normalize(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // Polling is how a polled provider's fetch waits: PollEvery first, doubled
 // with each poll up to PollMax, and given up after GiveUpAfter (the
 // provider never ready, or failing all along). Durations are written as

@@ -64,14 +64,7 @@ var rules = provider.EndpointRules{
 }
 
 func parseSettings(raw []byte) (*Settings, error) {
-	var s Settings
-	if err := provider.DecodeSettings(raw, &s); err != nil {
-		return nil, err
-	}
-	if err := s.normalize(nil); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return provider.ParseSettings(raw, func(s *Settings) error { return s.normalize(nil) })
 }
 
 func (s *Settings) normalize(secrets map[string]string) error {
