@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"time"
@@ -24,10 +23,8 @@ var _ baixa.Connector = Callbacks{}
 // decode reads c's settings strictly.
 func (k Callbacks) decode(c *baixa.Connection) (any, *baixa.InboundAuth, error) {
 	s, auth := k.Settings()
-	dec := json.NewDecoder(bytes.NewReader(c.Settings))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(s); err != nil {
-		return nil, nil, baixa.FieldError("settings", "%v", err)
+	if err := DecodeSettings(c.Settings, s); err != nil {
+		return nil, nil, err
 	}
 	return s, auth, nil
 }

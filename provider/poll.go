@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,6 +101,31 @@ func (p *Polling) Backoff(polls int) time.Duration {
 		d *= 2
 	}
 	return min(d, p.Max)
+}
+
+// Retry records a fault met while following fetch f (the provider down,
+// busy or answering what cannot be read) and says what to do: it counts
+// the poll; once GiveUp has passed since the fetch began it ends the fetch
+// through fail; otherwise it keeps the fault as the fetch's note and asks
+// to be called again after the backoff, or after the provider's
+// Retry-After when that is longer.
+func (p *Polling) Retry(ctx context.Context, st baixa.FetchStore, f *baixa.Fetch, now time.Time, err error, fail func(why string) error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	f.Polls++
+	if now.Sub(f.CreatedAt) > p.GiveUp {
+		return fail(fmt.Sprintf("gave up after %s: %v", p.GiveUp, err))
+	}
+	f.Note = err.Error()
+	if serr := st.SaveFetch(ctx, f); serr != nil {
+		return serr
+	}
+	wait := p.Backoff(f.Polls)
+	if he, ok := errors.AsType[*HTTPError](err); ok && he.RetryAfter > wait {
+		wait = he.RetryAfter
+	}
+	return &baixa.RetryLater{After: wait, Reason: err.Error(), Fault: true}
 }
 
 // HTTPError is an answer a provider gave with an error status, or an

@@ -283,22 +283,7 @@ func (k *Connector) trouble(ctx context.Context, st baixa.FetchStore, f *baixa.F
 	if pe, ok := errors.AsType[*Error](err); ok && pe.Status != http.StatusUnauthorized {
 		return k.fail(ctx, st, f, docID, pe.Error())
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	f.Polls++
-	if k.now().Sub(f.CreatedAt) > s.GiveUp {
-		return k.fail(ctx, st, f, docID, fmt.Sprintf("gave up after %s: %v", s.GiveUp, err))
-	}
-	f.Note = err.Error()
-	if serr := st.SaveFetch(ctx, f); serr != nil {
-		return serr
-	}
-	wait := max(s.Backoff(f.Polls), s.Every)
-	if he, ok := errors.AsType[*provider.HTTPError](err); ok && he.RetryAfter > wait {
-		wait = he.RetryAfter
-	}
-	return &baixa.RetryLater{After: wait, Reason: err.Error(), Fault: true}
+	return s.Retry(ctx, st, f, k.now(), err, func(why string) error { return k.fail(ctx, st, f, docID, why) })
 }
 
 // fail ends the fetch, and its input document, with why.

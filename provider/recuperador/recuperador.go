@@ -321,23 +321,10 @@ func (k *Connector) document(c *baixa.Connection, id string, body []byte) baixa.
 }
 
 func (k *Connector) trouble(ctx context.Context, st baixa.FetchStore, f *baixa.Fetch, s *Settings, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	f.Polls++
-	if k.now().Sub(f.CreatedAt) > s.GiveUp {
-		f.Status, f.Note = baixa.FetchFailed, fmt.Sprintf("gave up after %s: %v", s.GiveUp, err)
+	return s.Retry(ctx, st, f, k.now(), err, func(why string) error {
+		f.Status, f.Note = baixa.FetchFailed, why
 		return st.SaveFetch(ctx, f)
-	}
-	f.Note = err.Error()
-	if serr := st.SaveFetch(ctx, f); serr != nil {
-		return serr
-	}
-	wait := s.Backoff(f.Polls)
-	if he, ok := errors.AsType[*provider.HTTPError](err); ok && he.RetryAfter > wait {
-		wait = he.RetryAfter
-	}
-	return &baixa.RetryLater{After: wait, Reason: err.Error(), Fault: true}
+	})
 }
 
 // readBody is the mark-read request: the event's own ids.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/provider"
 )
 
 // Connector reads a Sicoob connection's portfolio movements: for each
@@ -45,7 +46,7 @@ func (k *Connector) now() time.Time {
 func (k *Connector) Prepare(c *baixa.Connection, now time.Time) error {
 	var s Settings
 	if len(c.Settings) > 0 {
-		if err := decodeStrict(c.Settings, &s); err != nil {
+		if err := provider.DecodeSettings(c.Settings, &s); err != nil {
 			return err
 		}
 	}
@@ -209,7 +210,7 @@ func (k *Connector) Step(ctx context.Context, c *baixa.Connection, f *baixa.Fetc
 		if err := st.SaveFetch(ctx, f); err != nil {
 			return err
 		}
-		return &baixa.RetryLater{After: s.pollEvery, Reason: f.Note}
+		return &baixa.RetryLater{After: s.polling.Every, Reason: f.Note}
 	}
 	code, _ := strconv.ParseInt(f.RequestCode, 10, 64)
 	if f.Status == baixa.FetchRequested {
@@ -220,14 +221,14 @@ func (k *Connector) Step(ctx context.Context, c *baixa.Connection, f *baixa.Fetc
 		f.Polls++
 		switch {
 		case !l.Ready:
-			if k.now().Sub(f.RequestedAt) > s.giveUp {
-				return k.fail(ctx, st, f, fmt.Sprintf("gave up after %s: %s (request %s, %d polls)", s.giveUp, l.Note, f.RequestCode, f.Polls))
+			if k.now().Sub(f.RequestedAt) > s.polling.GiveUp {
+				return k.fail(ctx, st, f, fmt.Sprintf("gave up after %s: %s (request %s, %d polls)", s.polling.GiveUp, l.Note, f.RequestCode, f.Polls))
 			}
 			f.Note = fmt.Sprintf("%s (poll %d)", l.Note, f.Polls)
 			if err := st.SaveFetch(ctx, f); err != nil {
 				return err
 			}
-			return &baixa.RetryLater{After: backoff(s, f.Polls), Reason: f.Note}
+			return &baixa.RetryLater{After: s.polling.Backoff(f.Polls), Reason: f.Note}
 		case len(l.FileIDs) == 0:
 			f.Status, f.Note = baixa.FetchDone, l.Note
 			return st.SaveFetch(ctx, f)
@@ -287,30 +288,10 @@ func (k *Connector) trouble(ctx context.Context, st baixa.FetchStore, f *baixa.F
 			return k.fail(ctx, st, f, "Sicoob refused: "+err.Error())
 		}
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	f.Polls++
-	if k.now().Sub(f.CreatedAt) > s.giveUp {
-		return k.fail(ctx, st, f, fmt.Sprintf("gave up after %s: %v", s.giveUp, err))
-	}
-	f.Note = err.Error()
-	if serr := st.SaveFetch(ctx, f); serr != nil {
-		return serr
-	}
-	return &baixa.RetryLater{After: backoff(s, f.Polls), Reason: err.Error(), Fault: true}
+	return s.polling.Retry(ctx, st, f, k.now(), err, func(why string) error { return k.fail(ctx, st, f, why) })
 }
 
 func (k *Connector) fail(ctx context.Context, st baixa.FetchStore, f *baixa.Fetch, why string) error {
 	f.Status, f.Note = baixa.FetchFailed, why
 	return st.SaveFetch(ctx, f)
-}
-
-// backoff doubles poll_every with each poll, up to poll_max.
-func backoff(s *Settings, polls int) time.Duration {
-	d := s.pollEvery
-	for i := 1; i < polls && d < s.pollMax; i++ {
-		d *= 2
-	}
-	return min(d, s.pollMax)
 }

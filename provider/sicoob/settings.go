@@ -1,7 +1,6 @@
 package sicoob
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/provider"
 )
 
 // Environments and their addresses.
@@ -55,14 +55,14 @@ type Settings struct {
 	GiveUpAfter  string `json:"give_up_after"`
 	MaxFileBytes int64  `json:"max_file_bytes"`
 
-	pollEvery, pollMax, giveUp time.Duration
-	numero                     int64
+	polling provider.Polling // the durations above, parsed
+	numero  int64
 }
 
 // parseSettings reads settings written by Prepare.
 func parseSettings(raw json.RawMessage) (*Settings, error) {
 	var s Settings
-	if err := decodeStrict(raw, &s); err != nil {
+	if err := provider.DecodeSettings(raw, &s); err != nil {
 		return nil, err
 	}
 	if err := s.normalize(); err != nil {
@@ -134,7 +134,7 @@ func (s *Settings) normalize() error {
 		v    *string
 		def  string
 		out  *time.Duration
-	}{{"poll_every", &s.PollEvery, "10s", &s.pollEvery}, {"poll_max", &s.PollMax, "5m", &s.pollMax}, {"give_up_after", &s.GiveUpAfter, "2h", &s.giveUp}} {
+	}{{"poll_every", &s.PollEvery, "10s", &s.polling.Every}, {"poll_max", &s.PollMax, "5m", &s.polling.Max}, {"give_up_after", &s.GiveUpAfter, "2h", &s.polling.GiveUp}} {
 		*d.v = cmp.Or(*d.v, d.def)
 		v, err := time.ParseDuration(*d.v)
 		if err != nil || v < 50*time.Millisecond || v > 7*24*time.Hour {
@@ -142,7 +142,7 @@ func (s *Settings) normalize() error {
 		}
 		*d.out = v
 	}
-	if s.pollMax < s.pollEvery || s.giveUp < s.pollEvery {
+	if s.polling.Max < s.polling.Every || s.polling.GiveUp < s.polling.Every {
 		return field("poll_max", "poll_max and give_up_after must not be shorter than poll_every")
 	}
 	s.MaxFileBytes = cmp.Or(s.MaxFileBytes, 1<<30)
@@ -177,13 +177,4 @@ func (s *Settings) marshal() json.RawMessage {
 
 func (s *Settings) String() string {
 	return fmt.Sprintf("sicoob %s %s cliente %s", s.Environment, s.APIVersion, s.NumeroCliente)
-}
-
-func decodeStrict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return baixa.FieldError("settings", "%v", err)
-	}
-	return nil
 }
