@@ -203,20 +203,7 @@ func (db *DB) StartRun(ctx context.Context, c *baixa.Connection, fetches []*baix
 		}
 		started = true
 		for _, f := range fetches {
-			f.ID, f.ConnectionID, f.Status, f.CreatedAt, f.UpdatedAt = baixa.NewID("fet", now), c.ID, baixa.FetchNew, now, now
-			res, err := q.ExecContext(ctx, `INSERT INTO fetches (id, connection_id, window_from, window_to, scope, status, final,
-				created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING`,
-				f.ID, c.ID, f.WindowFrom.String(), f.WindowTo.String(), f.Scope, string(f.Status), boolInt(f.Final), micros(now))
-			if err != nil {
-				return fmt.Errorf("insert fetch: %w", err)
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			if err := db.Jobs.InsertTx(ctx, tx, baixa.FetchArgs{FetchID: f.ID}); err != nil {
+			if _, err := db.insertFetch(ctx, tx, c.ID, f, now); err != nil {
 				return err
 			}
 		}
@@ -224,6 +211,23 @@ func (db *DB) StartRun(ctx context.Context, c *baixa.Connection, fetches []*baix
 		return nil
 	})
 	return started, err
+}
+
+// insertFetch stores a new fetch of connection with its job, in tx; one
+// that clashes with an active fetch of the same window and scope is not
+// stored (inserted=false).
+func (db *DB) insertFetch(ctx context.Context, tx *sql.Tx, connection string, f *baixa.Fetch, now time.Time) (bool, error) {
+	f.ID, f.ConnectionID, f.Status, f.CreatedAt, f.UpdatedAt = baixa.NewID("fet", now), connection, baixa.FetchNew, now, now
+	res, err := db.on(tx).ExecContext(ctx, `INSERT INTO fetches (id, connection_id, window_from, window_to, scope, status, final,
+		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING`,
+		f.ID, connection, f.WindowFrom.String(), f.WindowTo.String(), f.Scope, string(f.Status), boolInt(f.Final), micros(now))
+	if err != nil {
+		return false, fmt.Errorf("insert fetch: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	return true, db.Jobs.InsertTx(ctx, tx, baixa.FetchArgs{FetchID: f.ID})
 }
 
 // SetConnectionError records the connection's last failure ("" clears it).

@@ -106,17 +106,15 @@ func (db *DB) documentJobs(ctx context.Context, tx *sql.Tx, d baixa.NewDocument,
 // insertFollow stores the fetch whose input doc is, with its job.
 func (db *DB) insertFollow(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
 	f, now := d.Follow, db.now()
-	f.ID, f.ConnectionID, f.Status, f.CreatedAt, f.UpdatedAt = baixa.NewID("fet", now), d.ConnectionID, baixa.FetchNew, now, now
-	f.Scope += doc.ID
+	f.Scope, f.Final = f.Scope+doc.ID, true
 	if f.WindowFrom.IsZero() {
 		f.WindowFrom, f.WindowTo = baixa.Today(now), baixa.Today(now)
 	}
-	if _, err := db.on(tx).ExecContext(ctx, `INSERT INTO fetches (id, connection_id, window_from, window_to, scope, status, final,
-		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)`,
-		f.ID, f.ConnectionID, f.WindowFrom.String(), f.WindowTo.String(), f.Scope, string(f.Status), micros(now)); err != nil {
-		return fmt.Errorf("insert fetch: %w", err)
+	inserted, err := db.insertFetch(ctx, tx, d.ConnectionID, f, now)
+	if err == nil && !inserted {
+		err = fmt.Errorf("insert fetch: a fetch of %s is under way already", f.Scope)
 	}
-	return db.Jobs.InsertTx(ctx, tx, baixa.FetchArgs{FetchID: f.ID})
+	return err
 }
 
 // seenAgain is what storing a document that exists does: nothing, except
@@ -124,7 +122,8 @@ func (db *DB) insertFollow(ctx context.Context, tx *sql.Tx, d baixa.NewDocument,
 // that a fetch input that failed (an upload PlugBoleto refused) is
 // followed again.
 func (db *DB) seenAgain(ctx context.Context, d baixa.NewDocument, doc *baixa.Document) (*baixa.Document, bool, error) {
-	if !d.Ack && (d.Follow == nil || doc.Status != baixa.DocFailed) {
+	restart := d.Follow != nil && doc.Status == baixa.DocFailed
+	if !d.Ack && !restart {
 		return doc, false, nil
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -133,14 +132,10 @@ func (db *DB) seenAgain(ctx context.Context, d baixa.NewDocument, doc *baixa.Doc
 				return err
 			}
 		}
-		if d.Follow == nil || doc.Status != baixa.DocFailed {
+		if !restart {
 			return nil
 		}
-		res, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = 'pending', error = '' WHERE id = $1 AND status = 'failed'`, doc.ID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if reopened, err := db.reopen(ctx, tx, doc.ID); err != nil || !reopened {
 			return err // another import restarted it first
 		}
 		return db.insertFollow(ctx, tx, d, doc)
@@ -148,10 +143,21 @@ func (db *DB) seenAgain(ctx context.Context, d baixa.NewDocument, doc *baixa.Doc
 	if err != nil {
 		return nil, false, err
 	}
-	if doc.Status == baixa.DocFailed && d.Follow != nil {
+	if restart {
 		doc.Status, doc.Error = baixa.DocPending, ""
 	}
 	return doc, false, nil
+}
+
+// reopen makes a failed document pending again; false when it was not failed.
+func (db *DB) reopen(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
+	res, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = '' WHERE id = $1 AND status = $3`,
+		id, string(baixa.DocPending), string(baixa.DocFailed))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // FinishDocument marks a fetch's input document settled, or failed.
@@ -290,14 +296,11 @@ func (r *partReader) Close() error { return nil }
 func (db *DB) RetryDocument(ctx context.Context, id string) (*baixa.Document, error) {
 	var doc *baixa.Document
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = '' WHERE id = $1 AND status = $3`,
-			id, string(baixa.DocPending), string(baixa.DocFailed))
+		reopened, err := db.reopen(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		if !reopened {
 			d, err := db.FindDocumentByID(ctx, id)
 			if err != nil {
 				return err
