@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -97,32 +98,20 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// serve runs h on a loopback port until ctx ends and returns its address.
-func serveLoopback(ctx context.Context, h http.Handler, tlsCfg func(*http.Server)) (string, error) {
+// serveLoopback serves h on a free loopback port until ctx ends (over TLS
+// with tlsCfg) and returns its address.
+func serveLoopback(ctx context.Context, h http.Handler, tlsCfg *tls.Config) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	scheme := "http"
+	go func() {
+		_ = serveUntil(ctx, ln, &http.Server{Handler: h, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second})
+	}()
 	if tlsCfg != nil {
-		tlsCfg(srv)
-		scheme = "https"
+		return "https://" + ln.Addr().String(), nil
 	}
-	go func() {
-		if scheme == "https" {
-			_ = srv.ServeTLS(ln, "", "")
-		} else {
-			_ = srv.Serve(ln)
-		}
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	return scheme + "://" + ln.Addr().String(), nil
+	return "http://" + ln.Addr().String(), nil
 }
 
 func (c *demoCmd) Run(ctx context.Context, e *env) error {
@@ -142,8 +131,7 @@ func (c *demoCmd) Run(ctx context.Context, e *env) error {
 			return fmt.Errorf("%s holds a baixa.db already: the demo starts from an empty directory", dir)
 		}
 	}
-	host, _, err := net.SplitHostPort(c.Listen)
-	if ip, perr := netip.ParseAddr(host); err != nil || (host != "localhost" && (perr != nil || !ip.IsLoopback())) {
+	if !isLoopback(c.Listen) {
 		return fmt.Errorf("--listen %q: the demo listens on loopback only (127.0.0.1:PORT)", c.Listen)
 	}
 	ln, err := net.Listen("tcp", c.Listen)
@@ -407,7 +395,7 @@ func (d *demo) startSicoob(ctx context.Context, account string, today baixa.Date
 		return err
 	}
 	sb := sicoob.NewSandbox("demo-client", 707090)
-	srv, err := serveLoopback(ctx, sb, func(s *http.Server) { s.TLSConfig = pki.ServerTLS() })
+	srv, err := serveLoopback(ctx, sb, pki.ServerTLS())
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,14 +24,44 @@ type sandboxCmd struct {
 	Recuperador sandboxRecuperadorCmd `cmd:"" help:"Run a Recuperador CRM sandbox: approved-installment events, mark-read, pushes."`
 }
 
+// isLoopback reports whether an address's host is this machine's loopback.
+func isLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	ip, perr := netip.ParseAddr(host)
+	return host == "localhost" || perr == nil && ip.IsLoopback()
+}
+
+// serveUntil serves srv on ln (with TLS when srv has a TLS configuration)
+// until ctx ends, then shuts it down.
+func serveUntil(ctx context.Context, ln net.Listener, srv *http.Server) error {
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	var err error
+	if srv.TLSConfig != nil {
+		err = srv.ServeTLS(ln, "", "")
+	} else {
+		err = srv.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
 // serveSandbox serves h on listen (loopback) until ctx ends, after writing
 // a ready connection request into dir and printing how to use it.
 func serveSandbox(ctx context.Context, e *env, listen, dir string, h http.Handler, request func(base string) map[string]any, usage func(base, request string) string) error {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(listen); err != nil {
 		return fmt.Errorf("--listen %q: want HOST:PORT", listen)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !isLoopback(listen) {
 		return fmt.Errorf("--listen %q: a sandbox listens on loopback only", listen)
 	}
 	ln, err := net.Listen("tcp", listen)
@@ -48,18 +79,8 @@ func serveSandbox(ctx context.Context, e *env, listen, dir string, h http.Handle
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
 	fmt.Fprint(e.stdout, usage(base, path))
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntil(ctx, ln, &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second})
 }
 
 type sandboxPlugBoletoCmd struct {
@@ -164,13 +185,6 @@ func (c *sandboxSicoobCmd) Run(ctx context.Context, e *env) error {
 		}
 	}
 	sb := sicoob.NewSandbox(c.ClientID, c.NumeroCliente)
-	srv := &http.Server{Handler: sb, TLSConfig: pki.ServerTLS(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
 	abs, _ := filepath.Abs(c.Dir)
 	fmt.Fprintf(e.stdout, `Sicoob sandbox on %s (mutual TLS; client_id %s, numeroCliente %d)
 Certificates and a connection request are in %s:
@@ -184,8 +198,5 @@ Make it misbehave: PUT %s/sandbox/faults with {"not_ready_polls": 3, "fail_500":
 `, base, c.ClientID, c.NumeroCliente, abs, filepath.Join(abs, "connection.json"), filepath.Join(abs, "ca.pem"),
 		filepath.Join(abs, "client.pem"), filepath.Join(abs, "client-key.pem"), base, baixa.Today(time.Now()), baixa.Today(time.Now()), base)
 
-	if err := srv.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntil(ctx, ln, &http.Server{Handler: sb, TLSConfig: pki.ServerTLS(), ReadHeaderTimeout: 10 * time.Second})
 }
