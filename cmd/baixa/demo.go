@@ -62,8 +62,8 @@ type demo struct {
 	mu      sync.Mutex
 	charges []*demoCharge
 	byID    map[string]*demoCharge
-	// what the ERP received: webhook id -> receipt
-	got        map[string]demoReceipt
+	// got holds the ids of the events the ERP received (and verified)
+	got        map[string]bool
 	rejected   int
 	secret     string
 	latency    map[string][]time.Duration // provider -> report-to-ERP times
@@ -73,11 +73,6 @@ type demo struct {
 	outcomes   []demoOutcome
 	// recuperador is its sandbox, asked whether every event was marked read.
 	recuperador *recuperador.Sandbox
-}
-
-type demoReceipt struct {
-	eventType, chargeID string
-	at                  time.Time
 }
 
 // demoOutcome is one thing the demo expects to observe.
@@ -168,7 +163,7 @@ func (c *demoCmd) Run(ctx context.Context, e *env) error {
 	}
 	base := "http://" + ln.Addr().String()
 	d := &demo{out: e.stdout, start: time.Now(), api: &apiClient{base: base, key: key}, base: base,
-		byID: map[string]*demoCharge{}, got: map[string]demoReceipt{}, latency: map[string][]time.Duration{}, feedEvents: map[string]bool{}}
+		byID: map[string]*demoCharge{}, got: map[string]bool{}, latency: map[string][]time.Duration{}, feedEvents: map[string]bool{}}
 	fmt.Fprintf(e.stdout, "baixa demo: baixa on %s (SQLite in %s), with the Sicoob, PlugBoleto and Recuperador sandboxes,\n"+
 		"a small ERP that verifies every webhook, and BMP's and Saurus's callbacks played as they send them.\n\n", base, dir)
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -633,15 +628,12 @@ func (d *demo) erp(w http.ResponseWriter, r *http.Request) {
 	var ev struct {
 		ID, Type string
 		ChargeID string `json:"charge_id"`
-		Charge   struct {
-			Status, PaidAmount string
-		}
 	}
 	_ = json.Unmarshal(body, &ev)
 	now := time.Now()
 	d.mu.Lock()
-	_, seen := d.got[ev.ID]
-	d.got[ev.ID] = demoReceipt{eventType: ev.Type, chargeID: ev.ChargeID, at: now}
+	seen := d.got[ev.ID]
+	d.got[ev.ID] = true
 	c := d.byID[ev.ChargeID]
 	label, lag := "", time.Duration(-1)
 	if c != nil && !seen {
@@ -744,7 +736,9 @@ func (d *demo) readFeed(ctx context.Context) {
 
 // settled reports whether every expected outcome was observed.
 func (d *demo) settled() bool {
-	for _, c := range d.checks(context.Background()) {
+	ctx := context.Background()
+	results, _ := d.results(ctx)
+	for _, c := range d.checks(ctx, results) {
 		if !c.ok {
 			return false
 		}
@@ -779,10 +773,10 @@ func (d *demo) results(ctx context.Context) (map[string]float64, map[string]map[
 	return all, per
 }
 
-// checks lists every expected outcome and whether it was observed.
-func (d *demo) checks(ctx context.Context) []demoOutcome {
+// checks lists every expected outcome and whether it was observed, given
+// the movements by result.
+func (d *demo) checks(ctx context.Context, results map[string]float64) []demoOutcome {
 	missing := d.missing(ctx)
-	results, _ := d.results(ctx)
 	d.mu.Lock()
 	out := slices.Clone(d.outcomes)
 	rejected, rec, n := d.rejected, d.recuperador, len(d.charges)
@@ -812,7 +806,7 @@ func (d *demo) missing(ctx context.Context) []string {
 	feed := len(d.feedEvents)
 	received, unseen := 0, 0
 	for id := range d.feedEvents {
-		if _, ok := d.got[id]; ok {
+		if d.got[id] {
 			received++
 		}
 	}
@@ -854,8 +848,8 @@ func (d *demo) missing(ctx context.Context) []string {
 func (d *demo) summary() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	checks := d.checks(ctx)
 	results, perProvider := d.results(ctx)
+	checks := d.checks(ctx, results)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	w := d.out
