@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -58,14 +57,6 @@ func (e *Error) Error() string {
 // call sends one request and reads PlugBoleto's envelope. It returns the
 // raw answer too, to be stored verbatim.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body any, cedente string) ([]byte, *envelope, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
@@ -75,13 +66,9 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := provider.NewJSONRequest(ctx, method, u, body)
 	if err != nil {
 		return nil, nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", c.UserAgent)
 	if cedente == "" {
@@ -94,30 +81,23 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	} else {
 		req.Header.Set("token-cedente", c.TokenCedente)
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := provider.Send(c.HTTP, req, path, c.MaxBytes)
 	if err != nil {
-		return nil, nil, provider.Unreachable(method, path, err)
+		return nil, nil, err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.MaxBytes+1))
-	if err != nil {
-		return nil, nil, &provider.HTTPError{Status: 0, Message: fmt.Sprintf("%s %s: reading the answer: %v", method, path, err)}
-	}
-	if int64(len(raw)) > c.MaxBytes {
-		return nil, nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: the answer is larger than %d bytes (raise max_response_bytes)", method, path, c.MaxBytes)}
-	}
+	raw := resp.Body
 	var env envelope
 	jerr := json.Unmarshal(raw, &env)
-	if jerr == nil && env.Status == "erro" && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
-		return raw, &env, &Error{Status: resp.StatusCode, Message: firstOf(env.Message, env.Mensagem, "refused without a message"), Fields: fieldErrors(env.Data)}
+	if jerr == nil && env.Status == "erro" && resp.Status < 500 && resp.Status != http.StatusTooManyRequests {
+		return raw, &env, &Error{Status: resp.Status, Message: firstOf(env.Message, env.Mensagem, "refused without a message"), Fields: fieldErrors(env.Data)}
 	}
-	if resp.StatusCode >= 300 {
+	if resp.Status >= 300 {
 		now := time.Now()
 		if c.Now != nil {
 			now = c.Now()
 		}
 		msg := firstOf(env.Message, provider.Excerpt(raw))
-		return nil, nil, &provider.HTTPError{Status: resp.StatusCode, Message: msg, RetryAfter: provider.RetryAfter(resp.Header, now)}
+		return nil, nil, &provider.HTTPError{Status: resp.Status, Message: msg, RetryAfter: provider.RetryAfter(resp.Header, now)}
 	}
 	if jerr != nil {
 		return nil, nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: the answer is not JSON (%v): %s", method, path, jerr, provider.Excerpt(raw))}

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -132,53 +131,34 @@ func (k *Connector) Prepare(c *baixa.Connection, _ time.Time) error {
 
 // call sends one request with the token as the Basic user name.
 func (k *Connector) call(ctx context.Context, c *baixa.Connection, s *Settings, method string, query url.Values, body any) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
 	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
 	u := s.BaseURL + eventsPath
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := provider.NewJSONRequest(ctx, method, u, body)
 	if err != nil {
 		return nil, err
 	}
 	req.SetBasicAuth(c.Secrets[SecretAPIToken], "")
-	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", k.UserAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	hc := k.HTTP
 	if hc == nil {
 		hc = defaultHTTP
 	}
-	resp, err := hc.Do(req)
+	resp, err := provider.Send(hc, req, eventsPath, s.MaxResponseBytes)
 	if err != nil {
-		return nil, provider.Unreachable(method, eventsPath, err)
+		return nil, err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, s.MaxResponseBytes+1))
-	if err != nil {
-		return nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: reading the answer: %v", method, eventsPath, err)}
-	}
-	if int64(len(raw)) > s.MaxResponseBytes {
-		return nil, &provider.HTTPError{Message: fmt.Sprintf("%s %s: the answer is larger than %d bytes (raise max_response_bytes)", method, eventsPath, s.MaxResponseBytes)}
-	}
-	if resp.StatusCode >= 300 {
+	raw := resp.Body
+	if resp.Status >= 300 {
 		var a answer
 		msg := provider.Excerpt(raw)
 		if json.Unmarshal(raw, &a) == nil && a.Mensagem != "" {
 			msg = string(a.Mensagem)
 		}
-		return nil, &provider.HTTPError{Status: resp.StatusCode, Message: msg, RetryAfter: provider.RetryAfter(resp.Header, k.now())}
+		return nil, &provider.HTTPError{Status: resp.Status, Message: msg, RetryAfter: provider.RetryAfter(resp.Header, k.now())}
 	}
 	return raw, nil
 }
