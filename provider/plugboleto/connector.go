@@ -1,6 +1,7 @@
 package plugboleto
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -152,6 +153,8 @@ func (k *Connector) upload(ctx context.Context, c *baixa.Connection, s *Settings
 		}
 		res = r
 	}
+	bs := batches(res.Titulos, s.BatchSize)
+	names := batchNames(bs)
 	if f.Status == baixa.FetchRequested {
 		f.Polls++
 		if res.Situacao == Processing || res.Situacao == "" {
@@ -164,17 +167,17 @@ func (k *Connector) upload(ctx context.Context, c *baixa.Connection, s *Settings
 			}
 			return &baixa.RetryLater{After: s.Backoff(f.Polls), Reason: f.Note}
 		}
-		f.Status, f.Files = baixa.FetchListed, append([]string{"retorno"}, batchNames(batches(res.Titulos, s.BatchSize))...)
+		f.Status, f.Files = baixa.FetchListed, append([]string{"retorno"}, names...)
 		f.Note = fmt.Sprintf("protocol %s %s: %d reconciled, %d not reconciled", f.RequestCode, res.Situacao, len(res.Titulos), res.Unreconciled)
 		if _, err := st.StoreFetchFile(ctx, f, "retorno", baixa.NewDocument{
 			Provider: Provider, ConnectionID: c.ID, AccountID: c.AccountID, ContentType: ContentResult,
-			DedupKey: fmt.Sprintf("%s/%s/retorno", c.ID, f.RequestCode), Body: strings.NewReader(string(res.Raw)),
+			DedupKey: fmt.Sprintf("%s/%s/retorno", c.ID, f.RequestCode), Body: bytes.NewReader(res.Raw),
 		}); err != nil {
 			return err
 		}
 	}
-	for i, b := range batches(res.Titulos, s.BatchSize) {
-		name := fmt.Sprintf("boletos-%d", i+1)
+	for i, b := range bs {
+		name := names[i]
 		if slices.Contains(f.FilesDone, name) {
 			continue
 		}
@@ -186,11 +189,11 @@ func (k *Connector) upload(ctx context.Context, c *baixa.Connection, s *Settings
 	if err := st.SaveFetch(ctx, f); err != nil {
 		return err
 	}
-	return st.FinishDocument(ctx, docID, "", k.report(ctx, c, f))
+	return st.FinishDocument(ctx, docID, "", report(f))
 }
 
 // report says what came of a fetch, on its input document.
-func (k *Connector) report(_ context.Context, _ *baixa.Connection, f *baixa.Fetch) string {
+func report(f *baixa.Fetch) string {
 	return fmt.Sprintf("%s (fetch %s; PlugBoleto's answers are stored as documents of connection %s)", f.Note, f.ID, f.ConnectionID)
 }
 
@@ -234,7 +237,7 @@ func (k *Connector) readBack(ctx context.Context, c *baixa.Connection, cl *Clien
 	}
 	_, err = st.StoreFetchFile(ctx, f, name, baixa.NewDocument{
 		Provider: Provider, ConnectionID: c.ID, AccountID: c.AccountID, ContentType: ContentBoletos, DedupKey: key,
-		Body: strings.NewReader(string(raw)),
+		Body: bytes.NewReader(raw),
 	})
 	return err
 }
@@ -259,7 +262,7 @@ func (k *Connector) reread(ctx context.Context, c *baixa.Connection, s *Settings
 	if err := st.SaveFetch(ctx, f); err != nil {
 		return err
 	}
-	return st.FinishDocument(ctx, docID, "", k.report(ctx, c, f))
+	return st.FinishDocument(ctx, docID, "", report(f))
 }
 
 func readDocument(ctx context.Context, st baixa.FetchStore, id string, limit int64) ([]byte, error) {
