@@ -211,13 +211,14 @@ func (k *Connector) Plan(c *baixa.Connection, known []*baixa.Fetch, now time.Tim
 	return out, today.String()
 }
 
-// listed is the part of a listed event baixa needs before storing it.
+// listed is a listed event: its id, and the event verbatim.
 type listed struct {
-	ID provider.Text `json:"id"`
+	ID  string
+	Raw json.RawMessage
 }
 
-// list asks for a creditor's unread events and returns each verbatim.
-func (k *Connector) list(ctx context.Context, c *baixa.Connection, s *Settings, creditor int64, days int) ([]json.RawMessage, error) {
+// list asks for a creditor's unread events and returns each with its id.
+func (k *Connector) list(ctx context.Context, c *baixa.Connection, s *Settings, creditor int64, days int) ([]listed, error) {
 	q := url.Values{"id_credor": {strconv.FormatInt(creditor, 10)}, "qtde_dias_leitura": {strconv.Itoa(days)}}
 	raw, err := k.call(ctx, c, s, http.MethodGet, q, nil)
 	if err != nil {
@@ -231,16 +232,20 @@ func (k *Connector) list(ctx context.Context, c *baixa.Connection, s *Settings, 
 		}
 		return nil, &provider.HTTPError{Message: fmt.Sprintf("the list is not a JSON array of events (%v): %s", err, provider.Excerpt(raw))}
 	}
+	out := make([]listed, len(events))
 	for i, e := range events {
-		var l listed
+		var l struct {
+			ID provider.Text `json:"id"`
+		}
 		if err := json.Unmarshal(e, &l); err != nil {
 			return nil, &provider.HTTPError{Message: fmt.Sprintf("event %d of the list: %v", i, err)}
 		}
 		if _, err := strconv.ParseInt(string(l.ID), 10, 64); err != nil {
 			return nil, &provider.HTTPError{Message: fmt.Sprintf("event %d of the list: id %q is not a number", i, l.ID)}
 		}
+		out[i] = listed{ID: string(l.ID), Raw: e}
 	}
-	return events, nil
+	return out, nil
 }
 
 // Step lists one creditor's unread events and stores each, with its
@@ -265,9 +270,7 @@ func (k *Connector) Step(ctx context.Context, c *baixa.Connection, f *baixa.Fetc
 	f.RequestedAt = k.now()
 	f.Files, f.FilesDone = nil, nil
 	for _, e := range events {
-		var l listed
-		_ = json.Unmarshal(e, &l)
-		f.Files = append(f.Files, string(l.ID))
+		f.Files = append(f.Files, e.ID)
 	}
 	f.Status = baixa.FetchListed
 	if err := st.SaveFetch(ctx, f); err != nil {
@@ -276,12 +279,12 @@ func (k *Connector) Step(ctx context.Context, c *baixa.Connection, f *baixa.Fetc
 	// The events that read well are stored; one that does not (a wrong
 	// type) is asked for again, with the reason shown, until it does.
 	var bad []string
-	for i, e := range events {
-		if _, err := parseEvent(e); err != nil {
-			bad = append(bad, fmt.Sprintf("event %s: %v", f.Files[i], err))
+	for _, e := range events {
+		if _, err := parseEvent(e.Raw); err != nil {
+			bad = append(bad, fmt.Sprintf("event %s: %v", e.ID, err))
 			continue
 		}
-		if _, err := st.StoreFetchFile(ctx, f, f.Files[i], k.document(c, f.Files[i], e)); err != nil {
+		if _, err := st.StoreFetchFile(ctx, f, e.ID, k.document(c, e.ID, e.Raw)); err != nil {
 			return err
 		}
 	}
