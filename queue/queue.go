@@ -295,11 +295,7 @@ type fetchWorker struct {
 func (w *fetchWorker) Timeout(*river.Job[baixa.FetchArgs]) time.Duration { return 30 * time.Minute }
 
 func (w *fetchWorker) Work(ctx context.Context, job *river.Job[baixa.FetchArgs]) error {
-	err := w.fetch(ctx, job.Args.FetchID)
-	if later, ok := errors.AsType[*baixa.RetryLater](err); ok {
-		return river.JobSnooze(later.After)
-	}
-	return err
+	return snoozeLater(w.fetch(ctx, job.Args.FetchID))
 }
 
 type ackWorker struct {
@@ -310,7 +306,12 @@ type ackWorker struct {
 func (w *ackWorker) Timeout(*river.Job[baixa.AckArgs]) time.Duration { return time.Minute }
 
 func (w *ackWorker) Work(ctx context.Context, job *river.Job[baixa.AckArgs]) error {
-	err := w.ack(ctx, job.Args.DocumentID)
+	return snoozeLater(w.ack(ctx, job.Args.DocumentID))
+}
+
+// snoozeLater turns a *baixa.RetryLater into River's snooze (which does
+// not use up an attempt); other errors are returned as they are.
+func snoozeLater(err error) error {
 	if later, ok := errors.AsType[*baixa.RetryLater](err); ok {
 		return river.JobSnooze(later.After)
 	}
