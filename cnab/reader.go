@@ -105,9 +105,6 @@ func (r *Reader) Header() Header { return r.header }
 // Bank returns the bank's table.
 func (r *Reader) Bank() *Bank { return r.bank }
 
-// Lines returns the number of lines read so far.
-func (r *Reader) Lines() int { return r.line }
-
 // printable shows up to n characters of a Latin-1 line.
 func printable(b []byte, n int) string {
 	if len(b) > n {
