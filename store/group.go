@@ -135,32 +135,34 @@ func retriable(err error) bool {
 
 func (db *DB) writeGroup(batch []*groupReq, res []groupRes) error {
 	return db.inTx(context.Background(), func(tx *sql.Tx) error {
-		var jobs []baixa.JobArgs
-		if db.Dialect == Postgres {
-			var err error
-			if jobs, err = db.insertSmallMany(tx, batch, res); err != nil {
-				return err
-			}
-			return db.Jobs.InsertManyTx(context.Background(), tx, jobs)
-		}
-		for i, r := range batch {
-			// One caller giving up must not fail the others' transaction.
-			ctx := context.WithoutCancel(r.ctx)
-			if r.ctx.Err() != nil {
-				res[i].err = r.ctx.Err()
-				continue
-			}
-			doc, created, err := db.insertSmall(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			res[i] = groupRes{doc: doc, created: created}
-			if created {
-				jobs = append(jobs, baixa.SettleDocumentArgs{DocumentID: doc.ID})
-			}
-		}
 		if db.Jobs == nil {
 			return errors.New("store: no job queue configured")
+		}
+		// One caller giving up must not fail the others' transaction.
+		for i, r := range batch {
+			res[i].err = r.ctx.Err()
+		}
+		if db.Dialect == Postgres {
+			if err := db.insertSmallMany(tx, batch, res); err != nil {
+				return err
+			}
+		} else {
+			for i, r := range batch {
+				if res[i].err != nil {
+					continue
+				}
+				doc, created, err := db.insertSmall(context.WithoutCancel(r.ctx), tx, r)
+				if err != nil {
+					return err
+				}
+				res[i] = groupRes{doc: doc, created: created}
+			}
+		}
+		var jobs []baixa.JobArgs
+		for _, r := range res {
+			if r.created {
+				jobs = append(jobs, baixa.SettleDocumentArgs{DocumentID: r.doc.ID})
+			}
 		}
 		return db.Jobs.InsertManyTx(context.Background(), tx, jobs)
 	})
@@ -185,22 +187,20 @@ const smallTypes = `id text, provider text, connection_id text, account_id text,
 
 // insertSmallMany writes a group's documents on PostgreSQL in one
 // statement: the rows (a duplicate key inserts nothing), and the parts of
-// those inserted. It returns their settle jobs.
-func (db *DB) insertSmallMany(tx *sql.Tx, batch []*groupReq, res []groupRes) ([]baixa.JobArgs, error) {
+// those inserted.
+func (db *DB) insertSmallMany(tx *sql.Tx, batch []*groupReq, res []groupRes) error {
 	var live []int
-	docs := make([]*baixa.Document, len(batch))
 	for i, r := range batch {
-		if r.ctx.Err() != nil { // one caller giving up must not fail the others
-			res[i].err = r.ctx.Err()
+		if res[i].err != nil {
 			continue
 		}
 		doc := newDocument(r.d, baixa.DocPending, db.now())
 		doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
-		docs[i] = doc
+		res[i].doc = doc
 		live = append(live, i)
 	}
 	if len(live) == 0 {
-		return nil, nil
+		return nil
 	}
 	cols := strings.Join(columnNames(smallTypes), ", ")
 	q := fmt.Sprintf(`WITH v AS (SELECT * FROM %s WITH ORDINALITY AS v(%s, n)),
@@ -211,23 +211,18 @@ func (db *DB) insertSmallMany(tx *sql.Tx, batch []*groupReq, res []groupRes) ([]
 		p AS (INSERT INTO document_parts (document_id, seq, data) SELECT v.id, 0, v.data FROM v JOIN d ON d.id = v.id WHERE length(v.data) > 0)
 		SELECT id FROM d`, unnestFrom(smallTypes, 1), cols)
 	args := columnArrays(smallTypes, len(live), func(k int) []any {
-		i := live[k]
-		d, r := docs[i], batch[i]
+		d, body := res[live[k]].doc, batch[live[k]].body
 		return []any{d.ID, d.Provider, d.ConnectionID, d.AccountID, d.ContentType, d.SHA256, d.DedupKey, d.Size,
-			string(d.Status), micros(d.CreatedAt), boolInt(d.SkipBadLines), r.body}
+			string(d.Status), micros(d.CreatedAt), boolInt(d.SkipBadLines), body}
 	})
 	inserted, err := insertedIDs(tx, q, args)
 	if err != nil {
-		return nil, fmt.Errorf("insert documents: %w", err)
+		return fmt.Errorf("insert documents: %w", err)
 	}
-	var jobs []baixa.JobArgs
 	for _, i := range live {
-		res[i] = groupRes{doc: docs[i], created: inserted[docs[i].ID]}
-		if res[i].created {
-			jobs = append(jobs, baixa.SettleDocumentArgs{DocumentID: docs[i].ID})
-		}
+		res[i].created = inserted[res[i].doc.ID]
 	}
-	return jobs, nil
+	return nil
 }
 
 // insertedIDs runs q, which returns the ids it inserted.
