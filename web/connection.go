@@ -180,7 +180,9 @@ func (s *Server) registerConnections(api huma.API) {
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "check-connection", Method: http.MethodPost, Path: "/v1/connections/{id}/check", Tags: tags,
-		Summary: "Test a connection against its provider", Description: "For Sicoob: asks for a token over mutual TLS with the certificate and client_id. A refusal is a 503 naming the provider's answer.",
+		Summary: "Test a connection against its provider", Description: "Asks the provider with the connection's credentials, storing nothing: Sicoob, a token over mutual TLS; " +
+			"PlugBoleto, a boleto that cannot exist; Recuperador, the first creditor's last day. Callback providers (BMP, Saurus) " +
+			"have nothing to ask. A refusal is a 503 naming the provider's answer.",
 	}, func(ctx context.Context, in *idPath) (*checkOutput, error) {
 		c, err := s.Connections.FindConnectionByID(ctx, in.ID)
 		if err != nil {
