@@ -1,9 +1,8 @@
 package cnab
 
 import (
-	"bytes"
-	"strings"
 	"time"
+	"unicode/utf8"
 
 	"baixa"
 )
@@ -13,81 +12,121 @@ import (
 var cp1252 = [32]rune{'€', 0x81, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0x8D, 'Ž', 0x8F,
 	0x90, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0x9D, 'ž', 'Ÿ'}
 
-func (r *Reader) raw(f field) []byte { return r.buf[f.from-1 : f.to] }
-
-// trimmed returns an ASCII field without surrounding blanks.
-func (r *Reader) trimmed(f field) string {
+// raw is the field's bytes in the current line; none for a field the
+// layout does not have.
+func (r *Reader) raw(f field) []byte {
 	if f.to == 0 {
-		return ""
+		return nil
 	}
-	b := r.raw(f)
-	i, j := 0, len(b)
-	for i < j && b[i] == ' ' {
-		i++
-	}
-	for j > i && b[j-1] == ' ' {
-		j--
-	}
-	for _, c := range b[i:j] {
-		if c >= 0x80 {
-			return r.text(f)
-		}
-	}
-	if j-i <= 5 {
-		return r.intern(b[i:j])
-	}
-	return string(b[i:j])
+	return r.buf[f.from-1 : f.to]
 }
 
-// intern returns short values (codes, parcelas, branches) without a new
-// string each time: a file repeats them on every line.
-func (r *Reader) intern(b []byte) string {
-	if s, ok := r.interned[string(b)]; ok {
-		return s
+// blank is what surrounds a text field: blanks, ASCII white space and the
+// no-break space (0xA0 in Latin-1).
+func blank(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 }
+
+// trimBlank drops what is blank at both ends of b, eight blanks at a time
+// while it can: fields are mostly padding.
+func trimBlank(b []byte) []byte {
+	j := len(b)
+	for j >= 8 && word(b[j-8:]) == blanks8 {
+		j -= 8
 	}
-	s := string(b)
-	if len(r.interned) < 4096 {
-		if r.interned == nil {
-			r.interned = map[string]string{}
+	for j > 0 && blank(b[j-1]) {
+		j--
+	}
+	i := 0
+	for j-i >= 8 && word(b[i:]) == blanks8 {
+		i += 8
+	}
+	for i < j && blank(b[i]) {
+		i++
+	}
+	return b[i:j]
+}
+
+// appendText appends Latin-1/CP1252 bytes as UTF-8.
+func appendText(dst, b []byte) []byte {
+	if ascii(b) {
+		return append(dst, b...)
+	}
+	for _, c := range b {
+		switch {
+		case c < 0x80:
+			dst = append(dst, c)
+		case c < 0xA0:
+			dst = utf8.AppendRune(dst, cp1252[c-0x80])
+		default:
+			dst = utf8.AppendRune(dst, rune(c))
 		}
-		r.interned[s] = s
 	}
-	return s
+	return dst
 }
 
 // text returns a text field decoded from Latin-1/CP1252, trimmed.
-func (r *Reader) text(f field) string {
-	if f.to == 0 {
-		return ""
+func (r *Reader) text(f field) string { return string(appendText(nil, trimBlank(r.raw(f)))) }
+
+// short returns a short trimmed field (a code, a parcela, a branch) as the
+// same string as the last detail's when it has not changed: a file
+// repeats them on every line.
+func (r *Reader) short(slot int, f field) string {
+	b := trimBlank(r.raw(f))
+	if string(b) == r.last[slot] {
+		return r.last[slot]
 	}
-	ascii := true
-	for _, c := range r.raw(f) {
-		if c >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return strings.TrimSpace(string(bytes.TrimRight(r.raw(f), " ")))
-	}
-	var sb strings.Builder
-	for _, c := range r.raw(f) {
-		switch {
-		case c < 0x80:
-			sb.WriteByte(c)
-		case c < 0xA0:
-			sb.WriteRune(cp1252[c-0x80])
-		default:
-			sb.WriteRune(rune(c))
-		}
-	}
-	return strings.TrimSpace(sb.String())
+	s := string(appendText(nil, b))
+	r.last[slot] = s
+	return s
 }
 
-// number parses a zero-padded decimal field (base 10, never octal).
+// The slots of short fields.
+const (
+	slotOccurrence = iota
+	slotUOccurrence
+	slotParcela
+	slotModalidade
+	slotBank
+	slotBranch
+	slots
+)
+
+// textField is a detail's longer text field: where it is and where it
+// goes; digits fields (a payer's CPF/CNPJ) lose their leading zeros.
+type textField struct {
+	f     field
+	dst   *string
+	zeros bool
+}
+
+// texts sets text fields, trimmed and decoded, all slices of one new
+// string: one allocation for a detail's text, however many fields.
+func (r *Reader) texts(fs []textField) {
+	var ends [8]int
+	r.strs = r.strs[:0]
+	for i, t := range fs {
+		b := trimBlank(r.raw(t.f))
+		if t.zeros {
+			for len(b) > 0 && b[0] == '0' {
+				b = b[1:]
+			}
+		}
+		r.strs = appendText(r.strs, b)
+		ends[i] = len(r.strs)
+	}
+	s, from := string(r.strs), 0
+	for i, t := range fs {
+		*t.dst, from = s[from:ends[i]], ends[i]
+	}
+}
+
+// number parses a zero-padded decimal field (base 10, never octal);
+// blanks are zero.
 func (r *Reader) number(f field) (int64, error) {
-	var n int64
 	b := r.raw(f)
+	if v, ok := decimal(b); ok {
+		return int64(v), nil
+	}
+	var n int64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			if allBlank(b) {
@@ -110,18 +149,45 @@ func allBlank(b []byte) bool {
 }
 
 // amount parses a field with two implied decimals into centavos; blanks
-// are zero.
-func (r *Reader) amount(f field) (baixa.Amount, error) {
+// are zero. The first error of several fields is kept in *err.
+func (r *Reader) amount(f field, err *error) baixa.Amount {
 	if f.to == 0 {
-		return 0, nil
+		return 0
 	}
-	n, err := r.number(f)
-	return baixa.Amount(n), err
+	n, e := r.number(f)
+	if e != nil && *err == nil {
+		*err = e
+	}
+	return baixa.Amount(n)
 }
 
-// date8 parses DDMMAAAA; zeros or blanks are no date.
-func (r *Reader) date8(f field) (baixa.Date, error) {
+// date8 parses DDMMAAAA; zeros or blanks are no date. The first error of
+// several fields is kept in *err.
+func (r *Reader) date8(f field, err *error) baixa.Date {
 	b := r.raw(f)
+	if len(b) == 8 {
+		x := word(b)
+		if x == zeros8 || x == blanks8 {
+			return baixa.Date{}
+		}
+		if digits8(x) {
+			// Pairs of digits: day, month, century, year.
+			p := x - zeros8
+			p = (p*10 + p>>8) & 0x00FF00FF00FF00FF
+			d := baixa.Date{Year: int(p>>32&0xFF)*100 + int(p>>48&0xFF), Month: time.Month(p >> 16 & 0xFF), Day: int(p & 0xFF)}
+			if valid(d) {
+				return d
+			}
+		}
+	}
+	d, e := r.slowDate8(f, b)
+	if e != nil && *err == nil {
+		*err = e
+	}
+	return d
+}
+
+func (r *Reader) slowDate8(f field, b []byte) (baixa.Date, error) {
 	if allZeroOrBlank(b) {
 		return baixa.Date{}, nil
 	}
@@ -136,9 +202,16 @@ func (r *Reader) date8(f field) (baixa.Date, error) {
 }
 
 // date6 parses DDMMAA (years 00-69 are 20xx, 70-99 19xx); zeros or blanks
-// are no date.
-func (r *Reader) date6(f field) (baixa.Date, error) {
-	b := r.raw(f)
+// are no date. The first error of several fields is kept in *err.
+func (r *Reader) date6(f field, err *error) baixa.Date {
+	d, e := r.slowDate6(f, r.raw(f))
+	if e != nil && *err == nil {
+		*err = e
+	}
+	return d
+}
+
+func (r *Reader) slowDate6(f field, b []byte) (baixa.Date, error) {
 	if allZeroOrBlank(b) {
 		return baixa.Date{}, nil
 	}

@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
-
-	"baixa"
 )
 
 // Reader reads a return file's details one at a time. It checks the
@@ -26,22 +24,25 @@ type Reader struct {
 	bank   *Bank
 	header Header
 
-	line     int    // lines read
-	count    int    // records (non-blank lines) read
-	buf      []byte // the current line, as Latin-1 bytes, padded to the layout's length
-	scratch  []byte
-	blankAt  int // the first blank line not yet followed by data
-	done     bool
-	fatal    error // an error in the file's structure: every later Next returns it
-	interned map[string]string
+	line  int // lines read
+	count int // records (non-blank lines) read
+	// buf is the current line, as Latin-1 bytes, of the layout's length:
+	// the line as read when it has that length, else padded in pad.
+	buf     []byte
+	pad     []byte
+	scratch []byte // a UTF-8 line as Latin-1
+	strs    []byte // a detail's text, decoded (texts)
+	last    [slots]string
+	blankAt int // the first blank line not yet followed by data
+	done    bool
+	fatal   error // an error in the file's structure: every later Next returns it
 
 	// CNAB 240 structure.
 	inBatch      bool
 	batchRecords int
 	batches      int
-	pendingT     bool
+	pendingT     bool // r.d holds a segment T waiting for its U
 	skipU        bool // the pending T was bad: its U is skipped
-	t            Detail
 	// CNAB 400 structure.
 	records int
 
@@ -142,10 +143,8 @@ func (r *Reader) rawLine() ([]byte, error) {
 	r.line++
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
-	for _, c := range line {
-		if c >= 0x80 {
-			return r.latin1(line), nil
-		}
+	if !ascii(line) {
+		return r.latin1(line), nil
 	}
 	return line, nil
 }
@@ -166,8 +165,9 @@ func (r *Reader) latin1(line []byte) []byte {
 	return r.scratch
 }
 
-// fit pads line with blanks to the layout's length into r.buf; a line one
-// blank longer is accepted, anything longer is an error.
+// fit makes line, padded with blanks to the layout's length, r.buf; a line
+// one blank longer is accepted, anything longer is an error. A line of the
+// right length is not copied: r.buf is valid until the next line is read.
 func (r *Reader) fit(line []byte) error {
 	n := int(r.format)
 	if len(line) > n {
@@ -176,14 +176,19 @@ func (r *Reader) fit(line []byte) error {
 		}
 		line = line[:n]
 	}
-	if cap(r.buf) < n {
-		r.buf = make([]byte, n)
+	if len(line) == n {
+		r.buf = line
+		return nil
 	}
-	r.buf = r.buf[:n]
-	copy(r.buf, line)
+	if cap(r.pad) < n {
+		r.pad = make([]byte, n)
+	}
+	r.pad = r.pad[:n]
+	copy(r.pad, line)
 	for i := len(line); i < n; i++ {
-		r.buf[i] = ' '
+		r.pad[i] = ' '
 	}
+	r.buf = r.pad
 	return nil
 }
 
@@ -224,7 +229,8 @@ func (r *Reader) readHeader() error {
 			CompanyName: r.text(field{"", 73, 102})}
 		// Sicoob's headers are not always regular (the brcobranca sample's
 		// is shorter): the date and sequence are read when they parse.
-		r.header.Generated, _ = r.date8(field{"data de geração", 144, 151})
+		var ignored error
+		r.header.Generated = r.date8(field{"data de geração", 144, 151}, &ignored)
 		r.header.Sequence, _ = r.number(field{"sequencial", 158, 163})
 	case CNAB400:
 		f := r.bank400Field()
@@ -233,7 +239,8 @@ func (r *Reader) readHeader() error {
 			return r.errAt(f, "bank %q is not supported in CNAB 400 (supported: %s)", code, supported(CNAB400))
 		}
 		r.header = Header{Format: CNAB400, Bank: code, BankName: r.bank.Name, CompanyName: r.text(field{"", 47, 76})}
-		r.header.Generated, _ = r.date6(field{"data de gravação", 95, 100})
+		var ignored error
+		r.header.Generated = r.date6(field{"data de gravação", 95, 100}, &ignored)
 		r.records = 1
 		if err := r.sequence(); err != nil {
 			return err
@@ -272,14 +279,14 @@ func (r *Reader) Next() (*Detail, error) {
 	} else {
 		d, err = r.next240()
 	}
-	var fe *fieldError
-	switch {
-	case errors.As(err, &fe):
-		return nil, fe.LineError // one detail's field: the next call goes on
-	case err != nil && !errors.Is(err, io.EOF):
-		r.fatal = err
+	if err == nil || errors.Is(err, io.EOF) {
+		return d, err
 	}
-	return d, err
+	if fe := (*fieldError)(nil); errors.As(err, &fe) {
+		return nil, fe.LineError // one detail's field: the next call goes on
+	}
+	r.fatal = err
+	return nil, err
 }
 
 // Fatal reports whether the last error ended the file (its structure is
@@ -300,7 +307,7 @@ func (r *Reader) next240() (*Detail, error) {
 		kind := r.buf[7]
 		if r.pendingT && (kind != '3' || r.buf[13] != 'U') {
 			r.pendingT = false
-			return nil, &LineError{Line: r.t.Line, Msg: "segment T without the segment U that must follow it"}
+			return nil, &LineError{Line: r.d.Line, Msg: "segment T without the segment U that must follow it"}
 		}
 		switch kind {
 		case '1':
@@ -376,13 +383,13 @@ func (r *Reader) end() error {
 	}
 }
 
-// segment reads a detail record (type 3): T is kept until its U, which
-// completes the detail; Y and W are optional and skipped.
+// segment reads a detail record (type 3): T is kept in r.d until its U,
+// which completes the detail; Y and W are optional and skipped.
 func (r *Reader) segment() (*Detail, error) {
 	switch seg := r.buf[13]; seg {
 	case 'T':
-		r.t = Detail{Line: r.line}
-		if err := r.readT(&r.t); err != nil {
+		r.d = Detail{Line: r.line}
+		if err := r.readT(&r.d); err != nil {
 			r.skipU = true
 			return nil, asField(err)
 		}
@@ -397,11 +404,10 @@ func (r *Reader) segment() (*Detail, error) {
 			return nil, r.errAt(field{"segmento", 14, 14}, "segment U without its segment T")
 		}
 		r.pendingT = false
-		r.d = r.t
 		// Both segments carry the code; T's is the title's occurrence. Some
 		// files (the OpenCnabPHP sample) disagree: U's is kept aside.
-		if occ := string(r.buf[15:17]); occ != r.d.Occurrence {
-			r.d.UOccurrence = occ
+		if occ := r.buf[15:17]; string(occ) != r.d.Occurrence {
+			r.d.UOccurrence = r.short(slotUOccurrence, field{"código de movimento", 16, 17})
 		}
 		if err := r.readU(&r.d); err != nil {
 			return nil, asField(err)
@@ -416,43 +422,30 @@ func (r *Reader) segment() (*Detail, error) {
 
 func (r *Reader) readT(d *Detail) error {
 	l := r.bank.L240
-	d.Occurrence = r.intern(r.buf[15:17])
-	if !digits(r.buf[15:17]) {
-		return r.errAt(field{"código de movimento", 16, 17}, "want two digits, got %q", r.buf[15:17])
+	occ := field{"código de movimento", 16, 17}
+	if !digits(r.raw(occ)) {
+		return r.errAt(occ, "want two digits, got %q", r.raw(occ))
 	}
+	d.Occurrence = r.short(slotOccurrence, occ)
+	d.Parcela, d.Modalidade = r.short(slotParcela, l.Parcela), r.short(slotModalidade, l.Modalidade)
+	d.ReceivingBank, d.ReceivingBranch = r.short(slotBank, l.ReceivingBank), r.short(slotBranch, l.ReceivingBranch)
+	r.texts([]textField{{l.NossoNumero, &d.NossoNumero, false}, {l.SeuNumero, &d.SeuNumero, false}, {l.CompanyRef, &d.CompanyRef, false},
+		{l.PayerDocument, &d.PayerDocument, true}, {l.PayerName, &d.PayerName, false}, {l.Reasons, &d.Reasons, false}})
 	var err error
-	d.NossoNumero, d.Parcela, d.Modalidade = r.trimmed(l.NossoNumero), r.trimmed(l.Parcela), r.trimmed(l.Modalidade)
-	d.SeuNumero, d.CompanyRef = r.trimmed(l.SeuNumero), r.trimmed(l.CompanyRef)
-	d.ReceivingBank, d.ReceivingBranch = r.trimmed(l.ReceivingBank), r.trimmed(l.ReceivingBranch)
-	d.PayerDocument, d.PayerName, d.Reasons = strings.TrimLeft(r.trimmed(l.PayerDocument), "0"), r.text(l.PayerName), r.trimmed(l.Reasons)
-	if d.DueDate, err = r.date8(l.DueDate); err != nil {
-		return err
-	}
-	if d.FaceValue, err = r.amount(l.FaceValue); err != nil {
-		return err
-	}
-	d.FeeAmount, err = r.amount(l.Fee)
+	d.DueDate = r.date8(l.DueDate, &err)
+	d.FaceValue = r.amount(l.FaceValue, &err)
+	d.FeeAmount = r.amount(l.Fee, &err)
 	return err
 }
 
 func (r *Reader) readU(d *Detail) error {
 	l := r.bank.L240
-	for _, a := range []struct {
-		f   field
-		dst *baixa.Amount
-	}{{l.Interest, &d.InterestAmount}, {l.Discount, &d.DiscountAmount}, {l.Rebate, &d.RebateAmount}, {l.IOF, &d.IOFAmount},
-		{l.Paid, &d.PaidAmount}, {l.Credited, &d.CreditedAmount}, {l.OtherExpenses, &d.OtherExpenses}, {l.OtherCredits, &d.OtherCredits}} {
-		v, err := r.amount(a.f)
-		if err != nil {
-			return err
-		}
-		*a.dst = v
-	}
 	var err error
-	if d.OccurredOn, err = r.date8(l.OccurredOn); err != nil {
-		return err
-	}
-	d.CreditedOn, err = r.date8(l.CreditedOn)
+	d.InterestAmount, d.DiscountAmount = r.amount(l.Interest, &err), r.amount(l.Discount, &err)
+	d.RebateAmount, d.IOFAmount = r.amount(l.Rebate, &err), r.amount(l.IOF, &err)
+	d.PaidAmount, d.CreditedAmount = r.amount(l.Paid, &err), r.amount(l.Credited, &err)
+	d.OtherExpenses, d.OtherCredits = r.amount(l.OtherExpenses, &err), r.amount(l.OtherCredits, &err)
+	d.OccurredOn, d.CreditedOn = r.date8(l.OccurredOn, &err), r.date8(l.CreditedOn, &err)
 	return err
 }
 
@@ -500,36 +493,20 @@ func (r *Reader) sequence() error {
 
 func (r *Reader) read400(d *Detail) error {
 	l := r.bank.L400
-	d.Occurrence = r.trimmed(l.Occurrence)
-	if !digits(r.buf[l.Occurrence.from-1 : l.Occurrence.to]) {
-		return r.errAt(l.Occurrence, "want two digits, got %q", r.buf[l.Occurrence.from-1:l.Occurrence.to])
+	if !digits(r.raw(l.Occurrence)) {
+		return r.errAt(l.Occurrence, "want two digits, got %q", r.raw(l.Occurrence))
 	}
-	d.NossoNumero, d.Parcela, d.Modalidade = r.trimmed(l.NossoNumero), r.trimmed(l.Parcela), r.trimmed(l.Modalidade)
-	d.SeuNumero, d.CompanyRef = r.trimmed(l.SeuNumero), r.trimmed(l.CompanyRef)
-	d.ReceivingBank, d.ReceivingBranch = r.trimmed(l.ReceivingBank), r.trimmed(l.ReceivingBranch)
-	if l.PayerName.to != 0 {
-		d.PayerDocument, d.PayerName = strings.TrimLeft(r.trimmed(l.PayerDocument), "0"), r.text(l.PayerName)
-	}
+	d.Occurrence = r.short(slotOccurrence, l.Occurrence)
+	d.Parcela, d.Modalidade = r.short(slotParcela, l.Parcela), r.short(slotModalidade, l.Modalidade)
+	d.ReceivingBank, d.ReceivingBranch = r.short(slotBank, l.ReceivingBank), r.short(slotBranch, l.ReceivingBranch)
+	r.texts([]textField{{l.NossoNumero, &d.NossoNumero, false}, {l.SeuNumero, &d.SeuNumero, false}, {l.CompanyRef, &d.CompanyRef, false},
+		{l.PayerDocument, &d.PayerDocument, true}, {l.PayerName, &d.PayerName, false}})
 	var err error
-	for _, dt := range []struct {
-		f   field
-		dst *baixa.Date
-	}{{l.OccurredOn, &d.OccurredOn}, {l.DueDate, &d.DueDate}, {l.CreditedOn, &d.CreditedOn}} {
-		if *dt.dst, err = r.date6(dt.f); err != nil {
-			return err
-		}
-	}
-	for _, a := range []struct {
-		f   field
-		dst *baixa.Amount
-	}{{l.FaceValue, &d.FaceValue}, {l.Fee, &d.FeeAmount}, {l.OtherExpenses, &d.OtherExpenses}, {l.IOF, &d.IOFAmount},
-		{l.Rebate, &d.RebateAmount}, {l.Discount, &d.DiscountAmount}, {l.Paid, &d.PaidAmount}, {l.Interest, &d.InterestAmount},
-		{l.OtherCredits, &d.OtherCredits}} {
-		if *a.dst, err = r.amount(a.f); err != nil {
-			return err
-		}
-	}
-	return nil
+	d.OccurredOn, d.DueDate, d.CreditedOn = r.date6(l.OccurredOn, &err), r.date6(l.DueDate, &err), r.date6(l.CreditedOn, &err)
+	d.FaceValue, d.FeeAmount, d.OtherExpenses = r.amount(l.FaceValue, &err), r.amount(l.Fee, &err), r.amount(l.OtherExpenses, &err)
+	d.IOFAmount, d.RebateAmount, d.DiscountAmount = r.amount(l.IOF, &err), r.amount(l.Rebate, &err), r.amount(l.Discount, &err)
+	d.PaidAmount, d.InterestAmount, d.OtherCredits = r.amount(l.Paid, &err), r.amount(l.Interest, &err), r.amount(l.OtherCredits, &err)
+	return err
 }
 
 func asField(err error) error {

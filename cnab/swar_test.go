@@ -1,0 +1,84 @@
+package cnab
+
+import (
+	"bytes"
+	"strconv"
+	"testing"
+
+	"baixa"
+)
+
+// The word-at-a-time helpers must agree with the plain byte loops they
+// replace, on any input: go test -fuzz FuzzWords ./cnab.
+func FuzzWords(f *testing.F) {
+	for _, s := range []string{"", "0", "7", "00000000", "000000000000000", "000000000042781", "123456789012345678",
+		"1234567890123456789", "00000000004A081", "20112026", "29022024", "29022026", "31042026", "00000000", "        ",
+		"0000  00", "12345678 ", " 1234567", "99999999", "9999999999999999", "/:", "  PAGADOR DE TESTE      \xa0", "\t x \r"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, ok := decimal(b)
+		want, err := strconv.ParseUint(string(b), 10, 64)
+		wantOK := err == nil && len(b) >= 1 && len(b) <= 18 && bytes.Trim(b, "0123456789") == nil
+		if ok != wantOK || (ok && v != want) {
+			t.Fatalf("decimal(%q) = %d, %v; want %d, %v", b, v, ok, want, wantOK)
+		}
+
+		if got, want := ascii(b), plainASCII(b); got != want {
+			t.Fatalf("ascii(%q) = %v", b, got)
+		}
+		if got, want := trimBlank(b), plainTrim(b); !bytes.Equal(got, want) {
+			t.Fatalf("trimBlank(%q) = %q, want %q", b, got, want)
+		}
+
+		if len(b) < 8 {
+			return
+		}
+		r := &Reader{buf: b[:8]}
+		f := field{"data", 1, 8}
+		var err8 error
+		got := r.date8(f, &err8)
+		want8, werr := r.slowDate8(f, b[:8])
+		if got != want8 || (err8 == nil) != (werr == nil) {
+			t.Fatalf("date8(%q) = %v, %v; want %v, %v", b[:8], got, err8, want8, werr)
+		}
+	})
+}
+
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func plainTrim(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && blank(b[i]) {
+		i++
+	}
+	for j > i && blank(b[j-1]) {
+		j--
+	}
+	return b[i:j]
+}
+
+func TestDate8(t *testing.T) {
+	for in, want := range map[string]baixa.Date{
+		"20112026": {Year: 2026, Month: 11, Day: 20}, "29022024": {Year: 2024, Month: 2, Day: 29}, "01011900": {Year: 1900, Month: 1, Day: 1},
+		"31122099": {Year: 2099, Month: 12, Day: 31}, "00000000": {}, "        ": {},
+	} {
+		var err error
+		if got := (&Reader{buf: []byte(in)}).date8(field{"data", 1, 8}, &err); got != want || err != nil {
+			t.Errorf("date8(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"29022026", "31042026", "00112026", "20132026", "20111899", "2011202A", "20 12026"} {
+		var err error
+		if got := (&Reader{buf: []byte(in)}).date8(field{"data", 1, 8}, &err); err == nil {
+			t.Errorf("date8(%q) = %v, want an error", in, got)
+		}
+	}
+}
