@@ -23,7 +23,7 @@ type Layout240 struct {
 type Layout400 struct {
 	NossoNumero, Parcela, Modalidade, Occurrence, OccurredOn, SeuNumero, CompanyRef, DueDate, FaceValue,
 	ReceivingBank, ReceivingBranch, CreditedOn, Fee, OtherExpenses, IOF, Rebate, Discount, Paid, Interest,
-	OtherCredits, PayerDocument, PayerName field
+	OtherCredits, PayerDocument, PayerName, Reasons field
 	// BankAt is where the header names the bank (columns 77-79).
 	BankAt field
 }
@@ -44,7 +44,7 @@ type Bank struct {
 }
 
 // Banks are the banks this package reads, by FEBRABAN code.
-var Banks = map[string]*Bank{"756": &sicoob}
+var Banks = map[string]*Bank{"001": &bancoDoBrasil, "237": &bradesco, "341": &itau, "756": &sicoob}
 
 // febraban240 is the FEBRABAN segment T/U layout (v. 087), which Sicoob
 // follows; only the nosso número block differs from bank to bank.
@@ -77,31 +77,7 @@ var sicoob = Bank{
 		Paid: field{"valor recebido", 254, 266}, Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"multa/outros", 280, 292},
 		BankAt: field{"banco", 77, 79}, // the payer is not in Sicoob's CNAB 400 return
 	},
-	Occurrences240: map[string]Occurrence{
-		"02": {baixa.MoveRegistered, "entrada confirmada"},
-		"03": {baixa.MoveRejected, "entrada rejeitada"},
-		"06": {baixa.MovePaid, "liquidação"},
-		"09": {baixa.MoveWrittenOff, "baixa"},
-		"11": {baixa.MoveStatusChanged, "títulos em carteira (em ser)"},
-		"12": {baixa.MoveStatusChanged, "confirmação de abatimento"},
-		"13": {baixa.MoveStatusChanged, "cancelamento de abatimento"},
-		"14": {baixa.MoveDueDateChanged, "alteração de vencimento"},
-		"17": {baixa.MovePaid, "liquidação após baixa ou de título não registrado"},
-		"19": {baixa.MoveStatusChanged, "confirmação de instrução de protesto"},
-		"20": {baixa.MoveStatusChanged, "confirmação de sustação de protesto"},
-		"23": {baixa.MoveStatusChanged, "remessa a cartório"},
-		"25": {baixa.MoveWrittenOff, "protestado e baixado"},
-		"26": {baixa.MoveStatusChanged, "instrução rejeitada"},
-		"27": {baixa.MoveStatusChanged, "confirmação de alteração de outros dados"},
-		"28": {baixa.MoveStatusChanged, "débito de tarifas/custas"},
-		"30": {baixa.MoveStatusChanged, "alteração de dados rejeitada"},
-		// A cheque pays only when it clears: pending and returned are
-		// status changes, cleared is the payment.
-		"44": {baixa.MoveStatusChanged, "título pago com cheque devolvido"},
-		"45": {baixa.MovePaid, "título pago com cheque compensado"},
-		"50": {baixa.MoveStatusChanged, "título pago com cheque pendente de compensação"},
-		"48": {baixa.MoveStatusChanged, "transferência de carteira/modalidade"},
-	},
+	Occurrences240: febrabanOccurrences,
 	Occurrences400: map[string]Occurrence{
 		"02": {baixa.MoveRegistered, "entrada confirmada"},
 		"05": {baixa.MovePaid, "liquidação sem registro"},
@@ -115,4 +91,130 @@ var sicoob = Bank{
 		"27": {baixa.MoveStatusChanged, "confirmação de alteração de dados"},
 		"48": {baixa.MoveStatusChanged, "transferência de carteira"},
 	},
+}
+
+// febrabanOccurrences are the FEBRABAN codes de movimento of a segment T
+// (v. 087), which Sicoob and Banco do Brasil follow.
+var febrabanOccurrences = map[string]Occurrence{
+	"02": {baixa.MoveRegistered, "entrada confirmada"},
+	"03": {baixa.MoveRejected, "entrada rejeitada"},
+	"06": {baixa.MovePaid, "liquidação"},
+	"09": {baixa.MoveWrittenOff, "baixa"},
+	"11": {baixa.MoveStatusChanged, "títulos em carteira (em ser)"},
+	"12": {baixa.MoveStatusChanged, "confirmação de abatimento"},
+	"13": {baixa.MoveStatusChanged, "cancelamento de abatimento"},
+	"14": {baixa.MoveDueDateChanged, "alteração de vencimento"},
+	"17": {baixa.MovePaid, "liquidação após baixa ou de título não registrado"},
+	"19": {baixa.MoveStatusChanged, "confirmação de instrução de protesto"},
+	"20": {baixa.MoveStatusChanged, "confirmação de sustação de protesto"},
+	"23": {baixa.MoveStatusChanged, "remessa a cartório"},
+	"25": {baixa.MoveWrittenOff, "protestado e baixado"},
+	"26": {baixa.MoveStatusChanged, "instrução rejeitada"},
+	"27": {baixa.MoveStatusChanged, "confirmação de alteração de outros dados"},
+	"28": {baixa.MoveStatusChanged, "débito de tarifas/custas"},
+	"30": {baixa.MoveStatusChanged, "alteração de dados rejeitada"},
+	// A cheque pays only when it clears: pending and returned are
+	// status changes, cleared is the payment.
+	"44": {baixa.MoveStatusChanged, "título pago com cheque devolvido"},
+	"45": {baixa.MovePaid, "título pago com cheque compensado"},
+	"50": {baixa.MoveStatusChanged, "título pago com cheque pendente de compensação"},
+	"48": {baixa.MoveStatusChanged, "transferência de carteira/modalidade"},
+}
+
+// Banco do Brasil's CNAB 240 follows FEBRABAN's; its nosso número is the
+// whole block 38-57 (the convênio's digits, then the title's number) and
+// the carteira is in 58. (Its CNAB 400 is another layout: not read yet.)
+var bancoDoBrasil = Bank{
+	Code: "001", Name: "Banco do Brasil",
+	L240: withT(febraban240, func(l *Layout240) {
+		l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 38, 57}, field{}, field{"carteira", 58, 58}
+	}),
+	Occurrences240: febrabanOccurrences,
+}
+
+// Itaú's CNAB 240 places the carteira (38-40), the nosso número (41-48)
+// and its DAC (49) in the block, a ten-character seu número and a
+// thirty-character name, and its own codes. Its CNAB 400 gives the amount
+// credited (net of the tariff) where others give the amount paid, which
+// baixa cannot settle without the payment's own amount: not read yet.
+var itau = Bank{
+	Code: "341", Name: "Itaú",
+	L240: withT(febraban240, func(l *Layout240) {
+		l.Modalidade, l.NossoNumero, l.Parcela = field{"carteira", 38, 40}, field{"nosso número", 41, 49}, field{}
+		l.SeuNumero, l.PayerName, l.Reasons = field{"seu número", 59, 68}, field{"nome do pagador", 149, 178}, field{"erros", 214, 221}
+	}),
+	Occurrences240: map[string]Occurrence{
+		"02": {baixa.MoveRegistered, "entrada confirmada"},
+		"03": {baixa.MoveRejected, "entrada rejeitada"},
+		"04": {baixa.MoveStatusChanged, "alteração de dados - nova entrada"},
+		"05": {baixa.MoveStatusChanged, "alteração de dados - baixa"},
+		"06": {baixa.MovePaid, "liquidação normal"},
+		"07": {baixa.MovePaid, "liquidação parcial"},
+		"08": {baixa.MovePaid, "liquidação em cartório"},
+		"09": {baixa.MoveWrittenOff, "baixa simples"},
+		// Written off because it was paid: the payment is its own code.
+		"10": {baixa.MoveStatusChanged, "baixa por ter sido liquidado"},
+		"11": {baixa.MoveStatusChanged, "em ser"},
+		"12": {baixa.MoveStatusChanged, "abatimento concedido"},
+		"13": {baixa.MoveStatusChanged, "abatimento cancelado"},
+		"14": {baixa.MoveDueDateChanged, "vencimento alterado"},
+		"15": {baixa.MoveStatusChanged, "baixas rejeitadas"},
+		"16": {baixa.MoveStatusChanged, "instruções rejeitadas"},
+		"17": {baixa.MoveStatusChanged, "alteração/exclusão de dados rejeitados"},
+		"19": {baixa.MoveStatusChanged, "confirma recebimento de instrução de protesto"},
+		"20": {baixa.MoveStatusChanged, "confirma recebimento de instrução de sustação de protesto"},
+		"23": {baixa.MoveStatusChanged, "título enviado a cartório"},
+		"32": {baixa.MoveWrittenOff, "baixa por ter sido protestado"},
+		"69": {baixa.MoveStatusChanged, "cheque devolvido"},
+	},
+}
+
+// Bradesco's CNAB 400: nosso número 71-82 (eleven digits and the check
+// digit), carteira in the company's block (22-24), the amount paid in
+// 254-266 and the reasons in 319-328. The payer is not in its return.
+var bradesco = Bank{
+	Code: "237", Name: "Bradesco",
+	L400: &Layout400{
+		Modalidade: field{"carteira", 22, 24}, CompanyRef: field{"nº de controle do participante", 38, 62},
+		NossoNumero: field{"nosso número", 71, 82}, Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116},
+		SeuNumero: field{"número do documento", 117, 126}, DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
+		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
+		Fee: field{"despesas de cobrança", 176, 188}, OtherExpenses: field{"outras despesas", 189, 201}, IOF: field{"IOF", 215, 227},
+		Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253}, Paid: field{"valor pago", 254, 266},
+		Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"outros créditos", 280, 292},
+		CreditedOn: field{"data do crédito", 296, 301}, Reasons: field{"motivos", 319, 328}, BankAt: field{"banco", 77, 79},
+	},
+	Occurrences400: map[string]Occurrence{
+		"02": {baixa.MoveRegistered, "entrada confirmada"},
+		"03": {baixa.MoveRejected, "entrada rejeitada"},
+		"06": {baixa.MovePaid, "liquidação normal"},
+		"09": {baixa.MoveWrittenOff, "baixado automaticamente via arquivo"},
+		"10": {baixa.MoveWrittenOff, "baixado conforme instruções da agência"},
+		"11": {baixa.MoveStatusChanged, "em ser"},
+		"12": {baixa.MoveStatusChanged, "abatimento concedido"},
+		"13": {baixa.MoveStatusChanged, "abatimento cancelado"},
+		"14": {baixa.MoveDueDateChanged, "vencimento alterado"},
+		"15": {baixa.MovePaid, "liquidação em cartório"},
+		// A payment by cheque pays only when the cheque clears.
+		"16": {baixa.MoveStatusChanged, "título pago em cheque - vinculado"},
+		"17": {baixa.MovePaid, "liquidação após baixa ou título não registrado"},
+		"19": {baixa.MoveStatusChanged, "confirmação de instrução de protesto"},
+		"20": {baixa.MoveStatusChanged, "confirmação de instrução de sustação de protesto"},
+		"22": {baixa.MoveStatusChanged, "título com pagamento cancelado"},
+		"23": {baixa.MoveStatusChanged, "entrada do título em cartório"},
+		"24": {baixa.MoveRejected, "entrada rejeitada por CEP irregular"},
+		"27": {baixa.MoveStatusChanged, "baixa rejeitada"},
+		"28": {baixa.MoveStatusChanged, "débito de tarifas/custas"},
+		"30": {baixa.MoveStatusChanged, "alteração de outros dados rejeitada"},
+		"32": {baixa.MoveStatusChanged, "instrução rejeitada"},
+		"33": {baixa.MoveStatusChanged, "confirmação de alteração de outros dados"},
+		"34": {baixa.MoveStatusChanged, "retirado de cartório e mantido em carteira"},
+		"40": {baixa.MoveStatusChanged, "estorno de pagamento"},
+	},
+}
+
+// withT is a copy of a layout with some fields moved.
+func withT(l Layout240, move func(*Layout240)) *Layout240 {
+	move(&l)
+	return &l
 }

@@ -90,13 +90,21 @@ const (
 	slots
 )
 
-// textField is a detail's longer text field: where it is and where it
-// goes; digits fields (a payer's CPF/CNPJ) lose their leading zeros.
+// textField is a detail's longer text field: where it is, where it goes
+// and how it is read.
 type textField struct {
-	f     field
-	dst   *string
-	zeros bool
+	f    field
+	dst  *string
+	kind textKind
 }
+
+type textKind uint8
+
+const (
+	plainText  textKind = iota
+	numberText          // a CPF/CNPJ: leading zeros dropped
+	nameText            // a name: zeros only (Banco do Brasil's "no name") are none
+)
 
 // texts sets text fields, trimmed and decoded, all slices of one new
 // string: one allocation for a detail's text, however many fields.
@@ -105,9 +113,13 @@ func (r *Reader) texts(fs []textField) {
 	r.strs = r.strs[:0]
 	for i, t := range fs {
 		b := trimBlank(r.raw(t.f))
-		if t.zeros {
-			for len(b) > 0 && b[0] == '0' {
-				b = b[1:]
+		if t.kind != plainText {
+			z := 0
+			for z < len(b) && b[z] == '0' {
+				z++
+			}
+			if t.kind == numberText || z == len(b) {
+				b = b[z:]
 			}
 		}
 		r.strs = appendText(r.strs, b)

@@ -102,7 +102,7 @@ func generated(t *testing.T) map[string][]byte {
 		"bad-t-without-u.ret":     lines(f240, "\r\n", replace(3, 14, 14, "T")),
 		"bad-blank-inside.ret":    lines(f240, "\r\n", func(i int, l string) string { return map[bool]string{true: l + "\r\n", false: l}[i == 5] }),
 		"bad-long-line.ret":       lines(f240, "\r\n", replace(5, 240, 240, "XX")),
-		"bad-unknown-bank.ret":    lines(f240, "\r\n", replace(0, 1, 3, "341")),
+		"bad-unknown-bank.ret":    lines(f240, "\r\n", replace(0, 1, 3, "104")),
 		"bad-remessa.ret":         []byte("01REMESSA01COBRANCA" + strings.Repeat(" ", 381) + "\r\n"),
 		"bad-not-cnab.txt":        []byte("Olá, isto não é um arquivo CNAB.\n"),
 		"bad-400-sequence.ret":    lines(f400, "\r\n", replace(3, 395, 400, "000009")),

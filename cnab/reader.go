@@ -429,8 +429,8 @@ func (r *Reader) readT(d *Detail) error {
 	d.Occurrence = r.short(slotOccurrence, occ)
 	d.Parcela, d.Modalidade = r.short(slotParcela, l.Parcela), r.short(slotModalidade, l.Modalidade)
 	d.ReceivingBank, d.ReceivingBranch = r.short(slotBank, l.ReceivingBank), r.short(slotBranch, l.ReceivingBranch)
-	r.texts([]textField{{l.NossoNumero, &d.NossoNumero, false}, {l.SeuNumero, &d.SeuNumero, false}, {l.CompanyRef, &d.CompanyRef, false},
-		{l.PayerDocument, &d.PayerDocument, true}, {l.PayerName, &d.PayerName, false}, {l.Reasons, &d.Reasons, false}})
+	r.texts([]textField{{l.NossoNumero, &d.NossoNumero, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
+		{l.PayerDocument, &d.PayerDocument, numberText}, {l.PayerName, &d.PayerName, nameText}, {l.Reasons, &d.Reasons, plainText}})
 	var err error
 	d.DueDate = r.date8(l.DueDate, &err)
 	d.FaceValue = r.amount(l.FaceValue, &err)
@@ -499,8 +499,8 @@ func (r *Reader) read400(d *Detail) error {
 	d.Occurrence = r.short(slotOccurrence, l.Occurrence)
 	d.Parcela, d.Modalidade = r.short(slotParcela, l.Parcela), r.short(slotModalidade, l.Modalidade)
 	d.ReceivingBank, d.ReceivingBranch = r.short(slotBank, l.ReceivingBank), r.short(slotBranch, l.ReceivingBranch)
-	r.texts([]textField{{l.NossoNumero, &d.NossoNumero, false}, {l.SeuNumero, &d.SeuNumero, false}, {l.CompanyRef, &d.CompanyRef, false},
-		{l.PayerDocument, &d.PayerDocument, true}, {l.PayerName, &d.PayerName, false}})
+	r.texts([]textField{{l.NossoNumero, &d.NossoNumero, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
+		{l.PayerDocument, &d.PayerDocument, numberText}, {l.PayerName, &d.PayerName, nameText}, {l.Reasons, &d.Reasons, plainText}})
 	var err error
 	d.OccurredOn, d.DueDate, d.CreditedOn = r.date6(l.OccurredOn, &err), r.date6(l.DueDate, &err), r.date6(l.CreditedOn, &err)
 	d.FaceValue, d.FeeAmount, d.OtherExpenses = r.amount(l.FaceValue, &err), r.amount(l.Fee, &err), r.amount(l.OtherExpenses, &err)

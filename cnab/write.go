@@ -148,6 +148,7 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 		l.text(l4.ReceivingBank, d.ReceivingBank)
 		l.text(l4.ReceivingBranch, d.ReceivingBranch)
 		l.date6(l4.CreditedOn, d.CreditedOn)
+		l.text(l4.Reasons, d.Reasons)
 		for _, a := range []struct {
 			f field
 			v baixa.Amount
