@@ -44,7 +44,7 @@ type Bank struct {
 }
 
 // Banks are the banks this package reads, by FEBRABAN code.
-var Banks = map[string]*Bank{"001": &bancoDoBrasil, "237": &bradesco, "341": &itau, "756": &sicoob}
+var Banks = map[string]*Bank{"001": &bancoDoBrasil, "237": &bradesco, "341": &itau, "748": &sicredi, "756": &sicoob}
 
 // febraban240 is the FEBRABAN segment T/U layout (v. 087), which Sicoob
 // follows; only the nosso número block differs from bank to bank.
@@ -94,7 +94,7 @@ var sicoob = Bank{
 }
 
 // febrabanOccurrences are the FEBRABAN codes de movimento of a segment T
-// (v. 087), which Sicoob and Banco do Brasil follow.
+// (v. 087), which Sicoob, Banco do Brasil and Sicredi follow.
 var febrabanOccurrences = map[string]Occurrence{
 	"02": {baixa.MoveRegistered, "entrada confirmada"},
 	"03": {baixa.MoveRejected, "entrada rejeitada"},
@@ -121,16 +121,20 @@ var febrabanOccurrences = map[string]Occurrence{
 	"48": {baixa.MoveStatusChanged, "transferência de carteira/modalidade"},
 }
 
-// Banco do Brasil's CNAB 240 follows FEBRABAN's; its nosso número is the
-// whole block 38-57 (the convênio's digits, then the title's number) and
-// the carteira is in 58. (Its CNAB 400 is another layout: not read yet.)
-var bancoDoBrasil = Bank{
-	Code: "001", Name: "Banco do Brasil",
-	L240: withT(febraban240, func(l *Layout240) {
-		l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 38, 57}, field{}, field{"carteira", 58, 58}
-	}),
-	Occurrences240: febrabanOccurrences,
-}
+// wholeBlock is FEBRABAN's layout with the nosso número taken as the
+// whole block 38-57 and the carteira in 58, as Banco do Brasil (the
+// convênio's digits, then the title's number) and Sicredi (year, byte,
+// sequence and check digit) fill it.
+var wholeBlock = withT(febraban240, func(l *Layout240) {
+	l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 38, 57}, field{}, field{"carteira", 58, 58}
+})
+
+// Banco do Brasil: CNAB 240 as FEBRABAN's (its CNAB 400 is another
+// layout, not read yet).
+var bancoDoBrasil = Bank{Code: "001", Name: "Banco do Brasil", L240: wholeBlock, Occurrences240: febrabanOccurrences}
+
+// Sicredi: CNAB 240 as FEBRABAN's.
+var sicredi = Bank{Code: "748", Name: "Sicredi", L240: wholeBlock, Occurrences240: febrabanOccurrences}
 
 // Itaú's CNAB 240 places the carteira (38-40), the nosso número (41-48)
 // and its DAC (49) in the block, a ten-character seu número and a
