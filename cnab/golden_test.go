@@ -211,3 +211,49 @@ func TestEveryBankRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestCheck: a bank with tables is read whole (a bad field fails); a bank
+// without is checked for structure only, which still fails a broken file.
+func TestCheck(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	asBank := func(b []byte, code string, from int) []byte {
+		out := bytes.Clone(b)
+		copy(out[from-1:], code)
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		in     []byte
+		titles int
+		err    string
+	}{
+		{"sicoob", read("sicoob-cnab240-brcobranca.ret"), 3, ""},
+		{"sicoob, a bad field", read("bad-number.ret"), 0, "line 4, columns 78-92 (valor pago): want digits"},
+		{"caixa 240, structure only", read("bad-unknown-bank.ret"), 10, ""},
+		{"caixa 240, a bad field not read", asBank(read("bad-number.ret"), "104", 1), 10, ""},
+		{"caixa 240, a batch count off", asBank(read("bad-batch-count.ret"), "104", 1), 0, "the batch trailer counts 99 records"},
+		{"caixa 240, T without U", asBank(read("bad-t-without-u.ret"), "104", 1), 0, "segment T without the segment U"},
+		{"caixa 240, truncated", asBank(read("bad-truncated.ret"), "104", 1), 0, "ends without its trailer"},
+		{"banco do brasil 400, structure only", asBank(read("gen-400.ret"), "001", 77), 9, ""},
+		{"santander 400, a sequence off", asBank(read("bad-400-sequence.ret"), "033", 77), 0, "record number 9, want 4"},
+		{"not CNAB", read("bad-not-cnab.txt"), 0, "not a CNAB return file"},
+	} {
+		titles, err := Check(context.Background(), bytes.NewReader(tc.in))
+		if tc.err == "" && (err != nil || titles != tc.titles) {
+			t.Errorf("%s: Check = %d, %v; want %d titles", tc.name, titles, err, tc.titles)
+		}
+		if tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s: Check = %d, %v; want an error with %q", tc.name, titles, err, tc.err)
+		}
+	}
+	// NewReader itself still refuses a bank it has no table for.
+	if _, err := NewReader(bytes.NewReader(read("bad-unknown-bank.ret"))); err == nil || !strings.Contains(err.Error(), "bank 104 is not supported") {
+		t.Errorf("NewReader of bank 104 = %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package cnab
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ type Reader struct {
 	blankAt int // the first blank line not yet followed by data
 	done    bool
 	fatal   error // an error in the file's structure: every later Next returns it
+	anyBank bool  // see Check
 
 	// CNAB 240 structure.
 	inBatch      bool
@@ -53,8 +55,12 @@ type Reader struct {
 // accepts UTF-8 or Latin-1/CP1252, CRLF or LF, lines shorter than the
 // layout (trailing blanks trimmed) or one blank longer, a missing final
 // newline and blank lines at the end.
-func NewReader(r io.Reader) (*Reader, error) {
-	rd := &Reader{br: bufio.NewReaderSize(r, 64<<10)}
+func NewReader(r io.Reader) (*Reader, error) { return newReader(r, false) }
+
+// newReader reads the header; anyBank takes a bank without a table here,
+// whose details are then checked for structure only.
+func newReader(r io.Reader, anyBank bool) (*Reader, error) {
+	rd := &Reader{br: bufio.NewReaderSize(r, 64<<10), anyBank: anyBank}
 	first, err := rd.rawLine()
 	for err == nil && len(bytes.TrimSpace(first)) == 0 {
 		first, err = rd.rawLine()
@@ -222,7 +228,10 @@ func (r *Reader) readHeader() error {
 	switch r.format {
 	case CNAB240:
 		code := string(r.buf[0:3])
-		if r.bank = Banks[code]; r.bank == nil || r.bank.L240 == nil {
+		if r.bank = Banks[code]; r.anyBank && (r.bank == nil || r.bank.L240 == nil) {
+			r.bank = structureOnly(code)
+		}
+		if r.bank == nil || (r.bank.L240 == nil && !r.anyBank) {
 			return r.errAt(field{"banco", 1, 3}, "bank %s is not supported in CNAB 240 (supported: %s)", code, supported(CNAB240))
 		}
 		r.header = Header{Format: CNAB240, Bank: code, BankName: r.bank.Name, CompanyDocument: strings.TrimLeft(string(r.buf[18:32]), "0 "),
@@ -235,7 +244,10 @@ func (r *Reader) readHeader() error {
 	case CNAB400:
 		f := r.bank400Field()
 		code := string(r.buf[f.from-1 : f.to])
-		if r.bank = Banks[code]; r.bank == nil || r.bank.L400 == nil {
+		if r.bank = Banks[code]; r.anyBank && (r.bank == nil || r.bank.L400 == nil) {
+			r.bank = structureOnly(code)
+		}
+		if r.bank == nil || (r.bank.L400 == nil && !r.anyBank) {
 			return r.errAt(f, "bank %q is not supported in CNAB 400 (supported: %s)", code, supported(CNAB400))
 		}
 		r.header = Header{Format: CNAB400, Bank: code, BankName: r.bank.Name, CompanyName: r.text(field{"", 47, 76})}
@@ -287,6 +299,38 @@ func (r *Reader) Next() (*Detail, error) {
 	}
 	r.fatal = err
 	return nil, err
+}
+
+// structureOnly is a bank without the tables of a format.
+func structureOnly(code string) *Bank {
+	if b := Banks[code]; b != nil {
+		return &Bank{Code: code, Name: b.Name}
+	}
+	return &Bank{Code: code, Name: "banco " + code}
+}
+
+// Check reads a whole return file as NewReader and Next do and counts its
+// titles, with one difference: it also takes a file of a bank that has no
+// table here, checking its structure only (record types and their order,
+// segments, each T followed by its U, the trailers' counts, the sequence
+// numbers), not its fields. It is for providers that read return files
+// themselves (PlugBoleto), which know banks baixa does not.
+func Check(ctx context.Context, r io.Reader) (titles int, err error) {
+	rd, err := newReader(r, true)
+	if err != nil {
+		return 0, err
+	}
+	for {
+		if titles%4096 == 0 && ctx.Err() != nil {
+			return titles, ctx.Err()
+		}
+		if _, err := rd.Next(); errors.Is(err, io.EOF) {
+			return titles, nil
+		} else if err != nil {
+			return titles, err
+		}
+		titles++
+	}
 }
 
 // Fatal reports whether the last error ended the file (its structure is
@@ -389,6 +433,10 @@ func (r *Reader) segment() (*Detail, error) {
 	switch seg := r.buf[13]; seg {
 	case 'T':
 		r.d = Detail{Line: r.line}
+		if r.bank.L240 == nil { // structure only
+			r.pendingT = true
+			return nil, nil
+		}
 		if err := r.readT(&r.d); err != nil {
 			r.skipU = true
 			return nil, asField(err)
@@ -406,6 +454,9 @@ func (r *Reader) segment() (*Detail, error) {
 		r.pendingT = false
 		// Both segments carry the code; T's is the title's occurrence. Some
 		// files (the OpenCnabPHP sample) disagree: U's is kept aside.
+		if r.bank.L240 == nil {
+			return &r.d, nil
+		}
 		if occ := r.buf[15:17]; string(occ) != r.d.Occurrence {
 			r.d.UOccurrence = r.short(slotUOccurrence, field{"código de movimento", 16, 17})
 		}
@@ -464,6 +515,9 @@ func (r *Reader) next400() (*Detail, error) {
 		switch kind := r.buf[0]; kind {
 		case '1':
 			r.d = Detail{Line: r.line}
+			if r.bank.L400 == nil { // structure only
+				return &r.d, nil
+			}
 			if err := r.read400(&r.d); err != nil {
 				return nil, asField(err)
 			}

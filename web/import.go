@@ -133,12 +133,12 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		in.accountID = c.AccountID
-		if up := s.Uploads[c.Provider]; up != nil {
+		if up, ok := s.Uploads[c.Provider]; ok {
 			if in.provider != "cnab" || in.skipBadLines {
 				writeProblem(w, http.StatusUnprocessableEntity, fmt.Sprintf("a %s connection takes CNAB return files whole (provider=cnab, no skip_bad_lines)", c.Provider), nil)
 				return
 			}
-			in.upload = func(sha string) baixa.NewDocument { return up(c, sha) }
+			in.check, in.upload = up.Check, func(sha string) baixa.NewDocument { return up.Document(c, sha) }
 		}
 	}
 	if in.accountID == "" {
@@ -148,11 +148,22 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	s.importAs(w, r, in)
 }
 
+// Upload is how a provider that reads return files itself takes one: the
+// file is checked whole, then stored as the document Document returns (one
+// whose Follow starts the upload), keyed by its SHA-256.
+type Upload struct {
+	// Check reads the whole file and counts its titles, or says why the
+	// provider would refuse it (cnab.Check: any bank's structure).
+	Check    func(ctx context.Context, r io.Reader) (titles int, err error)
+	Document func(c *baixa.Connection, sha256 string) baixa.NewDocument
+}
+
 type importRequest struct {
 	provider, accountID, connectionID, contentType string
 	skipBadLines                                   bool
-	// upload, for a connection of a provider that takes uploads, gives the
-	// document to store instead.
+	// check and upload, for a connection of a provider that takes uploads:
+	// how the file is checked, and the document to store instead.
+	check  func(ctx context.Context, r io.Reader) (int, error)
 	upload func(sha256 string) baixa.NewDocument
 }
 
@@ -190,13 +201,17 @@ func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importReque
 		s.writeError(w, r, err, "")
 		return
 	}
-	err = dec.Decode(ctx, doc, f, func(m *baixa.Movement) error {
-		n++
-		if m.AccountID != "" && len(accounts) < 1000 {
-			accounts[m.AccountID] = true
-		}
-		return nil
-	})
+	if in.check != nil {
+		n, err = in.check(ctx, f)
+	} else {
+		err = dec.Decode(ctx, doc, f, func(m *baixa.Movement) error {
+			n++
+			if m.AccountID != "" && len(accounts) < 1000 {
+				accounts[m.AccountID] = true
+			}
+			return nil
+		})
+	}
 	var bad *baixa.BadLines
 	if errors.As(err, &bad) && in.skipBadLines {
 		err = nil

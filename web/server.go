@@ -41,10 +41,8 @@ type Server struct {
 	// CheckCallback authenticates each (hook.Verifier.Check).
 	Receivers map[string]baixa.Receiver
 	// Uploads are the providers to which a file imported for one of their
-	// connections is handed (PlugBoleto reconciles return files itself): the
-	// file is checked as CNAB, then stored as the document Uploads returns
-	// (one whose Follow starts the upload), keyed by its SHA-256.
-	Uploads       map[string]func(c *baixa.Connection, sha256 string) baixa.NewDocument
+	// connections is handed (PlugBoleto reconciles return files itself).
+	Uploads       map[string]Upload
 	CheckCallback func(r *http.Request, body []byte, a baixa.InboundAuth, secrets map[string]string) error
 	conns         connCache
 	// CheckEndpointURL refuses endpoint URLs the server will not deliver to

@@ -307,7 +307,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		Decoders: decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
 		Connections: &provider.Connections{ConnectionService: db, Connectors: connectors}, Receivers: receivers, CheckCallback: verifier.Check,
-		Uploads:   map[string]func(*baixa.Connection, string) baixa.NewDocument{plugboleto.Provider: plugboleto.Upload},
+		Uploads:   map[string]web.Upload{plugboleto.Provider: {Check: cnab.Check, Document: plugboleto.Upload}},
 		Endpoints: db, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
 	}
 	return &app{

@@ -90,8 +90,7 @@ func readReturnFile(ctx context.Context, path string) (body []byte, sum, problem
 	if len(body) > maxWatchedFile {
 		return nil, "", fmt.Sprintf("larger than %d bytes", maxWatchedFile), nil
 	}
-	n := 0
-	err = cnab.Decoder{}.Decode(ctx, &baixa.Document{}, bytes.NewReader(body), func(*baixa.Movement) error { n++; return nil })
+	n, err := cnab.Check(ctx, bytes.NewReader(body))
 	switch {
 	case err != nil:
 		return nil, "", err.Error(), nil
