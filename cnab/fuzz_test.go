@@ -60,6 +60,7 @@ func FuzzReader240(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		fuzzRead(t, in)
 		_ = Decoder{}.Decode(context.Background(), &baixa.Document{SkipBadLines: true}, bytes.NewReader(in), func(*baixa.Movement) error { return nil })
+		_, _ = Check(context.Background(), bytes.NewReader(in))
 	})
 }
 
@@ -68,5 +69,6 @@ func FuzzReader400(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		fuzzRead(t, in)
 		_ = Decoder{}.Decode(context.Background(), &baixa.Document{}, bytes.NewReader(in), func(*baixa.Movement) error { return nil })
+		_, _ = Check(context.Background(), bytes.NewReader(in))
 	})
 }
