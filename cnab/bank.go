@@ -41,10 +41,15 @@ type Bank struct {
 	L400       *Layout400
 	// Occurrences by code; a code not listed is a status change with the code.
 	Occurrences240, Occurrences400 map[string]Occurrence
+	// BatchCountsDetails: the CNAB 240 batch trailer counts the batch's
+	// detail records only, not FEBRABAN's header and trailer too (Santander).
+	BatchCountsDetails bool
 }
 
 // Banks are the banks this package reads, by FEBRABAN code.
-var Banks = map[string]*Bank{"001": &bancoDoBrasil, "237": &bradesco, "341": &itau, "748": &sicredi, "756": &sicoob}
+var Banks = map[string]*Bank{
+	"001": &bancoDoBrasil, "033": &santander, "104": &caixa, "237": &bradesco, "341": &itau, "748": &sicredi, "756": &sicoob,
+}
 
 // febraban240 is the FEBRABAN segment T/U layout (v. 087), which Sicoob
 // follows; only the nosso número block differs from bank to bank.
@@ -94,7 +99,8 @@ var sicoob = Bank{
 }
 
 // febrabanOccurrences are the FEBRABAN codes de movimento of a segment T
-// (v. 087), which Sicoob, Banco do Brasil and Sicredi follow.
+// (v. 087), which Sicoob, Banco do Brasil, Caixa, Santander and Sicredi
+// follow.
 var febrabanOccurrences = map[string]Occurrence{
 	"02": {baixa.MoveRegistered, "entrada confirmada"},
 	"03": {baixa.MoveRejected, "entrada rejeitada"},
@@ -135,6 +141,34 @@ var bancoDoBrasil = Bank{Code: "001", Name: "Banco do Brasil", L240: wholeBlock,
 
 // Sicredi: CNAB 240 as FEBRABAN's.
 var sicredi = Bank{Code: "748", Name: "Sicredi", L240: wholeBlock, Occurrences240: febrabanOccurrences}
+
+// Caixa's CNAB 240 (SIGCB): nosso número 40-56 (its modalidade, 24 for
+// instance, then fifteen digits), carteira 58, seu número 59-69.
+var caixa = Bank{
+	Code: "104", Name: "Caixa",
+	L240: withT(febraban240, func(l *Layout240) {
+		l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 40, 56}, field{}, field{"carteira", 58, 58}
+		l.SeuNumero = field{"seu número", 59, 69}
+	}),
+	Occurrences240: febrabanOccurrences,
+}
+
+// Santander's CNAB 240 lays its segment T out after its own account block:
+// nosso número 41-53 (with its check digit), carteira 54, and every field
+// after it four or five columns before FEBRABAN's; its segment U is
+// FEBRABAN's, and so are its codes. Its batch trailer counts the details.
+var santander = Bank{
+	Code: "033", Name: "Santander",
+	L240: withT(febraban240, func(l *Layout240) {
+		l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 41, 53}, field{}, field{"carteira", 54, 54}
+		l.SeuNumero, l.DueDate, l.FaceValue = field{"seu número", 55, 69}, field{"vencimento", 70, 77}, field{"valor do título", 78, 92}
+		l.ReceivingBank, l.ReceivingBranch = field{"banco cobrador", 93, 95}, field{"agência cobradora", 96, 99}
+		l.CompanyRef, l.PayerDocument = field{"uso da empresa", 101, 125}, field{"inscrição do pagador", 129, 143}
+		l.PayerName, l.Fee, l.Reasons = field{"nome do pagador", 144, 183}, field{"valor da tarifa", 194, 208}, field{"motivos", 209, 218}
+	}),
+	Occurrences240:     febrabanOccurrences,
+	BatchCountsDetails: true,
+}
 
 // Itaú's CNAB 240 places the carteira (38-40), the nosso número (41-48)
 // and its DAC (49) in the block, a ten-character seu número and a

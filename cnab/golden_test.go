@@ -104,7 +104,7 @@ func generated(t *testing.T) map[string][]byte {
 		"bad-t-without-u.ret":     lines(f240, "\r\n", replace(3, 14, 14, "T")),
 		"bad-blank-inside.ret":    lines(f240, "\r\n", func(i int, l string) string { return map[bool]string{true: l + "\r\n", false: l}[i == 5] }),
 		"bad-long-line.ret":       lines(f240, "\r\n", replace(5, 240, 240, "XX")),
-		"bad-unknown-bank.ret":    lines(f240, "\r\n", replace(0, 1, 3, "104")),
+		"bad-unknown-bank.ret":    lines(f240, "\r\n", replace(0, 1, 3, "422")),
 		"bad-remessa.ret":         []byte("01REMESSA01COBRANCA" + strings.Repeat(" ", 381) + "\r\n"),
 		"bad-not-cnab.txt":        []byte("Olá, isto não é um arquivo CNAB.\n"),
 		"bad-400-sequence.ret":    lines(f400, "\r\n", replace(3, 395, 400, "000009")),
@@ -178,6 +178,7 @@ func TestEveryBankRoundTrip(t *testing.T) {
 						l := b.L240
 						d.NossoNumero, d.Parcela, d.Modalidade = cut(d.NossoNumero, l.NossoNumero), cut(d.Parcela, l.Parcela), cut(d.Modalidade, l.Modalidade)
 						d.SeuNumero, d.PayerName = cut(d.SeuNumero, l.SeuNumero), cut(d.PayerName, l.PayerName)
+						d.ReceivingBranch = cut(d.ReceivingBranch, l.ReceivingBranch)
 					} else {
 						l := b.L400
 						d.NossoNumero, d.Parcela, d.Modalidade = cut(d.NossoNumero, l.NossoNumero), cut(d.Parcela, l.Parcela), cut(d.Modalidade, l.Modalidade)
@@ -235,11 +236,11 @@ func TestCheck(t *testing.T) {
 	}{
 		{"sicoob", read("sicoob-cnab240-brcobranca.ret"), 3, ""},
 		{"sicoob, a bad field", read("bad-number.ret"), 0, "line 4, columns 78-92 (valor pago): want digits"},
-		{"caixa 240, structure only", read("bad-unknown-bank.ret"), 10, ""},
-		{"caixa 240, a bad field not read", asBank(read("bad-number.ret"), "104", 1), 10, ""},
-		{"caixa 240, a batch count off", asBank(read("bad-batch-count.ret"), "104", 1), 0, "the batch trailer counts 99 records"},
-		{"caixa 240, T without U", asBank(read("bad-t-without-u.ret"), "104", 1), 0, "segment T without the segment U"},
-		{"caixa 240, truncated", asBank(read("bad-truncated.ret"), "104", 1), 0, "ends without its trailer"},
+		{"safra 240, structure only", read("bad-unknown-bank.ret"), 10, ""},
+		{"safra 240, a bad field not read", asBank(read("bad-number.ret"), "422", 1), 10, ""},
+		{"safra 240, a batch count off", asBank(read("bad-batch-count.ret"), "422", 1), 0, "the batch trailer counts 99 records"},
+		{"safra 240, T without U", asBank(read("bad-t-without-u.ret"), "422", 1), 0, "segment T without the segment U"},
+		{"safra 240, truncated", asBank(read("bad-truncated.ret"), "422", 1), 0, "ends without its trailer"},
 		{"banco do brasil 400, structure only", asBank(read("gen-400.ret"), "001", 77), 9, ""},
 		{"santander 400, a sequence off", asBank(read("bad-400-sequence.ret"), "033", 77), 0, "record number 9, want 4"},
 		{"not CNAB", read("bad-not-cnab.txt"), 0, "not a CNAB return file"},
@@ -253,7 +254,7 @@ func TestCheck(t *testing.T) {
 		}
 	}
 	// NewReader itself still refuses a bank it has no table for.
-	if _, err := NewReader(bytes.NewReader(read("bad-unknown-bank.ret"))); err == nil || !strings.Contains(err.Error(), "bank 104 is not supported") {
-		t.Errorf("NewReader of bank 104 = %v", err)
+	if _, err := NewReader(bytes.NewReader(read("bad-unknown-bank.ret"))); err == nil || !strings.Contains(err.Error(), "bank 422 is not supported") {
+		t.Errorf("NewReader of bank 422 = %v", err)
 	}
 }

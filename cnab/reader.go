@@ -380,8 +380,12 @@ func (r *Reader) next240() (*Detail, error) {
 				return nil, err
 			}
 			// Six digits count up to 999,999: larger batches are compared modulo a million.
-			if int(n) != r.batchRecords%1000000 {
-				return nil, r.errAt(field{"quantidade de registros do lote", 18, 23}, "the batch trailer counts %d records, the batch has %d", n, r.batchRecords)
+			want := r.batchRecords
+			if r.bank.BatchCountsDetails {
+				want -= 2
+			}
+			if int(n) != want%1000000 {
+				return nil, r.errAt(field{"quantidade de registros do lote", 18, 23}, "the batch trailer counts %d records, the batch has %d", n, want)
 			}
 		case '9':
 			if r.inBatch {

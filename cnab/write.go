@@ -108,7 +108,11 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 		}
 		l.reset()
 		l.text(field{"", 1, 8}, b.Code+"00015")
-		l.num(field{"", 18, 23}, int64(2*n+2))
+		if b.BatchCountsDetails {
+			l.num(field{"", 18, 23}, int64(2*n))
+		} else {
+			l.num(field{"", 18, 23}, int64(2*n+2))
+		}
 		if err := emit(); err != nil {
 			return err
 		}

@@ -80,10 +80,10 @@ func TestImportCNAB(t *testing.T) {
 	})
 }
 
-// TestImportOtherBanks imports real return files of Banco do Brasil
-// (CNAB 240), Itaú (CNAB 240) and Bradesco (CNAB 400), each against the
-// charge a company would have registered: with or without the bank's
-// check digit on its nosso número.
+// TestImportOtherBanks imports real return files of Banco do Brasil, Itaú,
+// Sicredi, Santander and Caixa (CNAB 240) and Bradesco (CNAB 400), each
+// against the charge a company would have registered: with or without the
+// bank's check digit on its nosso número.
 func TestImportOtherBanks(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, serveConfig{})
@@ -91,12 +91,18 @@ func TestImportOtherBanks(t *testing.T) {
 		for _, tc := range []struct {
 			file, nosso, amount string
 			want                map[string]any
+			applied             float64 // the file's movements about the charge
 		}{
 			{"bb-cnab240-brcobranca-excerpt.ret", "14499570000020807", "321.17",
-				map[string]any{"status": "paid", "paid_amount": "321.17", "fee_amount": "1.03", "paid_on": "2011-12-29"}},
+				map[string]any{"status": "paid", "paid_amount": "321.17", "fee_amount": "1.03", "paid_on": "2011-12-29"}, 1},
 			{"itau-cnab240-brcobranca-batch-header-restored.ret", "12345678", "123.45",
-				map[string]any{"status": "paid", "paid_amount": "123.45", "fee_amount": "5.00", "paid_on": "2026-07-29"}},
-			{"bradesco-cnab400-brcobranca.ret", "50980000002", "200.00", map[string]any{"status": "written_off"}},
+				map[string]any{"status": "paid", "paid_amount": "123.45", "fee_amount": "5.00", "paid_on": "2026-07-29"}, 1},
+			{"bradesco-cnab400-brcobranca.ret", "50980000002", "200.00", map[string]any{"status": "written_off"}, 1},
+			{"sicredi-cnab240-brcobranca.ret", "17200059", "9.95", map[string]any{"status": "open"}, 2},
+			{"santander-cnab240-laravel-boleto.ret", "104", "10.00",
+				map[string]any{"status": "paid", "paid_amount": "11.00", "fee_amount": "3.24", "paid_on": "2014-06-04"}, 1},
+			{"caixa-cnab240-laravel-boleto-excerpt.ret", "24000000011137889", "80.00",
+				map[string]any{"status": "paid", "paid_amount": "70.00", "discount_amount": "10.00", "paid_on": "2014-01-06"}, 1},
 		} {
 			id := c.charge(acct, tc.nosso, tc.amount)
 			file, err := os.ReadFile("../../cnab/testdata/" + tc.file)
@@ -107,8 +113,8 @@ func TestImportOtherBanks(t *testing.T) {
 			if status != 202 {
 				t.Fatalf("%s: import = %d %s", tc.file, status, raw)
 			}
-			if d := c.waitDocument(doc["id"].(string)); d["status"] != "settled" || d["applied"] != 1.0 {
-				t.Fatalf("%s: document = %v, want one movement applied", tc.file, d)
+			if d := c.waitDocument(doc["id"].(string)); d["status"] != "settled" || d["applied"] != tc.applied {
+				t.Fatalf("%s: document = %v, want %v movements applied", tc.file, d, tc.applied)
 			}
 			ch := c.must(200, "GET", "/v1/charges/"+id, "")
 			for k, v := range tc.want {

@@ -313,22 +313,22 @@ func TestPlugBoletoFaults(t *testing.T) {
 		if status, _, raw := c.upload("connection_id="+id, []byte("not a return file")); status != 422 || !strings.Contains(string(raw), "not a CNAB return file") {
 			t.Errorf("not CNAB = %d %s", status, raw)
 		}
-		// A bank baixa has no table for (Caixa, 104) still goes to
+		// A bank baixa has no table for (Safra, 422) still goes to
 		// PlugBoleto, which reads it, once its structure checks out.
 		uploads := rig.sb.Requests("POST /retornos")
-		caixa := bytes.Clone(file)
-		copy(caixa, "104")
-		status, cdoc, raw := c.upload("connection_id="+id, caixa)
+		safra := bytes.Clone(file)
+		copy(safra, "422")
+		status, cdoc, raw := c.upload("connection_id="+id, safra)
 		if status != 202 {
-			t.Fatalf("a Caixa file = %d %s", status, raw)
+			t.Fatalf("a Safra file = %d %s", status, raw)
 		}
 		if d := c.waitDocument(cdoc["id"].(string)); d["status"] != "settled" || rig.sb.Requests("POST /retornos") != uploads+1 {
-			t.Errorf("a Caixa file: document %v after %d uploads, want it uploaded once and settled", d, rig.sb.Requests("POST /retornos")-uploads)
+			t.Errorf("a Safra file: document %v after %d uploads, want it uploaded once and settled", d, rig.sb.Requests("POST /retornos")-uploads)
 		}
-		broken := bytes.Clone(caixa)
+		broken := bytes.Clone(safra)
 		copy(broken[bytes.LastIndex(broken[:len(broken)-2], []byte("\r\n"))+2+17:], "000099") // the file trailer's batch count
 		if status, _, raw := c.upload("connection_id="+id, broken); status != 422 || !strings.Contains(string(raw), "the file trailer counts 99 batches") {
-			t.Errorf("a broken Caixa file = %d %s", status, raw)
+			t.Errorf("a broken Safra file = %d %s", status, raw)
 		}
 		if status, _, raw := c.upload("connection_id="+id+"&skip_bad_lines=true", file); status != 422 || !strings.Contains(string(raw), "whole") {
 			t.Errorf("skip_bad_lines for PlugBoleto = %d %s", status, raw)
