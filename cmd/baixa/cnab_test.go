@@ -156,4 +156,19 @@ func TestImportCommand(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "--account") {
 		t.Fatalf("import without a target: %d %s", code, errOut)
 	}
+	// Several files: each in turn; a refused one does not stop the next,
+	// and fails the command at the end.
+	santander := filepath.Join("..", "..", "cnab", "testdata", "santander-cnab240-laravel-boleto.ret")
+	sicredi := filepath.Join("..", "..", "cnab", "testdata", "sicredi-cnab240-brcobranca.ret")
+	code, out, errOut = run(t, context.Background(), "import", santander, bad, sicredi, "--account", acct, "--url", c.base, "--api-key", testKey)
+	// (kong makes the paths absolute.)
+	if code != 1 || !strings.Contains(out, "santander-cnab240-laravel-boleto.ret: document ") || !strings.Contains(out, "sicredi-cnab240-brcobranca.ret: document ") ||
+		!strings.Contains(out, "3 files: 2 imported, 1 not") || !strings.Contains(errOut, "bad-400-date.ret: POST /v1/imports") ||
+		!strings.Contains(errOut, "columns 111-116") || !strings.Contains(errOut, "1 of 3 files not imported: ") {
+		t.Fatalf("three files, one bad: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, context.Background(), "import", santander, sicredi, "--account", acct, "--url", c.base, "--api-key", testKey)
+	if code != 0 || strings.Count(out, "was imported before") != 2 || !strings.Contains(out, "2 files: 2 imported, 0 not") {
+		t.Fatalf("the same two files again: %d\n%s\n%s", code, out, errOut)
+	}
 }

@@ -16,18 +16,20 @@ import (
 	"baixa"
 )
 
-// importCmd uploads a file to a running baixa and follows its settling.
+// importCmd uploads files to a running baixa and follows their settling.
 type importCmd struct {
-	File         string `arg:"" type:"existingfile" help:"The file: a CNAB 240 or 400 return file."`
-	Account      string `help:"The account whose charges the file settles." xor:"target"`
-	Connection   string `help:"Or the connection the file came through (its account is used)." xor:"target"`
-	Provider     string `default:"cnab" help:"The file's format."`
-	SkipBadLines bool   `name:"skip-bad-lines" help:"Settle the good lines and report the bad ones, instead of refusing the file."`
-	URL          string `name:"url" env:"BAIXA_URL" default:"http://127.0.0.1:8080" help:"The running baixa to import into."`
-	APIKey       string `name:"api-key" env:"BAIXA_API_KEY" help:"Its API key (default: the one kept beside the SQLite database, baixa.db.apikey)."`
-	KeyFile      string `name:"api-key-file" default:"baixa.db.apikey" help:"Where to read the API key when none is given."`
+	Files        []string `arg:"" name:"file" type:"existingfile" help:"The files: CNAB 240 or 400 return files, imported one after another."`
+	Account      string   `help:"The account whose charges the files settle." xor:"target"`
+	Connection   string   `help:"Or the connection the files came through (its account is used)." xor:"target"`
+	Provider     string   `default:"cnab" help:"The files' format."`
+	SkipBadLines bool     `name:"skip-bad-lines" help:"Settle the good lines and report the bad ones, instead of refusing a file."`
+	URL          string   `name:"url" env:"BAIXA_URL" default:"http://127.0.0.1:8080" help:"The running baixa to import into."`
+	APIKey       string   `name:"api-key" env:"BAIXA_API_KEY" help:"Its API key (default: the one kept beside the SQLite database, baixa.db.apikey)."`
+	KeyFile      string   `name:"api-key-file" default:"baixa.db.apikey" help:"Where to read the API key when none is given."`
 }
 
+// Run imports each file in turn; one that is refused or fails does not
+// stop the others, and makes the command fail at the end.
 func (c *importCmd) Run(ctx context.Context, e *env) error {
 	key := c.APIKey
 	if key == "" {
@@ -38,9 +40,34 @@ func (c *importCmd) Run(ctx context.Context, e *env) error {
 		key = strings.TrimSpace(string(b))
 	}
 	if c.Account == "" && c.Connection == "" {
-		return errors.New("name the account (--account) or the connection (--connection) the file settles")
+		return errors.New("name the account (--account) or the connection (--connection) the files settle")
 	}
-	f, err := os.Open(c.File)
+	api := &apiClient{base: strings.TrimRight(c.URL, "/"), key: key}
+	var failed []string
+	for _, file := range c.Files {
+		if err := c.importFile(ctx, e, api, file); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			if len(c.Files) == 1 {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "%s: %v\n", file, err)
+			failed = append(failed, file)
+		}
+	}
+	if len(c.Files) > 1 {
+		fmt.Fprintf(e.stdout, "%d files: %d imported, %d not\n", len(c.Files), len(c.Files)-len(failed), len(failed))
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d files not imported: %s", len(failed), len(c.Files), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// importFile uploads one file and follows it until it is settled or failed.
+func (c *importCmd) importFile(ctx context.Context, e *env, api *apiClient, file string) error {
+	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
@@ -55,14 +82,13 @@ func (c *importCmd) Run(ctx context.Context, e *env) error {
 	if c.SkipBadLines {
 		q.Set("skip_bad_lines", "true")
 	}
-	api := &apiClient{base: strings.TrimRight(c.URL, "/"), key: key}
 	var doc baixa.Document
 	status, err := api.do(ctx, http.MethodPost, "/v1/imports?"+q.Encode(), f, &doc)
 	if err != nil {
 		return err
 	}
 	if status == http.StatusOK {
-		fmt.Fprintf(e.stdout, "%s was imported before as %s: nothing changes\n", c.File, doc.ID)
+		fmt.Fprintf(e.stdout, "%s was imported before as %s: nothing changes\n", file, doc.ID)
 	}
 	tty := isTerminal(e.stderr)
 	last := time.Time{}
@@ -72,9 +98,9 @@ func (c *importCmd) Run(ctx context.Context, e *env) error {
 			what = fmt.Sprintf("%s is with %s (see the connection)", doc.ID, doc.Provider)
 		}
 		if tty {
-			fmt.Fprintf(e.stderr, "\r%s: %s", c.File, what)
+			fmt.Fprintf(e.stderr, "\r%s: %s", file, what)
 		} else if time.Since(last) > 5*time.Second {
-			fmt.Fprintf(e.stderr, "%s: %s\n", c.File, what)
+			fmt.Fprintf(e.stderr, "%s: %s\n", file, what)
 			last = time.Now()
 		}
 		select {
@@ -89,17 +115,21 @@ func (c *importCmd) Run(ctx context.Context, e *env) error {
 	if tty {
 		fmt.Fprintln(e.stderr)
 	}
+	prefix := ""
+	if len(c.Files) > 1 {
+		prefix = file + ": "
+	}
 	switch {
 	case doc.Provider != c.Provider:
 		// Handed to a provider that reconciles it (PlugBoleto): its answers
 		// are the connection's documents.
-		fmt.Fprintf(e.stdout, "document %s: %s by %s\n", doc.ID, doc.Status, doc.Provider)
+		fmt.Fprintf(e.stdout, "%sdocument %s: %s by %s\n", prefix, doc.ID, doc.Status, doc.Provider)
 		if doc.Report != "" {
 			fmt.Fprintln(e.stdout, doc.Report)
 		}
 	default:
-		fmt.Fprintf(e.stdout, "document %s: %s; %d movements: %d applied, %d duplicate, %d unmatched, %d conflict\n",
-			doc.ID, doc.Status, doc.Total, doc.Applied, doc.Duplicate, doc.Unmatched, doc.Conflict)
+		fmt.Fprintf(e.stdout, "%sdocument %s: %s; %d movements: %d applied, %d duplicate, %d unmatched, %d conflict\n",
+			prefix, doc.ID, doc.Status, doc.Total, doc.Applied, doc.Duplicate, doc.Unmatched, doc.Conflict)
 		if doc.Report != "" {
 			fmt.Fprintln(e.stdout, "left out:", doc.Report)
 		}
