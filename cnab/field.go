@@ -25,24 +25,29 @@ func (r *Reader) raw(f field) []byte {
 // no-break space (0xA0 in Latin-1).
 func blank(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 }
 
-// trimBlank drops what is blank at both ends of b, eight blanks at a time
-// while it can: fields are mostly padding.
+// trimBlank drops what is blank at both ends of b.
 func trimBlank(b []byte) []byte {
-	j := len(b)
+	i, j := trimmed(b)
+	return b[i:j]
+}
+
+// trimmed is where b is once what is blank at both ends is dropped, eight
+// blanks at a time while it can: fields are mostly padding.
+func trimmed(b []byte) (i, j int) {
+	j = len(b)
 	for j >= 8 && word(b[j-8:]) == blanks8 {
 		j -= 8
 	}
 	for j > 0 && blank(b[j-1]) {
 		j--
 	}
-	i := 0
 	for j-i >= 8 && word(b[i:]) == blanks8 {
 		i += 8
 	}
 	for i < j && blank(b[i]) {
 		i++
 	}
-	return b[i:j]
+	return i, j
 }
 
 // appendText appends Latin-1/CP1252 bytes as UTF-8.
@@ -66,30 +71,6 @@ func appendText(dst, b []byte) []byte {
 // text returns a text field decoded from Latin-1/CP1252, trimmed.
 func (r *Reader) text(f field) string { return string(appendText(nil, trimBlank(r.raw(f)))) }
 
-// short returns a short trimmed field (a code, a parcela, a branch) as the
-// same string as the last detail's when it has not changed: a file
-// repeats them on every line.
-func (r *Reader) short(slot int, f field) string {
-	b := trimBlank(r.raw(f))
-	if string(b) == r.last[slot] {
-		return r.last[slot]
-	}
-	s := string(appendText(nil, b))
-	r.last[slot] = s
-	return s
-}
-
-// The slots of short fields.
-const (
-	slotOccurrence = iota
-	slotUOccurrence
-	slotParcela
-	slotModalidade
-	slotBank
-	slotBranch
-	slots
-)
-
 // textField is a detail's longer text field: where it is, where it goes
 // and how it is read.
 type textField struct {
@@ -106,29 +87,52 @@ const (
 	nameText            // a name: zeros only (Banco do Brasil's "no name") are none
 )
 
-// texts sets text fields, trimmed and decoded, all slices of one new
-// string: one allocation for a detail's text, however many fields.
+// texts sets a detail's text fields, trimmed and decoded, with one
+// allocation however many they are: an ASCII line (the usual) is copied
+// into one string whose slices they are; any other has its fields decoded
+// end to end into one string.
 func (r *Reader) texts(fs []textField) {
-	var ends [8]int
-	r.strs = r.strs[:0]
-	for i, t := range fs {
-		b := trimBlank(r.raw(t.f))
-		if t.kind != plainText {
-			z := 0
-			for z < len(b) && b[z] == '0' {
-				z++
+	if r.lineASCII {
+		s := string(r.buf)
+		for _, t := range fs {
+			if t.f.to == 0 {
+				*t.dst = ""
+				continue
 			}
-			if t.kind == numberText || z == len(b) {
-				b = b[z:]
-			}
+			i, j := trimmed(r.buf[t.f.from-1 : t.f.to])
+			i, j = t.kind.zeros(r.buf[t.f.from-1:], i, j)
+			*t.dst = s[t.f.from-1+i : t.f.from-1+j]
 		}
-		r.strs = appendText(r.strs, b)
-		ends[i] = len(r.strs)
+		return
+	}
+	var ends [16]int
+	r.strs = r.strs[:0]
+	for n, t := range fs {
+		b := trimBlank(r.raw(t.f))
+		i, j := t.kind.zeros(b, 0, len(b))
+		r.strs = appendText(r.strs, b[i:j])
+		ends[n] = len(r.strs)
 	}
 	s, from := string(r.strs), 0
-	for i, t := range fs {
-		*t.dst, from = s[from:ends[i]], ends[i]
+	for n, t := range fs {
+		*t.dst, from = s[from:ends[n]], ends[n]
 	}
+}
+
+// zeros drops the leading zeros of b[i:j] for a number, and all of them
+// for a name of zeros only.
+func (k textKind) zeros(b []byte, i, j int) (int, int) {
+	if k == plainText {
+		return i, j
+	}
+	z := i
+	for z < j && b[z] == '0' {
+		z++
+	}
+	if k == numberText || z == j {
+		return z, j
+	}
+	return i, j
 }
 
 // number parses a zero-padded decimal field (base 10, never octal);

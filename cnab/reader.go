@@ -33,11 +33,12 @@ type Reader struct {
 	pad     []byte
 	scratch []byte // a UTF-8 line as Latin-1
 	strs    []byte // a detail's text, decoded (texts)
-	last    [slots]string
-	blankAt int // the first blank line not yet followed by data
-	done    bool
-	fatal   error // an error in the file's structure: every later Next returns it
-	anyBank bool  // see Check
+	// lineASCII: the line has only ASCII bytes (texts slices it).
+	lineASCII bool
+	blankAt   int // the first blank line not yet followed by data
+	done      bool
+	fatal     error // an error in the file's structure: every later Next returns it
+	anyBank   bool  // see Check
 
 	// CNAB 240 structure.
 	inBatch      bool
@@ -149,7 +150,7 @@ func (r *Reader) rawLine() ([]byte, error) {
 	r.line++
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
-	if !ascii(line) {
+	if r.lineASCII = ascii(line); !r.lineASCII {
 		return r.latin1(line), nil
 	}
 	return line, nil
@@ -462,7 +463,7 @@ func (r *Reader) segment() (*Detail, error) {
 			return &r.d, nil
 		}
 		if occ := r.buf[15:17]; string(occ) != r.d.Occurrence {
-			r.d.UOccurrence = r.short(slotUOccurrence, field{"código de movimento", 16, 17})
+			r.d.UOccurrence = r.text(field{"código de movimento", 16, 17})
 		}
 		if err := r.readU(&r.d); err != nil {
 			return nil, asField(err)
@@ -481,10 +482,9 @@ func (r *Reader) readT(d *Detail) error {
 	if !digits(r.raw(occ)) {
 		return r.errAt(occ, "want two digits, got %q", r.raw(occ))
 	}
-	d.Occurrence = r.short(slotOccurrence, occ)
-	d.Parcela, d.Modalidade = r.short(slotParcela, l.Parcela), r.short(slotModalidade, l.Modalidade)
-	d.ReceivingBank, d.ReceivingBranch = r.short(slotBank, l.ReceivingBank), r.short(slotBranch, l.ReceivingBranch)
-	r.texts([]textField{{l.NossoNumero, &d.NossoNumero, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
+	r.texts([]textField{{occ, &d.Occurrence, plainText}, {l.NossoNumero, &d.NossoNumero, plainText}, {l.Parcela, &d.Parcela, plainText},
+		{l.Modalidade, &d.Modalidade, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
+		{l.ReceivingBank, &d.ReceivingBank, plainText}, {l.ReceivingBranch, &d.ReceivingBranch, plainText},
 		{l.PayerDocument, &d.PayerDocument, numberText}, {l.PayerName, &d.PayerName, nameText}, {l.Reasons, &d.Reasons, plainText}})
 	var err error
 	d.DueDate = r.date8(l.DueDate, &err)
@@ -554,10 +554,9 @@ func (r *Reader) read400(d *Detail) error {
 	if !digits(r.raw(l.Occurrence)) {
 		return r.errAt(l.Occurrence, "want two digits, got %q", r.raw(l.Occurrence))
 	}
-	d.Occurrence = r.short(slotOccurrence, l.Occurrence)
-	d.Parcela, d.Modalidade = r.short(slotParcela, l.Parcela), r.short(slotModalidade, l.Modalidade)
-	d.ReceivingBank, d.ReceivingBranch = r.short(slotBank, l.ReceivingBank), r.short(slotBranch, l.ReceivingBranch)
-	r.texts([]textField{{l.NossoNumero, &d.NossoNumero, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
+	r.texts([]textField{{l.Occurrence, &d.Occurrence, plainText}, {l.NossoNumero, &d.NossoNumero, plainText}, {l.Parcela, &d.Parcela, plainText},
+		{l.Modalidade, &d.Modalidade, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
+		{l.ReceivingBank, &d.ReceivingBank, plainText}, {l.ReceivingBranch, &d.ReceivingBranch, plainText},
 		{l.PayerDocument, &d.PayerDocument, numberText}, {l.PayerName, &d.PayerName, nameText}, {l.Reasons, &d.Reasons, plainText}})
 	var err error
 	d.OccurredOn, d.DueDate, d.CreditedOn = r.date6(l.OccurredOn, &err), r.date6(l.DueDate, &err), r.date6(l.CreditedOn, &err)

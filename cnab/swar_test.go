@@ -2,6 +2,10 @@ package cnab
 
 import (
 	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -80,5 +84,52 @@ func TestDate8(t *testing.T) {
 		if got := (&Reader{buf: []byte(in)}).date8(field{"data", 1, 8}, &err); err == nil {
 			t.Errorf("date8(%q) = %v, want an error", in, got)
 		}
+	}
+}
+
+// TestTextsFastAndSlowAgree reads each ASCII detail line of the test files
+// both ways texts can: as slices of the line, and decoded field by field.
+func TestTextsFastAndSlowAgree(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.ret")
+	n := 0
+	for _, name := range files {
+		in, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewReader(bytes.NewReader(in))
+		if err != nil {
+			continue
+		}
+		for _, line := range bytes.Split(in, []byte("\n")) {
+			line = bytes.TrimRight(line, "\r")
+			if len(line) != int(r.format) || !ascii(line) {
+				continue
+			}
+			read := func(fast bool) (d Detail, err error) {
+				r.buf, r.lineASCII = line, fast
+				switch {
+				case r.format == CNAB240 && line[7] == '3' && line[13] == 'T' && r.bank.L240 != nil:
+					err = r.readT(&d)
+				case r.format == CNAB400 && line[0] == '1' && r.bank.L400 != nil:
+					err = r.read400(&d)
+				default:
+					err = io.EOF
+				}
+				return d, err
+			}
+			fast, ferr := read(true)
+			slow, serr := read(false)
+			if errors.Is(ferr, io.EOF) {
+				continue
+			}
+			n++
+			if fast != slow || (ferr == nil) != (serr == nil) {
+				t.Errorf("%s: %q\nfast %+v %v\nslow %+v %v", name, line, fast, ferr, slow, serr)
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d lines compared", n)
 	}
 }
