@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -41,7 +42,14 @@ func main() {
 	pairs := flag.Int("pairs", 1000000, "segment T/U pairs in the parse-only file (0: skip)")
 	payments := flag.Int("payments", 100000, "payments in the imported file (0: skip)")
 	dbURL := flag.String("db", "", "database URL for the import (default: SQLite in a temporary directory)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		must(err)
+		must(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
 	dir, err := os.MkdirTemp("", "baixa-bench-cnab-")
 	must(err)
 	defer os.RemoveAll(dir)
