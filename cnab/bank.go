@@ -23,7 +23,10 @@ type Layout240 struct {
 type Layout400 struct {
 	NossoNumero, Parcela, Modalidade, Occurrence, OccurredOn, SeuNumero, CompanyRef, DueDate, FaceValue,
 	ReceivingBank, ReceivingBranch, CreditedOn, Fee, OtherExpenses, IOF, Rebate, Discount, Paid, Interest,
-	OtherCredits, PayerDocument, PayerName, Reasons field
+	OtherCredits, PayerDocument, PayerName, Reasons, Credited field
+	// DetailType is the detail record's type: '1' when zero; Banco do
+	// Brasil's CBR643 (convênios of seven digits) writes '7'.
+	DetailType byte
 	// BankAt is where the header names the bank (columns 77-79).
 	BankAt field
 }
@@ -135,9 +138,49 @@ var wholeBlock = withT(febraban240, func(l *Layout240) {
 	l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 38, 57}, field{}, field{"carteira", 58, 58}
 })
 
-// Banco do Brasil: CNAB 240 as FEBRABAN's (its CNAB 400 is another
-// layout, not read yet).
-var bancoDoBrasil = Bank{Code: "001", Name: "Banco do Brasil", L240: wholeBlock, Occurrences240: febrabanOccurrences}
+// Banco do Brasil: CNAB 240 as FEBRABAN's; CNAB 400 in its CBR643 layout
+// (details of type 7, nosso número 64-80, the amount received in 254-266
+// and the amount credited, net of the tariff, in 306-318).
+var bancoDoBrasil = Bank{
+	Code: "001", Name: "Banco do Brasil",
+	L240: wholeBlock, Occurrences240: febrabanOccurrences,
+	L400: &Layout400{
+		DetailType: '7', CompanyRef: field{"uso da empresa", 39, 63}, NossoNumero: field{"nosso número", 64, 80},
+		Reasons: field{"natureza do recebimento/motivo", 87, 88}, Modalidade: field{"carteira", 107, 108},
+		Occurrence: field{"comando", 109, 110}, OccurredOn: field{"data de liquidação", 111, 116},
+		SeuNumero: field{"número do título dado pelo cedente", 117, 126}, DueDate: field{"vencimento", 147, 152},
+		FaceValue: field{"valor do título", 153, 165}, ReceivingBank: field{"banco recebedor", 166, 168},
+		ReceivingBranch: field{"agência recebedora", 169, 173}, CreditedOn: field{"data do crédito", 176, 181},
+		Fee: field{"tarifa de cobrança", 182, 188}, OtherExpenses: field{"outras despesas", 189, 201}, IOF: field{"IOF", 215, 227},
+		Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253}, Paid: field{"valor recebido", 254, 266},
+		Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"outros recebimentos", 280, 292},
+		Credited: field{"valor lançado em conta", 306, 318}, BankAt: field{"banco", 77, 79},
+	},
+	Occurrences400: map[string]Occurrence{
+		"02": {baixa.MoveRegistered, "confirmação de entrada de título"},
+		"03": {baixa.MoveRejected, "comando recusado"},
+		"05": {baixa.MovePaid, "liquidado sem registro"},
+		"06": {baixa.MovePaid, "liquidação normal"},
+		"07": {baixa.MovePaid, "liquidação por conta"},
+		"08": {baixa.MovePaid, "liquidação por saldo"},
+		"09": {baixa.MoveWrittenOff, "baixa de título"},
+		"10": {baixa.MoveWrittenOff, "baixa solicitada"},
+		"11": {baixa.MoveStatusChanged, "títulos em ser"},
+		"12": {baixa.MoveStatusChanged, "abatimento concedido"},
+		"13": {baixa.MoveStatusChanged, "abatimento cancelado"},
+		"14": {baixa.MoveDueDateChanged, "alteração de vencimento do título"},
+		"15": {baixa.MovePaid, "liquidação em cartório"},
+		"19": {baixa.MoveStatusChanged, "confirmação de recebimento de instruções para protesto"},
+		"23": {baixa.MoveStatusChanged, "indicação de encaminhamento a cartório"},
+		"24": {baixa.MoveStatusChanged, "sustar protesto"},
+		// A payment by cheque pays only when the cheque clears.
+		"44": {baixa.MoveStatusChanged, "título pago com cheque devolvido"},
+		"46": {baixa.MoveStatusChanged, "título pago com cheque, aguardando compensação"},
+		"96": {baixa.MoveStatusChanged, "despesas de protesto"},
+		"97": {baixa.MoveStatusChanged, "despesas de sustação de protesto"},
+		"98": {baixa.MoveStatusChanged, "débito de custas antecipadas"},
+	},
+}
 
 // Sicredi: CNAB 240 as FEBRABAN's.
 var sicredi = Bank{Code: "748", Name: "Sicredi", L240: wholeBlock, Occurrences240: febrabanOccurrences}

@@ -183,7 +183,9 @@ func TestEveryBankRoundTrip(t *testing.T) {
 						l := b.L400
 						d.NossoNumero, d.Parcela, d.Modalidade = cut(d.NossoNumero, l.NossoNumero), cut(d.Parcela, l.Parcela), cut(d.Modalidade, l.Modalidade)
 						d.SeuNumero, d.PayerName, d.PayerDocument = cut(d.SeuNumero, l.SeuNumero), cut(d.PayerName, l.PayerName), cut(d.PayerDocument, l.PayerDocument)
-						d.CreditedAmount = 0 // no CNAB 400 layout read has it
+						if l.Credited.to == 0 {
+							d.CreditedAmount = 0
+						}
 					}
 				}
 				var buf bytes.Buffer
@@ -241,7 +243,7 @@ func TestCheck(t *testing.T) {
 		{"safra 240, a batch count off", asBank(read("bad-batch-count.ret"), "422", 1), 0, "the batch trailer counts 99 records"},
 		{"safra 240, T without U", asBank(read("bad-t-without-u.ret"), "422", 1), 0, "segment T without the segment U"},
 		{"safra 240, truncated", asBank(read("bad-truncated.ret"), "422", 1), 0, "ends without its trailer"},
-		{"banco do brasil 400, structure only", asBank(read("gen-400.ret"), "001", 77), 9, ""},
+		{"safra 400, structure only", asBank(read("gen-400.ret"), "422", 77), 9, ""},
 		{"santander 400, a sequence off", asBank(read("bad-400-sequence.ret"), "033", 77), 0, "record number 9, want 4"},
 		{"not CNAB", read("bad-not-cnab.txt"), 0, "not a CNAB return file"},
 	} {

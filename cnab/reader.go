@@ -516,8 +516,12 @@ func (r *Reader) next400() (*Detail, error) {
 		if err := r.sequence(); err != nil {
 			return nil, err
 		}
-		switch kind := r.buf[0]; kind {
-		case '1':
+		detail := byte('1')
+		if l := r.bank.L400; l != nil && l.DetailType != 0 {
+			detail = l.DetailType
+		}
+		switch kind := r.buf[0]; {
+		case kind == detail || (r.bank.L400 == nil && (kind == '1' || kind == '7')):
 			r.d = Detail{Line: r.line}
 			if r.bank.L400 == nil { // structure only
 				return &r.d, nil
@@ -526,12 +530,12 @@ func (r *Reader) next400() (*Detail, error) {
 				return nil, asField(err)
 			}
 			return &r.d, nil
-		case '9':
+		case kind == '9':
 			return nil, r.end()
-		case '0':
+		case kind == '0':
 			return nil, r.errAt(field{"tipo de registro", 1, 1}, "a second file header")
 		default:
-			return nil, r.errAt(field{"tipo de registro", 1, 1}, "record type %q, want 1 (detail) or 9 (trailer)", kind)
+			return nil, r.errAt(field{"tipo de registro", 1, 1}, "record type %q, want %c (detail) or 9 (trailer)", kind, detail)
 		}
 	}
 }
@@ -563,6 +567,7 @@ func (r *Reader) read400(d *Detail) error {
 	d.FaceValue, d.FeeAmount, d.OtherExpenses = r.amount(l.FaceValue, &err), r.amount(l.Fee, &err), r.amount(l.OtherExpenses, &err)
 	d.IOFAmount, d.RebateAmount, d.DiscountAmount = r.amount(l.IOF, &err), r.amount(l.Rebate, &err), r.amount(l.Discount, &err)
 	d.PaidAmount, d.InterestAmount, d.OtherCredits = r.amount(l.Paid, &err), r.amount(l.Interest, &err), r.amount(l.OtherCredits, &err)
+	d.CreditedAmount = r.amount(l.Credited, &err)
 	return err
 }
 

@@ -140,6 +140,9 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 		detail(i, &d)
 		l.reset()
 		l.text(field{"", 1, 1}, "1")
+		if l4.DetailType != 0 {
+			l.b[0] = l4.DetailType
+		}
 		l.text(l4.CompanyRef, d.CompanyRef)
 		l.text(l4.NossoNumero, d.NossoNumero)
 		l.text(l4.Parcela, d.Parcela)
@@ -157,7 +160,8 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 			f field
 			v baixa.Amount
 		}{{l4.Fee, d.FeeAmount}, {l4.OtherExpenses, d.OtherExpenses}, {l4.IOF, d.IOFAmount}, {l4.Rebate, d.RebateAmount},
-			{l4.Discount, d.DiscountAmount}, {l4.Paid, d.PaidAmount}, {l4.Interest, d.InterestAmount}, {l4.OtherCredits, d.OtherCredits}} {
+			{l4.Discount, d.DiscountAmount}, {l4.Paid, d.PaidAmount}, {l4.Interest, d.InterestAmount}, {l4.OtherCredits, d.OtherCredits},
+			{l4.Credited, d.CreditedAmount}} {
 			l.amount(a.f, a.v)
 		}
 		if err := emit(); err != nil {

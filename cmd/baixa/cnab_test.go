@@ -81,7 +81,8 @@ func TestImportCNAB(t *testing.T) {
 }
 
 // TestImportOtherBanks imports real return files of Banco do Brasil, Itaú,
-// Sicredi, Santander and Caixa (CNAB 240) and Bradesco (CNAB 400), each
+// Sicredi, Santander and Caixa (CNAB 240) and Bradesco and Banco do Brasil
+// (CNAB 400), each
 // against the charge a company would have registered: with or without the
 // bank's check digit on its nosso número.
 func TestImportOtherBanks(t *testing.T) {
@@ -98,6 +99,8 @@ func TestImportOtherBanks(t *testing.T) {
 			{"itau-cnab240-brcobranca-batch-header-restored.ret", "12345678", "123.45",
 				map[string]any{"status": "paid", "paid_amount": "123.45", "fee_amount": "5.00", "paid_on": "2026-07-29"}, 1},
 			{"bradesco-cnab400-brcobranca.ret", "50980000002", "200.00", map[string]any{"status": "written_off"}, 1},
+			{"bb-cnab400-cbr643-brcobranca-excerpt.ret", "16224200000000036", "561.00",
+				map[string]any{"status": "paid", "paid_amount": "561.00", "fee_amount": "5.00", "credited_amount": "556.00", "paid_on": "2009-01-20"}, 1},
 			{"sicredi-cnab240-brcobranca.ret", "17200059", "9.95", map[string]any{"status": "open"}, 2},
 			{"santander-cnab240-laravel-boleto.ret", "104", "10.00",
 				map[string]any{"status": "paid", "paid_amount": "11.00", "fee_amount": "3.24", "paid_on": "2014-06-04"}, 1},
