@@ -35,7 +35,6 @@ type Reader struct {
 	strs    []byte // a detail's text, decoded (texts)
 	// lineASCII: the line has only ASCII bytes (texts slices it).
 	lineASCII bool
-	blankAt   int // the first blank line not yet followed by data
 	done      bool
 	fatal     error // an error in the file's structure: every later Next returns it
 	anyBank   bool  // see Check
@@ -55,7 +54,7 @@ type Reader struct {
 // NewReader reads the header and returns a reader of the details. It
 // accepts UTF-8 or Latin-1/CP1252, CRLF or LF, lines shorter than the
 // layout (trailing blanks trimmed) or one blank longer, a missing final
-// newline and blank lines at the end.
+// newline and blank lines, at the end or between records.
 func NewReader(r io.Reader) (*Reader, error) { return newReader(r, false) }
 
 // newReader reads the header; anyBank takes a bank without a table here,
@@ -200,7 +199,9 @@ func (r *Reader) fit(line []byte) error {
 }
 
 // next reads the next non-blank line into r.buf; io.EOF at the end. Blank
-// lines are allowed only at the end of the file.
+// lines are skipped wherever they are (some banks' files have them between
+// records); the trailers' counts, which count records only, still tell a
+// line that went missing.
 func (r *Reader) next() error {
 	for {
 		line, err := r.rawLine()
@@ -208,13 +209,7 @@ func (r *Reader) next() error {
 			return err
 		}
 		if (len(line) == 0 || line[0] == ' ' || line[0] == '\t') && len(bytes.TrimSpace(line)) == 0 {
-			if r.blankAt == 0 {
-				r.blankAt = r.line
-			}
 			continue
-		}
-		if r.blankAt != 0 {
-			return &LineError{Line: r.blankAt, Msg: "a blank line inside the file"}
 		}
 		r.count++
 		return r.fit(line)
