@@ -43,6 +43,17 @@ func ParseSettings[T any](raw []byte, normalize func(*T) error) (*T, error) {
 	return s, nil
 }
 
+// PrepareSettings is a connector's Prepare: c's settings decoded strictly
+// into a T, normalized against c's secrets, and written back normalized.
+func PrepareSettings[T any](c *baixa.Connection, normalize func(s *T, secrets map[string]string) error) error {
+	s, err := ParseSettings(c.Settings, func(s *T) error { return normalize(s, c.Secrets) })
+	if err != nil {
+		return err
+	}
+	c.Settings, err = json.Marshal(s)
+	return err
+}
+
 // Polling is how a polled provider's fetch waits: PollEvery first, doubled
 // with each poll up to PollMax, and given up after GiveUpAfter (the
 // provider never ready, or failing all along). Durations are written as

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -18,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -863,21 +863,11 @@ func (d *demo) summary() bool {
 		}
 	}
 	fmt.Fprintln(w, "charges by status")
-	statuses := make([]string, 0, len(byStatus))
-	for s := range byStatus {
-		statuses = append(statuses, s)
-	}
-	sort.Strings(statuses)
-	for _, s := range statuses {
+	for _, s := range slices.Sorted(maps.Keys(byStatus)) {
 		fmt.Fprintf(w, "  %-16s %2d  %s\n", s, len(byStatus[s]), strings.Join(byStatus[s], " "))
 	}
 	fmt.Fprintln(w, "\nmovements by result      applied duplicate unmatched conflict")
-	providers := make([]string, 0, len(perProvider))
-	for p := range perProvider {
-		providers = append(providers, p)
-	}
-	sort.Strings(providers)
-	for _, p := range providers {
+	for _, p := range slices.Sorted(maps.Keys(perProvider)) {
 		m := perProvider[p]
 		fmt.Fprintf(w, "  %-22s %7.0f %9.0f %9.0f %8.0f\n", p, m["applied"], m["duplicate"], m["unmatched"], m["conflict"])
 	}
@@ -905,12 +895,7 @@ func (d *demo) summary() bool {
 	fmt.Fprintf(w, "\nwebhooks: %d delivered to the ERP, every signature verified; %d refused\n", len(d.got), d.rejected)
 	fmt.Fprintln(w, "\nfrom the provider's report to the ERP's receipt")
 	var all []time.Duration
-	names := make([]string, 0, len(d.latency))
-	for p := range d.latency {
-		names = append(names, p)
-	}
-	sort.Strings(names)
-	for _, p := range names {
+	for _, p := range slices.Sorted(maps.Keys(d.latency)) {
 		all = append(all, d.latency[p]...)
 		fmt.Fprintf(w, "  %-12s %s\n", p, quantiles(d.latency[p]))
 	}

@@ -45,15 +45,7 @@ func (k *Connector) now() time.Time {
 
 // Prepare validates the settings and the secrets.
 func (k *Connector) Prepare(c *baixa.Connection, _ time.Time) error {
-	var s Settings
-	if err := provider.DecodeSettings(c.Settings, &s); err != nil {
-		return err
-	}
-	if err := s.normalize(c.Secrets); err != nil {
-		return err
-	}
-	c.Settings = s.marshal()
-	return nil
+	return provider.PrepareSettings(c, (*Settings).normalize)
 }
 
 var defaultHTTP = &http.Client{Timeout: 60 * time.Second}

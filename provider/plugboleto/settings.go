@@ -7,7 +7,6 @@
 package plugboleto
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"time"
@@ -110,9 +109,4 @@ func (s *Settings) normalize(secrets map[string]string) error {
 		return baixa.FieldError("secrets."+SecretTokenCedente, "required without settings.cnpj_sh (or give cnpj_sh and token_sh)")
 	}
 	return nil
-}
-
-func (s *Settings) marshal() json.RawMessage {
-	b, _ := json.Marshal(s)
-	return b
 }

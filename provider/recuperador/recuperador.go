@@ -117,16 +117,7 @@ func (k *Connector) now() time.Time {
 
 // Prepare validates the settings and the secrets.
 func (k *Connector) Prepare(c *baixa.Connection, _ time.Time) error {
-	var s Settings
-	if err := provider.DecodeSettings(c.Settings, &s); err != nil {
-		return err
-	}
-	if err := s.normalize(c.Secrets); err != nil {
-		return err
-	}
-	b, err := json.Marshal(s)
-	c.Settings = b
-	return err
+	return provider.PrepareSettings(c, (*Settings).normalize)
 }
 
 // call sends one request with the token as the Basic user name.
