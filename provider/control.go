@@ -37,6 +37,26 @@ func Control(w http.ResponseWriter, r *http.Request, routes map[string]ControlRo
 	}
 }
 
+// AddAll is the route that takes a JSON list of T: every item is checked
+// before any is added, so a bad one adds nothing.
+func AddAll[T any](check func(T) error, add func(T)) ControlRoute {
+	return func(decode func(any) error) (any, error) {
+		var list []T
+		if err := decode(&list); err != nil {
+			return nil, err
+		}
+		for _, v := range list {
+			if err := check(v); err != nil {
+				return nil, err
+			}
+		}
+		for _, v := range list {
+			add(v)
+		}
+		return nil, nil
+	}
+}
+
 // Duration is a duration written as Go writes it ("2s", "1m30s").
 type Duration time.Duration
 

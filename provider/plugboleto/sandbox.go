@@ -227,21 +227,12 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // "wrapped"}: send one of PlugBoleto's webhooks).
 func (s *Sandbox) control(w http.ResponseWriter, r *http.Request) {
 	provider.Control(w, r, map[string]provider.ControlRoute{
-		"POST /sandbox/boletos": func(decode func(any) error) (any, error) {
-			var bs []SandboxBoleto
-			if err := decode(&bs); err != nil {
-				return nil, err
+		"POST /sandbox/boletos": provider.AddAll(func(b SandboxBoleto) error {
+			if b.IDIntegracao == "" || b.NossoNumero == "" {
+				return errors.New("each boleto needs id_integracao and nosso_numero")
 			}
-			for _, b := range bs {
-				if b.IDIntegracao == "" || b.NossoNumero == "" {
-					return nil, errors.New("each boleto needs id_integracao and nosso_numero")
-				}
-			}
-			for _, b := range bs {
-				s.AddBoleto(b)
-			}
-			return nil, nil
-		},
+			return nil
+		}, s.AddBoleto),
 		"PUT /sandbox/faults": func(decode func(any) error) (any, error) {
 			var f struct {
 				SandboxFaults
@@ -513,22 +504,18 @@ func (s *Sandbox) SendWebhook(ctx context.Context, url, header, value, tipo, id 
 	if wrapped {
 		payload = map[string]any{"body": payload, "kind": "webhook", "method": "POST"}
 	}
-	body, _ := json.Marshal(payload)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := provider.NewJSONRequest(ctx, http.MethodPost, url, payload)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/json")
 	if header != "" {
 		req.Header.Set(header, value)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	a, err := provider.Send(http.DefaultClient, req, url, 1<<20)
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
+	return a.Status, nil
 }
 
 // FileRecord is one record of a bank return file written for the sandbox.

@@ -1,7 +1,6 @@
 package recuperador
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -202,21 +201,12 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // "password", "id"}: push a known event as the webhook does).
 func (s *Sandbox) control(w http.ResponseWriter, r *http.Request) {
 	provider.Control(w, r, map[string]provider.ControlRoute{
-		"POST /sandbox/events": func(decode func(any) error) (any, error) {
-			var es []SandboxEvent
-			if err := decode(&es); err != nil {
-				return nil, err
+		"POST /sandbox/events": provider.AddAll(func(e SandboxEvent) error {
+			if e.ID <= 0 || e.Credor <= 0 || e.Paid.IsZero() {
+				return errors.New("each event needs id, id_credor and pagamento")
 			}
-			for _, e := range es {
-				if e.ID <= 0 || e.Credor <= 0 || e.Paid.IsZero() {
-					return nil, errors.New("each event needs id, id_credor and pagamento")
-				}
-			}
-			for _, e := range es {
-				s.Add(e)
-			}
-			return nil, nil
-		},
+			return nil
+		}, s.Add),
 		"PUT /sandbox/faults": func(decode func(any) error) (any, error) {
 			var f struct {
 				SandboxFaults
@@ -349,20 +339,16 @@ func (s *Sandbox) markRead(w http.ResponseWriter, r *http.Request) {
 // Push posts an event to url as the push webhook does, with Basic
 // credentials when user is set.
 func (s *Sandbox) Push(ctx context.Context, url, user, pass string, e SandboxEvent) (int, error) {
-	body, _ := json.Marshal(e.JSON())
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := provider.NewJSONRequest(ctx, http.MethodPost, url, e.JSON())
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/json")
 	if user != "" {
 		req.SetBasicAuth(user, pass)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	a, err := provider.Send(http.DefaultClient, req, url, 1<<20)
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
+	return a.Status, nil
 }
