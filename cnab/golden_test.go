@@ -168,7 +168,7 @@ func TestEveryBankRoundTrip(t *testing.T) {
 	}
 	for code, b := range Banks {
 		for _, f := range []Format{CNAB240, CNAB400} {
-			if (f == CNAB240 && b.L240 == nil) || (f == CNAB400 && b.L400 == nil) {
+			if !b.reads(f) {
 				continue
 			}
 			t.Run(code+"/"+f.String(), func(t *testing.T) {

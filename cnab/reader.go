@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -224,11 +225,8 @@ func (r *Reader) readHeader() error {
 	switch r.format {
 	case CNAB240:
 		code := string(r.buf[0:3])
-		if r.bank = Banks[code]; r.anyBank && (r.bank == nil || r.bank.L240 == nil) {
-			r.bank = structureOnly(code)
-		}
-		if r.bank == nil || (r.bank.L240 == nil && !r.anyBank) {
-			return r.errAt(field{"banco", 1, 3}, "bank %s is not supported in CNAB 240 (supported: %s)", code, supported(CNAB240))
+		if err := r.findBank(code, code, field{"banco", 1, 3}); err != nil {
+			return err
 		}
 		r.header = Header{Format: CNAB240, Bank: code, BankName: r.bank.Name, CompanyDocument: strings.TrimLeft(string(r.buf[18:32]), "0 "),
 			CompanyName: r.text(field{"", 73, 102})}
@@ -240,11 +238,8 @@ func (r *Reader) readHeader() error {
 	case CNAB400:
 		f := r.bank400Field()
 		code := string(r.buf[f.from-1 : f.to])
-		if r.bank = Banks[code]; r.anyBank && (r.bank == nil || r.bank.L400 == nil) {
-			r.bank = structureOnly(code)
-		}
-		if r.bank == nil || (r.bank.L400 == nil && !r.anyBank) {
-			return r.errAt(f, "bank %q is not supported in CNAB 400 (supported: %s)", code, supported(CNAB400))
+		if err := r.findBank(code, strconv.Quote(code), f); err != nil {
+			return err
 		}
 		r.header = Header{Format: CNAB400, Bank: code, BankName: r.bank.Name, CompanyName: r.text(field{"", 47, 76})}
 		var ignored error
@@ -260,10 +255,33 @@ func (r *Reader) readHeader() error {
 // bank400Field is where CNAB 400 headers name the bank (FEBRABAN: 77-79).
 func (r *Reader) bank400Field() field { return field{"banco", 77, 79} }
 
+// findBank sets r.bank to the bank of code, which must have a table for
+// the file's format; with anyBank, a bank without one is read for its
+// structure only. shown is the code as the error shows it.
+func (r *Reader) findBank(code, shown string, at field) error {
+	b := Banks[code]
+	switch {
+	case b != nil && b.reads(r.format):
+		r.bank = b
+	case r.anyBank && b != nil:
+		r.bank = &Bank{Code: code, Name: b.Name}
+	case r.anyBank:
+		r.bank = &Bank{Code: code, Name: "banco " + code}
+	default:
+		return r.errAt(at, "bank %s is not supported in %s (supported: %s)", shown, r.format, supported(r.format))
+	}
+	return nil
+}
+
+// reads reports whether b has a table for format f.
+func (b *Bank) reads(f Format) bool {
+	return (f == CNAB240 && b.L240 != nil) || (f == CNAB400 && b.L400 != nil)
+}
+
 func supported(f Format) string {
 	var out []string
 	for code, b := range Banks {
-		if (f == CNAB240 && b.L240 != nil) || (f == CNAB400 && b.L400 != nil) {
+		if b.reads(f) {
 			out = append(out, code+" "+b.Name)
 		}
 	}
@@ -295,14 +313,6 @@ func (r *Reader) Next() (*Detail, error) {
 	}
 	r.fatal = err
 	return nil, err
-}
-
-// structureOnly is a bank without the tables of a format.
-func structureOnly(code string) *Bank {
-	if b := Banks[code]; b != nil {
-		return &Bank{Code: code, Name: b.Name}
-	}
-	return &Bank{Code: code, Name: "banco " + code}
 }
 
 // Check reads a whole return file as NewReader and Next do and counts its
