@@ -48,6 +48,7 @@ type Reader struct {
 	skipU        bool // the pending T was bad: its U is skipped
 	// CNAB 400 structure.
 	records int
+	detail  byte // the details' record type
 
 	d Detail
 }
@@ -242,6 +243,10 @@ func (r *Reader) readHeader() error {
 			return err
 		}
 		r.header = Header{Format: CNAB400, Bank: code, BankName: r.bank.Name, CompanyName: r.text(field{"", 47, 76})}
+		r.detail = '1'
+		if l := r.bank.L400; l != nil && l.DetailType != 0 {
+			r.detail = l.DetailType
+		}
 		var ignored error
 		r.header.Generated = r.date6(field{"data de gravação", 95, 100}, &ignored)
 		r.records = 1
@@ -521,11 +526,7 @@ func (r *Reader) next400() (*Detail, error) {
 		if err := r.sequence(); err != nil {
 			return nil, err
 		}
-		detail := byte('1')
-		if l := r.bank.L400; l != nil && l.DetailType != 0 {
-			detail = l.DetailType
-		}
-		switch kind := r.buf[0]; {
+		switch kind, detail := r.buf[0], r.detail; {
 		case kind == detail || (r.bank.L400 == nil && (kind == '1' || kind == '7')):
 			r.d = Detail{Line: r.line}
 			if r.bank.L400 == nil { // structure only
