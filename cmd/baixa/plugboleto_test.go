@@ -369,15 +369,7 @@ func TestPlugBoletoRestartResumes(t *testing.T) {
 		rig.sb.AddBoleto(plugboleto.SandboxBoleto{IDIntegracao: "R0restart", NossoNumero: "3333333", Valor: 3300})
 		id := rig.connect(c, acct, false, map[string]any{"give_up_after": "1h"})
 		_, doc, _ := c.upload("connection_id="+id, returnFile(t, plugboleto.FileRecord{Occurrence: "06", NossoNumero: "3333333", Amount: 3300, Paid: 3300}))
-		var proto any
-		waitFor(t, "the protocol polled", func() bool {
-			active := c.connection(id)["stats"].(map[string]any)["active"].([]any)
-			if len(active) == 1 && active[0].(map[string]any)["polls"].(float64) >= 2 {
-				proto = active[0].(map[string]any)["request_code"]
-				return true
-			}
-			return false
-		})
+		proto := c.polledCode(t, id)
 		if err := a.shutdown(); err != nil {
 			t.Fatal(err)
 		}

@@ -94,6 +94,22 @@ func (c *client) connection(id string) map[string]any {
 	return c.must(200, "GET", "/v1/connections/"+id, "")
 }
 
+// polledCode waits until connection id's one active fetch has been polled
+// twice, and returns its request code (Sicoob's) or protocol (PlugBoleto's).
+func (c *client) polledCode(t *testing.T, id string) any {
+	t.Helper()
+	var code any
+	waitFor(t, "a request being polled", func() bool {
+		active := c.connection(id)["stats"].(map[string]any)["active"].([]any)
+		if len(active) == 1 && active[0].(map[string]any)["polls"].(float64) >= 2 {
+			code = active[0].(map[string]any)["request_code"]
+			return true
+		}
+		return false
+	})
+	return code
+}
+
 func stat(conn map[string]any, path ...string) float64 {
 	v := conn["stats"]
 	for _, p := range path {
@@ -346,15 +362,7 @@ func TestSicoobRestartResumes(t *testing.T) {
 		ch := c.charge(acct, "3333333", "33.00")
 		rig.sb.Add(paid(3333333, 3300))
 		id := rig.connect(c, acct, "v3", map[string]any{"movement_types": []int{5}, "give_up_after": "1h"})["id"].(string)
-		var code any
-		waitFor(t, "a request being polled", func() bool {
-			active := c.connection(id)["stats"].(map[string]any)["active"].([]any)
-			if len(active) == 1 && active[0].(map[string]any)["polls"].(float64) >= 2 {
-				code = active[0].(map[string]any)["request_code"]
-				return true
-			}
-			return false
-		})
+		code := c.polledCode(t, id)
 		if err := a.shutdown(); err != nil {
 			t.Fatal(err)
 		}
