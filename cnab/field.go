@@ -87,38 +87,6 @@ const (
 	nameText            // a name: zeros only (Banco do Brasil's "no name") are none
 )
 
-// texts sets a detail's text fields, trimmed and decoded, with one
-// allocation however many they are: an ASCII line (the usual) is copied
-// into one string whose slices they are; any other has its fields decoded
-// end to end into one string.
-func (r *Reader) texts(fs []textField) {
-	if r.lineASCII {
-		s := string(r.buf)
-		for _, t := range fs {
-			if t.f.to == 0 {
-				*t.dst = ""
-				continue
-			}
-			i, j := trimmed(r.buf[t.f.from-1 : t.f.to])
-			i, j = t.kind.zeros(r.buf[t.f.from-1:], i, j)
-			*t.dst = s[t.f.from-1+i : t.f.from-1+j]
-		}
-		return
-	}
-	var ends [16]int
-	r.strs = r.strs[:0]
-	for n, t := range fs {
-		b := trimBlank(r.raw(t.f))
-		i, j := t.kind.zeros(b, 0, len(b))
-		r.strs = appendText(r.strs, b[i:j])
-		ends[n] = len(r.strs)
-	}
-	s, from := string(r.strs), 0
-	for n, t := range fs {
-		*t.dst, from = s[from:ends[n]], ends[n]
-	}
-}
-
 // zeros drops the leading zeros of b[i:j] for a number, and all of them
 // for a name of zeros only.
 func (k textKind) zeros(b []byte, i, j int) (int, int) {

@@ -50,7 +50,8 @@ type Reader struct {
 	records int
 	detail  byte // the details' record type
 
-	d Detail
+	d            Detail
+	planT, planU plan // the layout's fields for r.d: segments T and U, or the CNAB 400 detail (planT)
 }
 
 // NewReader reads the header and returns a reader of the details. It
@@ -87,6 +88,7 @@ func newReader(r io.Reader, anyBank bool) (*Reader, error) {
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
+	rd.makePlans()
 	return rd, nil
 }
 
@@ -452,7 +454,7 @@ func (r *Reader) segment() (*Detail, error) {
 			r.pendingT = true
 			return nil, nil
 		}
-		if err := r.readT(&r.d); err != nil {
+		if err := r.readT(); err != nil {
 			r.skipU = true
 			return nil, asField(err)
 		}
@@ -475,7 +477,7 @@ func (r *Reader) segment() (*Detail, error) {
 		if occ := r.buf[15:17]; string(occ) != r.d.Occurrence {
 			r.d.UOccurrence = r.text(field{"código de movimento", 16, 17})
 		}
-		if err := r.readU(&r.d); err != nil {
+		if err := r.readU(); err != nil {
 			return nil, asField(err)
 		}
 		return &r.d, nil
@@ -486,31 +488,23 @@ func (r *Reader) segment() (*Detail, error) {
 	}
 }
 
-func (r *Reader) readT(d *Detail) error {
-	l := r.bank.L240
+func (r *Reader) readT() error {
 	occ := field{"código de movimento", 16, 17}
 	if !digits(r.raw(occ)) {
 		return r.errAt(occ, "want two digits, got %q", r.raw(occ))
 	}
-	r.texts([]textField{{occ, &d.Occurrence, plainText}, {l.NossoNumero, &d.NossoNumero, plainText}, {l.Parcela, &d.Parcela, plainText},
-		{l.Modalidade, &d.Modalidade, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
-		{l.ReceivingBank, &d.ReceivingBank, plainText}, {l.ReceivingBranch, &d.ReceivingBranch, plainText},
-		{l.PayerDocument, &d.PayerDocument, numberText}, {l.PayerName, &d.PayerName, nameText}, {l.Reasons, &d.Reasons, plainText}})
+	r.texts(r.planT.texts)
 	var err error
-	d.DueDate = r.date8(l.DueDate, &err)
-	d.FaceValue = r.amount(l.FaceValue, &err)
-	d.FeeAmount = r.amount(l.Fee, &err)
+	r.d.DueDate = r.date8(r.bank.L240.DueDate, &err)
+	r.amounts(r.planT.amounts, &err)
 	return err
 }
 
-func (r *Reader) readU(d *Detail) error {
+func (r *Reader) readU() error {
 	l := r.bank.L240
 	var err error
-	d.InterestAmount, d.DiscountAmount = r.amount(l.Interest, &err), r.amount(l.Discount, &err)
-	d.RebateAmount, d.IOFAmount = r.amount(l.Rebate, &err), r.amount(l.IOF, &err)
-	d.PaidAmount, d.CreditedAmount = r.amount(l.Paid, &err), r.amount(l.Credited, &err)
-	d.OtherExpenses, d.OtherCredits = r.amount(l.OtherExpenses, &err), r.amount(l.OtherCredits, &err)
-	d.OccurredOn, d.CreditedOn = r.date8(l.OccurredOn, &err), r.date8(l.CreditedOn, &err)
+	r.amounts(r.planU.amounts, &err)
+	r.d.OccurredOn, r.d.CreditedOn = r.date8(l.OccurredOn, &err), r.date8(l.CreditedOn, &err)
 	return err
 }
 
@@ -532,7 +526,7 @@ func (r *Reader) next400() (*Detail, error) {
 			if r.bank.L400 == nil { // structure only
 				return &r.d, nil
 			}
-			if err := r.read400(&r.d); err != nil {
+			if err := r.read400(); err != nil {
 				return nil, asField(err)
 			}
 			return &r.d, nil
@@ -559,21 +553,15 @@ func (r *Reader) sequence() error {
 	return nil
 }
 
-func (r *Reader) read400(d *Detail) error {
-	l := r.bank.L400
+func (r *Reader) read400() error {
+	l, d := r.bank.L400, &r.d
 	if !digits(r.raw(l.Occurrence)) {
 		return r.errAt(l.Occurrence, "want two digits, got %q", r.raw(l.Occurrence))
 	}
-	r.texts([]textField{{l.Occurrence, &d.Occurrence, plainText}, {l.NossoNumero, &d.NossoNumero, plainText}, {l.Parcela, &d.Parcela, plainText},
-		{l.Modalidade, &d.Modalidade, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
-		{l.ReceivingBank, &d.ReceivingBank, plainText}, {l.ReceivingBranch, &d.ReceivingBranch, plainText},
-		{l.PayerDocument, &d.PayerDocument, numberText}, {l.PayerName, &d.PayerName, nameText}, {l.Reasons, &d.Reasons, plainText}})
+	r.texts(r.planT.texts)
 	var err error
 	d.OccurredOn, d.DueDate, d.CreditedOn = r.date6(l.OccurredOn, &err), r.date6(l.DueDate, &err), r.date6(l.CreditedOn, &err)
-	d.FaceValue, d.FeeAmount, d.OtherExpenses = r.amount(l.FaceValue, &err), r.amount(l.Fee, &err), r.amount(l.OtherExpenses, &err)
-	d.IOFAmount, d.RebateAmount, d.DiscountAmount = r.amount(l.IOF, &err), r.amount(l.Rebate, &err), r.amount(l.Discount, &err)
-	d.PaidAmount, d.InterestAmount, d.OtherCredits = r.amount(l.Paid, &err), r.amount(l.Interest, &err), r.amount(l.OtherCredits, &err)
-	d.CreditedAmount = r.amount(l.Credited, &err)
+	r.amounts(r.planT.amounts, &err)
 	return err
 }
 

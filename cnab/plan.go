@@ -1,0 +1,103 @@
+package cnab
+
+import "baixa"
+
+// plan is a bank's layout made ready for one reader: every field the
+// layout has, with the place in r.d it is read into, so that a record is
+// read by a few loops over fields rather than a call per field. The
+// reader is never copied, which keeps the pointers into r.d valid.
+type plan struct {
+	texts   []textField
+	amounts []amountField
+}
+
+type amountField struct {
+	f   field
+	dst *baixa.Amount
+}
+
+// compile leaves out the fields a layout does not have (to == 0): r.d
+// is cleared before each detail, so they read as empty.
+func compile(texts []textField, amounts []amountField) plan {
+	var p plan
+	for _, t := range texts {
+		if t.f.to != 0 {
+			p.texts = append(p.texts, t)
+		}
+	}
+	for _, a := range amounts {
+		if a.f.to != 0 {
+			p.amounts = append(p.amounts, a)
+		}
+	}
+	return p
+}
+
+// makePlans readies the bank's layout for the file's format: segments T
+// and U for CNAB 240, the detail for CNAB 400.
+func (r *Reader) makePlans() {
+	d := &r.d
+	switch {
+	case r.format == CNAB240 && r.bank.L240 != nil:
+		l := r.bank.L240
+		r.planT = compile([]textField{{field{"código de movimento", 16, 17}, &d.Occurrence, plainText},
+			{l.NossoNumero, &d.NossoNumero, plainText}, {l.Parcela, &d.Parcela, plainText},
+			{l.Modalidade, &d.Modalidade, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
+			{l.ReceivingBank, &d.ReceivingBank, plainText}, {l.ReceivingBranch, &d.ReceivingBranch, plainText},
+			{l.PayerDocument, &d.PayerDocument, numberText}, {l.PayerName, &d.PayerName, nameText}, {l.Reasons, &d.Reasons, plainText}},
+			[]amountField{{l.FaceValue, &d.FaceValue}, {l.Fee, &d.FeeAmount}})
+		r.planU = compile(nil, []amountField{{l.Interest, &d.InterestAmount}, {l.Discount, &d.DiscountAmount},
+			{l.Rebate, &d.RebateAmount}, {l.IOF, &d.IOFAmount}, {l.Paid, &d.PaidAmount}, {l.Credited, &d.CreditedAmount},
+			{l.OtherExpenses, &d.OtherExpenses}, {l.OtherCredits, &d.OtherCredits}})
+	case r.format == CNAB400 && r.bank.L400 != nil:
+		l := r.bank.L400
+		r.planT = compile([]textField{{l.Occurrence, &d.Occurrence, plainText}, {l.NossoNumero, &d.NossoNumero, plainText},
+			{l.Parcela, &d.Parcela, plainText}, {l.Modalidade, &d.Modalidade, plainText}, {l.SeuNumero, &d.SeuNumero, plainText},
+			{l.CompanyRef, &d.CompanyRef, plainText}, {l.ReceivingBank, &d.ReceivingBank, plainText},
+			{l.ReceivingBranch, &d.ReceivingBranch, plainText}, {l.PayerDocument, &d.PayerDocument, numberText},
+			{l.PayerName, &d.PayerName, nameText}, {l.Reasons, &d.Reasons, plainText}},
+			[]amountField{{l.FaceValue, &d.FaceValue}, {l.Fee, &d.FeeAmount}, {l.OtherExpenses, &d.OtherExpenses},
+				{l.IOF, &d.IOFAmount}, {l.Rebate, &d.RebateAmount}, {l.Discount, &d.DiscountAmount}, {l.Paid, &d.PaidAmount},
+				{l.Interest, &d.InterestAmount}, {l.OtherCredits, &d.OtherCredits}, {l.Credited, &d.CreditedAmount}})
+	}
+}
+
+// texts reads a plan's text fields, trimmed and decoded, into r.d. An
+// ASCII line's (the usual) are slices of one copy of the line; any other
+// line's are decoded end to end into one string.
+func (r *Reader) texts(fs []textField) {
+	if r.lineASCII {
+		s := string(r.buf)
+		for _, t := range fs {
+			b := r.buf[t.f.from-1 : t.f.to]
+			i, j := trimmed(b)
+			i, j = t.kind.zeros(b, i, j)
+			*t.dst = s[t.f.from-1+i : t.f.from-1+j]
+		}
+		return
+	}
+	var ends [16]int
+	r.strs = r.strs[:0]
+	for n, t := range fs {
+		b := trimBlank(r.buf[t.f.from-1 : t.f.to])
+		i, j := t.kind.zeros(b, 0, len(b))
+		r.strs = appendText(r.strs, b[i:j])
+		ends[n] = len(r.strs)
+	}
+	s, from := string(r.strs), 0
+	for n, t := range fs {
+		*t.dst, from = s[from:ends[n]], ends[n]
+	}
+}
+
+// amounts reads a plan's amounts into r.d. The first error of several
+// fields is kept in *err.
+func (r *Reader) amounts(fs []amountField, err *error) {
+	for _, a := range fs {
+		if v, ok := decimal(r.buf[a.f.from-1 : a.f.to]); ok {
+			*a.dst = baixa.Amount(v)
+			continue
+		}
+		*a.dst = r.amount(a.f, err) // blanks, or the error
+	}
+}
