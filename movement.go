@@ -82,6 +82,12 @@ type Movement struct {
 	// decoding side has prepared it (so that encoding runs beside the writer).
 	Encoded []byte `json:"-"`
 
+	// NossoNumeroWhole: the reported nosso número has no check digit
+	// (Banco do Brasil's and Caixa's numbers of 17 digits are all number),
+	// so settling never drops its last digit to find a charge registered
+	// without one; the decoder that knows the bank says so.
+	NossoNumeroWhole bool `json:"-"`
+
 	// Set when settled.
 	ChargeID  string         `json:"charge_id,omitempty"`
 	Result    MovementResult `json:"result,omitempty"`

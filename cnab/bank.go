@@ -47,6 +47,10 @@ type Bank struct {
 	// BatchCountsDetails: the CNAB 240 batch trailer counts the batch's
 	// detail records only, not FEBRABAN's header and trailer too (Santander).
 	BatchCountsDetails bool
+	// WholeNossoNumero is the length of the bank's nosso números that carry
+	// no check digit (0: none): settling must not take their last digit
+	// for one (see baixa.Movement.NossoNumeroWhole).
+	WholeNossoNumero int
 }
 
 // Banks are the banks this package reads, by FEBRABAN code.
@@ -142,7 +146,9 @@ var wholeBlock = withT(febraban240, func(l *Layout240) {
 // (details of type 7, nosso número 64-80, the amount received in 254-266
 // and the amount credited, net of the tariff, in 306-318).
 var bancoDoBrasil = Bank{
-	Code: "001", Name: "Banco do Brasil",
+	// A nosso número of 17 digits (a convênio of seven digits and a
+	// sequence of ten) has no check digit; shorter convênios' carry one.
+	Code: "001", Name: "Banco do Brasil", WholeNossoNumero: 17,
 	L240: wholeBlock, Occurrences240: febrabanOccurrences,
 	L400: &Layout400{
 		DetailType: '7', CompanyRef: field{"uso da empresa", 39, 63}, NossoNumero: field{"nosso número", 64, 80},
@@ -186,9 +192,10 @@ var bancoDoBrasil = Bank{
 var sicredi = Bank{Code: "748", Name: "Sicredi", L240: wholeBlock, Occurrences240: febrabanOccurrences}
 
 // Caixa's CNAB 240 (SIGCB): nosso número 40-56 (its modalidade, 24 for
-// instance, then fifteen digits), carteira 58, seu número 59-69.
+// instance, then fifteen digits, with no check digit), carteira 58, seu
+// número 59-69.
 var caixa = Bank{
-	Code: "104", Name: "Caixa",
+	Code: "104", Name: "Caixa", WholeNossoNumero: 17,
 	L240: withT(febraban240, func(l *Layout240) {
 		l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 40, 56}, field{}, field{"carteira", 58, 58}
 		l.SeuNumero = field{"seu número", 59, 69}

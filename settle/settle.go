@@ -360,11 +360,15 @@ func exactLookups(m *baixa.Movement) []baixa.Ref {
 	return out
 }
 
-// checkDigitLookups lists the nosso número's check-digit variants.
+// checkDigitLookups lists the nosso número's check-digit variants: not
+// the number less its last digit when that digit is no check digit.
 func checkDigitLookups(m *baixa.Movement) []baixa.Ref {
 	qs := nossoNumeroLookups(m.References.NossoNumero)
 	if len(qs) < 2 {
 		return nil
+	}
+	if m.NossoNumeroWhole {
+		return qs[1:2]
 	}
 	return qs[1:]
 }
@@ -414,7 +418,7 @@ func match(m *baixa.Movement, found map[refKey]map[string][]string, checkDigits 
 		// exact, then report-has-check-digit, then charge-has-check-digit
 		order := []baixa.Ref{qs[0]}
 		if checkDigits {
-			if len(qs) > 2 {
+			if len(qs) > 2 && !m.NossoNumeroWhole {
 				order = append(order, qs[2])
 			}
 			order = append(order, qs[1])

@@ -114,6 +114,33 @@ func TestSettleMatchingAndDuplicates(t *testing.T) {
 	})
 }
 
+// TestSettleWholeNossoNumero: a number the decoder marks as having no
+// check digit (Banco do Brasil's 17 digits) is never cut to find a charge;
+// a charge that carries one more digit is still found.
+func TestSettleWholeNossoNumero(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		f := setup(t, url, "1622420000000003", "162242000000000457")
+		whole := func(m *baixa.Movement) *baixa.Movement { m.NossoNumeroWhole = true; return m }
+		counts := f.settle(t,
+			whole(f.paid("a", "16224200000000031", 10000)), // not 1622420000000003 with a check digit 1
+			whole(f.paid("b", "16224200000000045", 10000)), // the charge registered with a check digit (7)
+		)
+		if counts != (baixa.Counts{Applied: 1, Unmatched: 1}) {
+			t.Fatalf("counts = %+v", counts)
+		}
+		if c := f.charge(t, "1622420000000003"); c.Status != baixa.StatusOpen {
+			t.Errorf("charge 1622420000000003: %s", c.Status)
+		}
+		if c := f.charge(t, "162242000000000457"); c.Status != baixa.StatusPaid {
+			t.Errorf("charge 162242000000000457: %s", c.Status)
+		}
+		// The same number unmarked is taken to carry a check digit.
+		if counts := f.settle(t, f.paid("c", "16224200000000031", 10000)); counts != (baixa.Counts{Applied: 1}) {
+			t.Errorf("unmarked: %+v", counts)
+		}
+	})
+}
+
 func TestSettleConflictsAndSequence(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		f := setup(t, url, "1", "2")

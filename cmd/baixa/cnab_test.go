@@ -82,9 +82,11 @@ func TestImportCNAB(t *testing.T) {
 
 // TestImportOtherBanks imports real return files of Banco do Brasil, Itaú,
 // Sicredi, Santander and Caixa (CNAB 240) and Bradesco and Banco do Brasil
-// (CNAB 400), each
-// against the charge a company would have registered: with or without the
-// bank's check digit on its nosso número.
+// (CNAB 400), each against the charge a company would have registered:
+// with or without the bank's check digit on its nosso número. Banco do
+// Brasil's and Caixa's numbers of 17 digits have none: a decoy charge
+// registered one digit short must not be taken for a reported number
+// less a check digit.
 func TestImportOtherBanks(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, serveConfig{})
@@ -93,21 +95,28 @@ func TestImportOtherBanks(t *testing.T) {
 			file, nosso, amount string
 			want                map[string]any
 			applied             float64 // the file's movements about the charge
+			decoy               string  // a reported number (two, for Banco do Brasil) less its last digit
 		}{
 			{"bb-cnab240-brcobranca-excerpt.ret", "14499570000020807", "321.17",
-				map[string]any{"status": "paid", "paid_amount": "321.17", "fee_amount": "1.03", "paid_on": "2011-12-29"}, 1},
+				map[string]any{"status": "paid", "paid_amount": "321.17", "fee_amount": "1.03", "paid_on": "2011-12-29"}, 1, "1449957000002082"},
 			{"itau-cnab240-brcobranca-batch-header-restored.ret", "12345678", "123.45",
-				map[string]any{"status": "paid", "paid_amount": "123.45", "fee_amount": "5.00", "paid_on": "2026-07-29"}, 1},
-			{"bradesco-cnab400-brcobranca.ret", "50980000002", "200.00", map[string]any{"status": "written_off"}, 1},
+				map[string]any{"status": "paid", "paid_amount": "123.45", "fee_amount": "5.00", "paid_on": "2026-07-29"}, 1, ""},
+			{"bradesco-cnab400-brcobranca.ret", "50980000002", "200.00", map[string]any{"status": "written_off"}, 1, ""},
 			{"bb-cnab400-cbr643-brcobranca-excerpt.ret", "16224200000000036", "561.00",
-				map[string]any{"status": "paid", "paid_amount": "561.00", "fee_amount": "5.00", "credited_amount": "556.00", "paid_on": "2009-01-20"}, 1},
-			{"sicredi-cnab240-brcobranca.ret", "17200059", "9.95", map[string]any{"status": "open"}, 2},
+				map[string]any{"status": "paid", "paid_amount": "561.00", "fee_amount": "5.00", "credited_amount": "556.00", "paid_on": "2009-01-20"}, 1,
+				"1622420000000003"},
+			{"sicredi-cnab240-brcobranca.ret", "17200059", "9.95", map[string]any{"status": "open"}, 2, ""},
 			{"santander-cnab240-laravel-boleto.ret", "104", "10.00",
-				map[string]any{"status": "paid", "paid_amount": "11.00", "fee_amount": "3.24", "paid_on": "2014-06-04"}, 1},
+				map[string]any{"status": "paid", "paid_amount": "11.00", "fee_amount": "3.24", "paid_on": "2014-06-04"}, 1, ""},
 			{"caixa-cnab240-laravel-boleto-excerpt.ret", "24000000011137889", "80.00",
-				map[string]any{"status": "paid", "paid_amount": "70.00", "discount_amount": "10.00", "paid_on": "2014-01-06"}, 1},
+				map[string]any{"status": "paid", "paid_amount": "70.00", "discount_amount": "10.00", "paid_on": "2014-01-06"}, 1,
+				"2400000000003057"},
 		} {
 			id := c.charge(acct, tc.nosso, tc.amount)
+			decoy := ""
+			if tc.decoy != "" {
+				decoy = c.charge(acct, tc.decoy, "1.00")
+			}
 			file, err := os.ReadFile("../../cnab/testdata/" + tc.file)
 			if err != nil {
 				t.Fatal(err)
@@ -123,6 +132,11 @@ func TestImportOtherBanks(t *testing.T) {
 			for k, v := range tc.want {
 				if ch[k] != v {
 					t.Errorf("%s: charge %s = %v, want %v (%v)", tc.file, k, ch[k], v, ch)
+				}
+			}
+			if decoy != "" {
+				if ch := c.must(200, "GET", "/v1/charges/"+decoy, ""); ch["status"] != "open" {
+					t.Errorf("%s: the decoy %s was settled: %v", tc.file, tc.decoy, ch)
 				}
 			}
 		}
