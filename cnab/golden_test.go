@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,6 +218,20 @@ func TestEveryBankRoundTrip(t *testing.T) {
 	}
 }
 
+// insert400 inserts a CNAB 400 record of type kind after line n (1-based) of
+// file and numbers the records again.
+func insert400(file []byte, n int, kind string) []byte {
+	lines := bytes.Split(bytes.TrimRight(file, "\r\n"), []byte("\r\n"))
+	rec := []byte(kind + strings.Repeat(" ", 399))
+	lines = slices.Insert(lines, n, rec)
+	for i, l := range lines {
+		l = bytes.Clone(l)
+		copy(l[394:], fmt.Sprintf("%06d", i+1))
+		lines[i] = l
+	}
+	return append(bytes.Join(lines, []byte("\r\n")), "\r\n"...)
+}
+
 // TestCheck: a bank with tables is read whole (a bad field fails); a bank
 // without is checked for structure only, which still fails a broken file.
 func TestCheck(t *testing.T) {
@@ -246,6 +262,8 @@ func TestCheck(t *testing.T) {
 		{"safra 240, truncated", asBank(read("bad-truncated.ret"), "422", 1), 0, "ends without its trailer"},
 		{"safra 400, structure only", asBank(read("gen-400.ret"), "422", 77), 9, ""},
 		{"santander 400, a sequence off", asBank(read("bad-400-sequence.ret"), "033", 77), 0, "record number 9, want 4"},
+		{"itaú 400, a Pix record after a detail", asBank(insert400(read("gen-400.ret"), 2, "3"), "341", 77), 9, ""},
+		{"bradesco 400 (read whole), a record of type 3", asBank(insert400(read("gen-400.ret"), 2, "3"), "237", 77), 0, "record type '3', want 1 (detail) or 9"},
 		{"not CNAB", read("bad-not-cnab.txt"), 0, "not a CNAB return file"},
 	} {
 		titles, err := Check(context.Background(), bytes.NewReader(tc.in))

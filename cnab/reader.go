@@ -532,6 +532,10 @@ func (r *Reader) next400() (*Detail, error) {
 			return &r.d, nil
 		case kind == '9':
 			return nil, r.end()
+		case kind >= '2' && kind <= '8' && r.bank.L400 == nil:
+			// Structure only: another record of the bank's own, such as
+			// Itaú's type 3 that follows a detail with its Pix QR code.
+			continue
 		case kind == '0':
 			return nil, r.errAt(field{"tipo de registro", 1, 1}, "a second file header")
 		default:
