@@ -55,7 +55,7 @@ type Bank struct {
 
 // Banks are the banks this package reads, by FEBRABAN code.
 var Banks = map[string]*Bank{
-	"001": &bancoDoBrasil, "033": &santander, "104": &caixa, "237": &bradesco, "341": &itau, "748": &sicredi, "756": &sicoob,
+	"001": &bancoDoBrasil, "033": &santander, "104": &caixa, "041": &banrisul, "237": &bradesco, "341": &itau, "748": &sicredi, "756": &sicoob,
 }
 
 // febraban240 is the FEBRABAN segment T/U layout (v. 087), which Sicoob
@@ -298,6 +298,46 @@ var bradesco = Bank{
 		"33": {baixa.MoveStatusChanged, "confirmação de alteração de outros dados"},
 		"34": {baixa.MoveStatusChanged, "retirado de cartório e mantido em carteira"},
 		"40": {baixa.MoveStatusChanged, "estorno de pagamento"},
+	},
+}
+
+// Banrisul's CNAB 400: nosso número 63-72 (eight digits and its two check
+// digits), carteira 108, the amount paid in 254-266 and the reasons in
+// 383-392. The payer is not in its return. Its 189-201 is left unread:
+// brcobranca reads it as the IOF, laravel-boleto as other expenses.
+var banrisul = Bank{
+	Code: "041", Name: "Banrisul",
+	L400: &Layout400{
+		CompanyRef: field{"identificação do título na empresa", 38, 62}, NossoNumero: field{"nosso número", 63, 72},
+		Modalidade: field{"carteira", 108, 108}, Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116},
+		SeuNumero: field{"seu número", 117, 126}, DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
+		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
+		Fee: field{"tarifa de cobrança", 176, 188}, Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253},
+		Paid: field{"valor pago", 254, 266}, Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"outros recebimentos", 280, 292},
+		CreditedOn: field{"data do crédito", 296, 301}, Reasons: field{"motivos", 383, 392}, BankAt: field{"banco", 77, 79},
+	},
+	Occurrences400: map[string]Occurrence{
+		"02": {baixa.MoveRegistered, "confirmação de entrada"},
+		"03": {baixa.MoveRejected, "entrada rejeitada"},
+		"04": {baixa.MoveWrittenOff, "baixa de título liquidado por edital"},
+		"06": {baixa.MovePaid, "liquidação normal"},
+		"07": {baixa.MovePaid, "liquidação parcial"},
+		"08": {baixa.MovePaid, "baixa por pagamento, liquidação pelo saldo"},
+		"09": {baixa.MoveWrittenOff, "devolução automática"},
+		"10": {baixa.MoveWrittenOff, "baixado conforme instruções"},
+		"12": {baixa.MoveStatusChanged, "concessão de abatimento"},
+		"13": {baixa.MoveStatusChanged, "cancelamento de abatimento"},
+		"14": {baixa.MoveDueDateChanged, "vencimento alterado"},
+		"15": {baixa.MovePaid, "pagamento em cartório"},
+		"19": {baixa.MoveStatusChanged, "confirmação de instrução de protesto"},
+		"23": {baixa.MoveStatusChanged, "confirmação da entrada em cartório"},
+		// Returned after an earlier payment: that payment settled it.
+		"25": {baixa.MoveStatusChanged, "devolução, liquidado anteriormente"},
+		// In transit: the payment is reported again when it is credited.
+		"30": {baixa.MoveStatusChanged, "cobrança a creditar (liquidação em trânsito)"},
+		"31": {baixa.MoveStatusChanged, "título em trânsito pago em cartório"},
+		"40": {baixa.MoveWrittenOff, "baixa de títulos protestados"},
+		"47": {baixa.MoveRegistered, "confirmação de entrada, pagador DDA"},
 	},
 }
 
