@@ -55,7 +55,7 @@ type Bank struct {
 
 // Banks are the banks this package reads, by FEBRABAN code.
 var Banks = map[string]*Bank{
-	"001": &bancoDoBrasil, "033": &santander, "104": &caixa, "041": &banrisul, "237": &bradesco, "341": &itau, "748": &sicredi, "756": &sicoob,
+	"001": &bancoDoBrasil, "033": &santander, "104": &caixa, "041": &banrisul, "085": &ailos, "237": &bradesco, "341": &itau, "748": &sicredi, "756": &sicoob,
 }
 
 // febraban240 is the FEBRABAN segment T/U layout (v. 087), which Sicoob
@@ -190,6 +190,10 @@ var bancoDoBrasil = Bank{
 
 // Sicredi: CNAB 240 as FEBRABAN's.
 var sicredi = Bank{Code: "748", Name: "Sicredi", L240: wholeBlock, Occurrences240: febrabanOccurrences}
+
+// Ailos (formerly Cecred): CNAB 240 as FEBRABAN's, the nosso número in
+// the whole block (the account's digits, then the title's).
+var ailos = Bank{Code: "085", Name: "Ailos", L240: wholeBlock, Occurrences240: febrabanOccurrences}
 
 // Caixa's CNAB 240 (SIGCB): nosso número 40-56 (its modalidade, 24 for
 // instance, then fifteen digits, with no check digit), carteira 58, seu

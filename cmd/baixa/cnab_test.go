@@ -81,7 +81,7 @@ func TestImportCNAB(t *testing.T) {
 }
 
 // TestImportOtherBanks imports real return files of Banco do Brasil, Itaú,
-// Sicredi, Santander and Caixa (CNAB 240) and Bradesco, Banrisul and Banco
+// Sicredi, Ailos, Santander and Caixa (CNAB 240) and Bradesco, Banrisul and Banco
 // do Brasil (CNAB 400), each against the charge a company would have registered:
 // with or without the bank's check digit on its nosso número. Banco do
 // Brasil's and Caixa's numbers of 17 digits have none: a decoy charge
@@ -106,6 +106,8 @@ func TestImportOtherBanks(t *testing.T) {
 				map[string]any{"status": "paid", "paid_amount": "561.00", "fee_amount": "5.00", "credited_amount": "556.00", "paid_on": "2009-01-20"}, 1,
 				"1622420000000003"},
 			{"sicredi-cnab240-brcobranca.ret", "17200059", "9.95", map[string]any{"status": "open"}, 2, ""},
+			{"ailos-cnab240-brcobranca.ret", "116", "2.00",
+				map[string]any{"status": "paid", "paid_amount": "2.00", "fee_amount": "1.70", "paid_on": "2015-08-10"}, 1, ""},
 			{"banrisul-cnab400-brcobranca.ret", "22832563-50", "1450.00",
 				map[string]any{"status": "paid", "paid_amount": "1450.00", "fee_amount": "1.60", "paid_on": "2015-05-15"}, 1, ""},
 			{"santander-cnab240-laravel-boleto.ret", "104", "10.00",
