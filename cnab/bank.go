@@ -14,6 +14,9 @@ type Layout240 struct {
 	// Segment T.
 	NossoNumero, Parcela, Modalidade, SeuNumero, DueDate, FaceValue, ReceivingBank, ReceivingBranch,
 	CompanyRef, PayerDocument, PayerName, Fee, Reasons field
+	// PayerKind is the payer's tipo de inscrição (1 CPF, 2 CNPJ), which
+	// tells how many digits the document has, leading zeros included.
+	PayerKind field
 	// Segment U.
 	Interest, Discount, Rebate, IOF, Paid, Credited, OtherExpenses, OtherCredits, OccurredOn, CreditedOn field
 }
@@ -64,8 +67,8 @@ var febraban240 = Layout240{
 	NossoNumero: field{"nosso número", 38, 47}, Parcela: field{"parcela", 48, 49}, Modalidade: field{"modalidade", 50, 51},
 	SeuNumero: field{"seu número", 59, 73}, DueDate: field{"vencimento", 74, 81}, FaceValue: field{"valor do título", 82, 96},
 	ReceivingBank: field{"banco recebedor", 97, 99}, ReceivingBranch: field{"agência recebedora", 100, 104},
-	CompanyRef: field{"uso da empresa", 106, 130}, PayerDocument: field{"inscrição do pagador", 134, 148},
-	PayerName: field{"nome do pagador", 149, 188}, Fee: field{"valor da tarifa", 199, 213}, Reasons: field{"motivos", 214, 223},
+	CompanyRef: field{"uso da empresa", 106, 130}, PayerKind: field{"tipo de inscrição do pagador", 133, 133},
+	PayerDocument: field{"inscrição do pagador", 134, 148}, PayerName: field{"nome do pagador", 149, 188}, Fee: field{"valor da tarifa", 199, 213}, Reasons: field{"motivos", 214, 223},
 
 	Interest: field{"juros/multa/encargos", 18, 32}, Discount: field{"desconto", 33, 47}, Rebate: field{"abatimento", 48, 62},
 	IOF: field{"IOF", 63, 77}, Paid: field{"valor pago", 78, 92}, Credited: field{"valor líquido", 93, 107},
@@ -217,7 +220,8 @@ var santander = Bank{
 		l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 41, 53}, field{}, field{"carteira", 54, 54}
 		l.SeuNumero, l.DueDate, l.FaceValue = field{"seu número", 55, 69}, field{"vencimento", 70, 77}, field{"valor do título", 78, 92}
 		l.ReceivingBank, l.ReceivingBranch = field{"banco cobrador", 93, 95}, field{"agência cobradora", 96, 99}
-		l.CompanyRef, l.PayerDocument = field{"uso da empresa", 101, 125}, field{"inscrição do pagador", 129, 143}
+		l.CompanyRef, l.PayerKind, l.PayerDocument = field{"uso da empresa", 101, 125}, field{"tipo de inscrição do pagador", 128, 128},
+			field{"inscrição do pagador", 129, 143}
 		l.PayerName, l.Fee, l.Reasons = field{"nome do pagador", 144, 183}, field{"valor da tarifa", 194, 208}, field{"motivos", 209, 218}
 	}),
 	Occurrences240:     febrabanOccurrences,

@@ -279,3 +279,42 @@ func TestCheck(t *testing.T) {
 		t.Errorf("NewReader of bank 422 = %v", err)
 	}
 }
+
+// TestPayerDocumentZeros: a CPF or CNPJ that begins with zeros keeps them
+// (the tipo de inscrição says how many digits it has); a document of
+// another kind is read as a number.
+func TestPayerDocumentZeros(t *testing.T) {
+	for _, code := range []string{"756", "033"} {
+		docs := []string{"01234567890", "00000000000191"} // a CPF; Banco do Brasil's CNPJ
+		var buf bytes.Buffer
+		err := Write(&buf, CNAB240, FileInfo{Bank: code, CompanyName: "ACME", Generated: nov21}, len(docs)+1, func(i int, d *Detail) {
+			*d = sampleDetails(CNAB240)[0]
+			if i < len(docs) {
+				d.PayerDocument = docs[i]
+			} else {
+				d.PayerDocument = "12345" // neither: no tipo de inscrição is written
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range append(docs, "12345") {
+			d, err := r.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.PayerDocument != want {
+				t.Errorf("bank %s: document %q, want %q", code, d.PayerDocument, want)
+			}
+			if len(want) > 5 {
+				if err := baixa.ValidateTaxID(d.PayerDocument); err != nil {
+					t.Errorf("bank %s: %v", code, err)
+				}
+			}
+		}
+	}
+}

@@ -494,6 +494,9 @@ func (r *Reader) readT() error {
 		return r.errAt(occ, "want two digits, got %q", r.raw(occ))
 	}
 	r.texts(r.planT.texts)
+	if k := r.bank.L240.PayerKind; k.to != 0 && r.d.PayerDocument != "" {
+		r.d.PayerDocument = document(r.buf[k.from-1], r.d.PayerDocument)
+	}
 	var err error
 	r.d.DueDate = r.date8(r.bank.L240.DueDate, &err)
 	r.amounts(r.planT.amounts, &err)
@@ -567,6 +570,23 @@ func (r *Reader) read400() error {
 	d.OccurredOn, d.DueDate, d.CreditedOn = r.date6(l.OccurredOn, &err), r.date6(l.DueDate, &err), r.date6(l.CreditedOn, &err)
 	r.amounts(r.planT.amounts, &err)
 	return err
+}
+
+// document gives back the leading zeros of a CPF (kind 1: eleven digits)
+// or a CNPJ (kind 2: fourteen), which reading the zero-padded field as a
+// number dropped; any other kind, or a longer document, is left as it is.
+func document(kind byte, doc string) string {
+	var n int
+	switch kind {
+	case '1':
+		n = 11
+	case '2':
+		n = 14
+	}
+	if len(doc) >= n {
+		return doc
+	}
+	return strings.Repeat("0", n-len(doc)) + doc
 }
 
 func asField(err error) error {

@@ -86,6 +86,12 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 					l.text(lt.ReceivingBranch, d.ReceivingBranch)
 					l.text(lt.CompanyRef, d.CompanyRef)
 					l.num(lt.PayerDocument, atoi64(d.PayerDocument))
+					switch len(d.PayerDocument) { // the tipo de inscrição: CPF or CNPJ
+					case 11:
+						l.text(lt.PayerKind, "1")
+					case 14:
+						l.text(lt.PayerKind, "2")
+					}
 					l.text(lt.PayerName, d.PayerName)
 					l.amount(lt.Fee, d.FeeAmount)
 					l.text(lt.Reasons, d.Reasons)
