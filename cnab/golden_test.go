@@ -280,6 +280,25 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+func TestDocument(t *testing.T) {
+	for _, tc := range []struct {
+		kind     byte
+		in, want string
+	}{
+		{'1', "1234567890", "01234567890"},
+		{'2', "191", "00000000000191"},
+		{'2', "AB12345000195", "0AB12345000195"}, // an alphanumeric CNPJ
+		{'1', "AB12345000", "AB12345000"},        // not a CPF
+		{'2', "12.345", "12.345"},
+		{'0', "12345", "12345"},
+		{'1', "123456789012", "123456789012"},
+	} {
+		if got := document(tc.kind, tc.in); got != tc.want {
+			t.Errorf("document(%c, %q) = %q, want %q", tc.kind, tc.in, got, tc.want)
+		}
+	}
+}
+
 // TestPayerDocumentZeros: a CPF or CNPJ that begins with zeros keeps them
 // (the tipo de inscrição says how many digits it has); a document of
 // another kind is read as a number.

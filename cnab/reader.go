@@ -573,8 +573,10 @@ func (r *Reader) read400() error {
 }
 
 // document gives back the leading zeros of a CPF (kind 1: eleven digits)
-// or a CNPJ (kind 2: fourteen), which reading the zero-padded field as a
-// number dropped; any other kind, or a longer document, is left as it is.
+// or a CNPJ (kind 2: fourteen digits or, since 2026, capital letters and
+// digits), which reading the zero-padded field as a number dropped; any
+// other kind, a longer document or one of other characters is left as it
+// is.
 func document(kind byte, doc string) string {
 	var n int
 	switch kind {
@@ -583,7 +585,7 @@ func document(kind byte, doc string) string {
 	case '2':
 		n = 14
 	}
-	if len(doc) >= n {
+	if len(doc) >= n || strings.Trim(doc, "0123456789") != "" && (kind != '2' || strings.Trim(doc, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
 		return doc
 	}
 	return strings.Repeat("0", n-len(doc)) + doc
