@@ -56,6 +56,10 @@ type Config struct {
 // Queue is the River client.
 type Queue struct {
 	client *river.Client[*sql.Tx]
+	// orphans, on SQLite with workers: the database to free jobs left
+	// running in it when the workers start.
+	orphans *sql.DB
+	logger  *slog.Logger
 }
 
 func driver(cfg Config) riverdriver.Driver[*sql.Tx] {
@@ -125,7 +129,37 @@ func New(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	return &Queue{client: client}, nil
+	q := &Queue{client: client, logger: rc.Logger}
+	if !cfg.Postgres && cfg.Settle != nil {
+		q.orphans = cfg.DB
+	}
+	return q, nil
+}
+
+// freeOrphans makes the jobs that a SQLite database shows running
+// available again at once. Such a database belongs to one process (the
+// store locks it) and this one has not started its workers yet: a job
+// marked running was being run by a process that is gone, killed or on a
+// machine that stopped. River would take it up again only after its rescue
+// delay (an hour), leaving a document unsettled or a provider's read
+// unacknowledged that long. The attempt it was on counts: a job that kills
+// its process every time still runs out of attempts.
+func freeOrphans(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
+	rows, err := db.QueryContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
+		WHERE state = 'running' RETURNING id, kind`)
+	if err != nil {
+		return fmt.Errorf("queue: free jobs left running: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var kind string
+		if err := rows.Scan(&id, &kind); err != nil {
+			return fmt.Errorf("queue: free jobs left running: %w", err)
+		}
+		logger.Warn("job left running by a stopped process: run again", "job", id, "kind", kind)
+	}
+	return rows.Err()
 }
 
 // Queues apart from settling's: deliveries, and fetches from providers.
@@ -180,8 +214,16 @@ func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, args []baixa.JobAr
 	return err
 }
 
-// Start starts working jobs until Stop.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+// Start starts working jobs until Stop; on SQLite, first frees the jobs
+// a stopped process left running (freeOrphans).
+func (q *Queue) Start(ctx context.Context) error {
+	if q.orphans != nil {
+		if err := freeOrphans(ctx, q.orphans, q.logger); err != nil {
+			return err
+		}
+	}
+	return q.client.Start(ctx)
+}
 
 // Stop waits for running jobs to finish; if ctx ends first, it cancels them
 // (River runs them again later, since their documents' progress is durable).
