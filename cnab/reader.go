@@ -537,7 +537,8 @@ func (r *Reader) next400() (*Detail, error) {
 			return nil, r.end()
 		case kind >= '2' && kind <= '8' && r.bank.L400 == nil:
 			// Structure only: another record of the bank's own, such as
-			// Itaú's type 3 that follows a detail with its Pix QR code.
+			// Itaú's type 3 that follows a detail with its Pix QR code, or
+			// Santander's type 2 with the Pix key it was paid by.
 			continue
 		case kind == '0':
 			return nil, r.errAt(field{"tipo de registro", 1, 1}, "a second file header")
