@@ -97,7 +97,11 @@ func New(cfg Config) (*Queue, error) {
 		FetchPollInterval: cmp.Or(cfg.PollInterval, map[bool]time.Duration{true: time.Second, false: 200 * time.Millisecond}[cfg.Postgres]),
 		FetchCooldown:     20 * time.Millisecond,
 		JobTimeout:        5 * time.Minute,
-		PollOnly:          !cfg.Postgres,
+		// A job running past the longest timeout has been cancelled: if it
+		// still shows running, its process is gone (on PostgreSQL; SQLite's
+		// are freed at start), and it runs again. River's default is an hour.
+		RescueStuckJobsAfter: longestTimeout + 5*time.Minute,
+		PollOnly:             !cfg.Postgres,
 		// An insert-only client (no Settle) knows no workers but may still enqueue.
 		SkipUnknownJobCheck: cfg.Settle == nil,
 	}
@@ -298,8 +302,12 @@ type settleWorker struct {
 
 // Timeout allows large documents; progress is committed batch by batch.
 func (w *settleWorker) Timeout(*river.Job[baixa.SettleDocumentArgs]) time.Duration {
-	return 30 * time.Minute
+	return longestTimeout
 }
+
+// longestTimeout is the longest a job may run: a large document's
+// settling, a drain of deliveries, a large download.
+const longestTimeout = 30 * time.Minute
 
 func (w *settleWorker) Work(ctx context.Context, job *river.Job[baixa.SettleDocumentArgs]) error {
 	return w.settle(ctx, job.Args.DocumentID)
@@ -311,7 +319,7 @@ type deliverWorker struct {
 }
 
 // Timeout covers a drain of many deliveries to a slow endpoint.
-func (w *deliverWorker) Timeout(*river.Job[baixa.DeliverArgs]) time.Duration { return 30 * time.Minute }
+func (w *deliverWorker) Timeout(*river.Job[baixa.DeliverArgs]) time.Duration { return longestTimeout }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[baixa.DeliverArgs]) error {
 	return w.deliver(ctx, job.Args.EndpointID)
@@ -334,7 +342,7 @@ type fetchWorker struct {
 }
 
 // Timeout covers downloading and storing a large file.
-func (w *fetchWorker) Timeout(*river.Job[baixa.FetchArgs]) time.Duration { return 30 * time.Minute }
+func (w *fetchWorker) Timeout(*river.Job[baixa.FetchArgs]) time.Duration { return longestTimeout }
 
 func (w *fetchWorker) Work(ctx context.Context, job *river.Job[baixa.FetchArgs]) error {
 	return snoozeLater(w.fetch(ctx, job.Args.FetchID))
