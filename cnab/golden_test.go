@@ -96,6 +96,9 @@ func generated(t *testing.T) map[string][]byte {
 		"gen-240-241-columns.ret":              append(lines(f240, "\r\n", func(_ int, l string) string { return l + " " }), "\r\n"...),
 		"gen-400.ret":                          f400,
 		"gen-240-blank-lines-inside.ret":       lines(f240, "\r\n", func(i int, l string) string { return map[bool]string{true: l + "\r\n  ", false: l}[i == 3 || i == 5] }),
+		// Saved by a text editor (a UTF-8 byte order mark) and ended by a DOS tool (Ctrl-Z).
+		"gen-240-utf8-bom-ctrl-z.ret":     append(append([]byte("\xEF\xBB\xBF"), lines(f240, "\r\n", func(_ int, l string) string { return toUTF8(l) })...), "\r\n\x1a"...),
+		"gen-400-ctrl-z-on-last-line.ret": append(bytes.Clone(bytes.TrimSuffix(f400, []byte("\r\n"))), 0x1a),
 		// Errors.
 		"bad-record-type.ret": lines(f240, "\r\n", replace(4, 8, 8, "4")),
 		"bad-segment.ret":     lines(f240, "\r\n", replace(2, 14, 14, "P")),
@@ -334,6 +337,33 @@ func TestPayerDocumentZeros(t *testing.T) {
 					t.Errorf("bank %s: %v", code, err)
 				}
 			}
+		}
+	}
+}
+
+// TestLooks: what NewReader takes for a return file, Looks does too, a
+// byte order mark included; anything else it does not.
+func TestLooks(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.ret")
+	n := 0
+	for _, name := range files {
+		in, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := NewReader(bytes.NewReader(in)); err == nil {
+			n++
+			if !Looks(in[:min(len(in), 512)]) {
+				t.Errorf("%s: read, but Looks says no", name)
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d files read", n)
+	}
+	for _, head := range []string{"", "PK\x03\x04", "{\"a\":1}", "01REMESSA01COBRANCA", "\xEF\xBB\xBF{}"} {
+		if Looks([]byte(head)) {
+			t.Errorf("Looks(%q) = true", head)
 		}
 	}
 }

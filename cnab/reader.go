@@ -106,7 +106,7 @@ func formatOf(first []byte) Format {
 // Looks reports whether head, the start of a file, begins like a CNAB 240
 // or 400 return file (what NewReader would take for one).
 func Looks(head []byte) bool {
-	line, _, _ := bytes.Cut(head, []byte("\n"))
+	line, _, _ := bytes.Cut(bytes.TrimPrefix(head, utf8BOM), []byte("\n"))
 	return formatOf(bytes.TrimRight(line, "\r")) != 0
 }
 
@@ -150,6 +150,12 @@ func (r *Reader) rawLine() ([]byte, error) {
 	if len(line) == 0 && errors.Is(err, io.EOF) {
 		return nil, io.EOF
 	}
+	if r.line == 0 {
+		line = bytes.TrimPrefix(line, utf8BOM) // a text editor's mark of UTF-8
+	}
+	if errors.Is(err, io.EOF) {
+		line = bytes.TrimSuffix(line, []byte{ctrlZ}) // DOS's end of file, on the last line
+	}
 	r.line++
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
@@ -158,6 +164,11 @@ func (r *Reader) rawLine() ([]byte, error) {
 	}
 	return line, nil
 }
+
+var utf8BOM = []byte("\xEF\xBB\xBF")
+
+// ctrlZ ends a text file for DOS and the Windows tools that kept its habit.
+const ctrlZ = 0x1A
 
 // latin1 turns a UTF-8 line into one byte per character, so that columns
 // count characters; a line that is not UTF-8 is taken as Latin-1 already.
@@ -427,7 +438,8 @@ func (r *Reader) next240() (*Detail, error) {
 	}
 }
 
-// end checks that only blank lines follow the trailer.
+// end checks that only blank lines (or DOS's end-of-file mark) follow
+// the trailer.
 func (r *Reader) end() error {
 	r.done = true
 	for {
@@ -438,7 +450,7 @@ func (r *Reader) end() error {
 		if err != nil {
 			return err
 		}
-		if len(bytes.TrimSpace(line)) != 0 {
+		if len(bytes.Trim(line, " \t\r\n\x1a")) != 0 {
 			return &LineError{Line: r.line, Msg: "data after the file trailer"}
 		}
 	}
