@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"baixa"
 	"baixa/internal/dbtest"
 )
 
@@ -191,5 +194,46 @@ func TestImportCommand(t *testing.T) {
 	code, out, errOut = run(t, context.Background(), "import", santander, sicredi, "--account", acct, "--url", c.base, "--api-key", testKey)
 	if code != 0 || strings.Count(out, "was imported before") != 2 || !strings.Contains(out, "2 files: 2 imported, 0 not") {
 		t.Fatalf("the same two files again: %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestReadCommand: baixa read shows a file's details and their movements
+// without a server, and fails, naming the place, on what an import refuses.
+func TestReadCommand(t *testing.T) {
+	testdata := func(name string) string { return filepath.Join("..", "..", "cnab", "testdata", name) }
+	ctx := context.Background()
+	code, out, errOut := run(t, ctx, "read", testdata("sicoob-cnab240-opencnabphp.ret"))
+	if code != 0 || !strings.Contains(out, "CNAB 240, bank 756 Sicoob, company BDOUGLAS TECH (33589063000184)") ||
+		!strings.Contains(out, "line 5: 06 liquidação -> status_changed") || !strings.Contains(out, "without a paid amount") ||
+		!strings.Contains(out, "details: 5 (3 rejected, 2 status_changed), paid in all 0.00; bad: 0") {
+		t.Fatalf("read: %d\n%s\n%s", code, out, errOut)
+	}
+
+	code, out, errOut = run(t, ctx, "read", "--json", testdata("caixa-cnab240-laravel-boleto-excerpt.ret"))
+	if code != 0 {
+		t.Fatalf("read --json: %d %s", code, errOut)
+	}
+	var paid []string
+	for line := range strings.Lines(out) {
+		var m baixa.Movement
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a movement: %q: %v", line, err)
+		}
+		if m.Kind == baixa.MovePaid {
+			paid = append(paid, m.References.NossoNumero+" "+m.PaidAmount.String())
+		}
+	}
+	if want := []string{"24000000011136997 80.00", "24000000011137889 70.00", "24000000000031999 420.00", "24000000000030572 70.00"}; !slices.Equal(paid, want) {
+		t.Errorf("read --json: paid %v, want %v", paid, want)
+	}
+
+	// A good file, one with a bad amount and one that is no return file:
+	// each is read, the bad places named, and the command fails.
+	code, out, errOut = run(t, ctx, "read", testdata("gen-400.ret"), testdata("bad-number.ret"), testdata("bad-not-cnab.txt"))
+	if code != 1 || !strings.Contains(out, "details: 9 (") || !strings.Contains(out, "bad: 1") ||
+		!strings.Contains(errOut, "bad-number.ret: line 4, columns 78-92 (valor pago): want digits") ||
+		!strings.Contains(errOut, "bad-not-cnab.txt: line 1: not a CNAB return file") ||
+		!strings.Contains(errOut, "2 of 3 files not read whole") {
+		t.Fatalf("read of bad files: %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -1,4 +1,4 @@
-// Command baixa is the settlement hub's one binary: serve, migrate, import, sandbox, demo, version.
+// Command baixa is the settlement hub's one binary: serve, migrate, import, read, sandbox, demo, version.
 // It is the only package that wires the adapters together.
 package main
 
@@ -23,6 +23,7 @@ type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the API and the background workers (migrates first)."`
 	Migrate migrateCmd `cmd:"" help:"Apply database migrations and exit."`
 	Import  importCmd  `cmd:"" help:"Import a file (a CNAB return file) into a running baixa and follow its settling."`
+	Read    readCmd    `cmd:"" help:"Read CNAB return files here, without importing them: each detail and the movement it would make."`
 	Sandbox sandboxCmd `cmd:"" help:"Run a provider's sandbox on loopback (for trials, tests and the demo)."`
 	Demo    demoCmd    `cmd:"" help:"Run baixa with every provider's sandbox and a small ERP, and play a day of payments through them."`
 	Version versionCmd `cmd:"" help:"Print the version."`
