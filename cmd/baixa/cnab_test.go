@@ -227,13 +227,16 @@ func TestReadCommand(t *testing.T) {
 		t.Errorf("read --json: paid %v, want %v", paid, want)
 	}
 
-	// A good file, one with a bad amount and one that is no return file:
-	// each is read, the bad places named, and the command fails.
-	code, out, errOut = run(t, ctx, "read", testdata("gen-400.ret"), testdata("bad-number.ret"), testdata("bad-not-cnab.txt"))
+	// A good file, one with a bad amount, one that is no return file and
+	// one of a bank without a table (whose structure is sound): each is
+	// read, what is wrong named, and the command fails.
+	code, out, errOut = run(t, ctx, "read", testdata("gen-400.ret"), testdata("bad-number.ret"), testdata("bad-not-cnab.txt"), testdata("bad-unknown-bank.ret"))
 	if code != 1 || !strings.Contains(out, "details: 9 (") || !strings.Contains(out, "bad: 1") ||
 		!strings.Contains(errOut, "bad-number.ret: line 4, columns 78-92 (valor pago): want digits") ||
 		!strings.Contains(errOut, "bad-not-cnab.txt: line 1: not a CNAB return file") ||
-		!strings.Contains(errOut, "2 of 3 files not read whole") {
+		!strings.Contains(errOut, "bad-unknown-bank.ret: line 1, columns 1-3 (banco): bank 422 is not supported") ||
+		!strings.Contains(errOut, "its structure checks out (10 titles): a PlugBoleto connection") ||
+		!strings.Contains(errOut, "3 of 4 files not read whole") {
 		t.Fatalf("read of bad files: %d\n%s\n%s", code, out, errOut)
 	}
 }

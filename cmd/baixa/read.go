@@ -33,6 +33,9 @@ func (c *readCmd) Run(ctx context.Context, e *env) error {
 			if ctx.Err() != nil {
 				return err
 			}
+			if len(c.Files) == 1 {
+				return fmt.Errorf("%s: %w", file, err)
+			}
 			fmt.Fprintf(e.stderr, "%s: %v\n", file, err)
 			failed = append(failed, file)
 		}
@@ -51,6 +54,13 @@ func (c *readCmd) readFile(ctx context.Context, e *env, file string) error {
 	defer f.Close()
 	r, err := cnab.NewReader(f)
 	if err != nil {
+		// A bank without a table here: say whether PlugBoleto, which reads
+		// it itself, would be handed the file.
+		if _, serr := f.Seek(0, io.SeekStart); serr == nil {
+			if titles, cerr := cnab.Check(ctx, f); cerr == nil {
+				return fmt.Errorf("%w; its structure checks out (%d titles): a PlugBoleto connection, which reads that bank itself, takes it", err, titles)
+			}
+		}
 		return err
 	}
 	h := r.Header()
