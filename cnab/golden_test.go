@@ -341,9 +341,10 @@ func TestPayerDocumentZeros(t *testing.T) {
 	}
 }
 
-// TestLooks: what NewReader takes for a return file, Looks does too, a
-// byte order mark included; anything else it does not.
-func TestLooks(t *testing.T) {
+// eachReadable calls fn with each test file NewReader takes, and the
+// reader past its header; it returns how many there were.
+func eachReadable(t *testing.T, fn func(name string, in []byte, r *Reader)) int {
+	t.Helper()
 	files, _ := filepath.Glob("testdata/*.ret")
 	n := 0
 	for _, name := range files {
@@ -351,14 +352,22 @@ func TestLooks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := NewReader(bytes.NewReader(in)); err == nil {
+		if r, err := NewReader(bytes.NewReader(in)); err == nil {
 			n++
-			if !Looks(in[:min(len(in), 512)]) {
-				t.Errorf("%s: read, but Looks says no", name)
-			}
+			fn(name, in, r)
 		}
 	}
-	if n < 20 {
+	return n
+}
+
+// TestLooks: what NewReader takes for a return file, Looks does too, a
+// byte order mark included; anything else it does not.
+func TestLooks(t *testing.T) {
+	if n := eachReadable(t, func(name string, in []byte, _ *Reader) {
+		if !Looks(in[:min(len(in), 512)]) {
+			t.Errorf("%s: read, but Looks says no", name)
+		}
+	}); n < 20 {
 		t.Fatalf("only %d files read", n)
 	}
 	for _, head := range []string{"", "PK\x03\x04", "{\"a\":1}", "01REMESSA01COBRANCA", "\xEF\xBB\xBF{}"} {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -90,17 +88,8 @@ func TestDate8(t *testing.T) {
 // TestTextsFastAndSlowAgree reads each ASCII detail line of the test files
 // both ways texts can: copied as they are, and decoded from Latin-1.
 func TestTextsFastAndSlowAgree(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.ret")
 	n := 0
-	for _, name := range files {
-		in, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := NewReader(bytes.NewReader(in))
-		if err != nil {
-			continue
-		}
+	eachReadable(t, func(name string, in []byte, r *Reader) {
 		for _, line := range bytes.Split(in, []byte("\n")) {
 			line = bytes.TrimRight(line, "\r")
 			if len(line) != int(r.format) || !ascii(line) {
@@ -128,7 +117,7 @@ func TestTextsFastAndSlowAgree(t *testing.T) {
 				t.Errorf("%s: %q\nfast %+v %v\nslow %+v %v", name, line, fast, ferr, slow, serr)
 			}
 		}
-	}
+	})
 	if n < 20 {
 		t.Fatalf("only %d lines compared", n)
 	}

@@ -43,26 +43,34 @@ func (c *importCmd) Run(ctx context.Context, e *env) error {
 		return errors.New("name the account (--account) or the connection (--connection) the files settle")
 	}
 	api := &apiClient{base: strings.TrimRight(c.URL, "/"), key: key}
-	var failed []string
-	for _, file := range c.Files {
-		if err := c.importFile(ctx, e, api, file); err != nil {
+	failed, err := eachFile(ctx, e, c.Files, func(file string) error { return c.importFile(ctx, e, api, file) })
+	if err != nil || len(c.Files) == 1 {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d files: %d imported, %d not\n", len(c.Files), len(c.Files)-len(failed), len(failed))
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d files not imported: %s", len(failed), len(c.Files), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// eachFile runs fn on each file in turn. One file's error is returned,
+// naming the file; of several, each failure is reported on stderr, the next file
+// taken, and the failed ones listed at the end. An interruption stops it.
+func eachFile(ctx context.Context, e *env, files []string, fn func(file string) error) (failed []string, err error) {
+	for _, file := range files {
+		if err := fn(file); err != nil {
 			if ctx.Err() != nil {
-				return err
+				return nil, err
 			}
-			if len(c.Files) == 1 {
-				return err
+			if len(files) == 1 {
+				return nil, fmt.Errorf("%s: %w", file, err)
 			}
 			fmt.Fprintf(e.stderr, "%s: %v\n", file, err)
 			failed = append(failed, file)
 		}
 	}
-	if len(c.Files) > 1 {
-		fmt.Fprintf(e.stdout, "%d files: %d imported, %d not\n", len(c.Files), len(c.Files)-len(failed), len(failed))
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d files not imported: %s", len(failed), len(c.Files), strings.Join(failed, ", "))
-	}
-	return nil
+	return failed, nil
 }
 
 // importFile uploads one file and follows it until it is settled or failed.

@@ -27,18 +27,9 @@ type readCmd struct {
 // each bad line reported, and makes the command fail, as an import would
 // refuse it; a file whose structure is broken stops at the break.
 func (c *readCmd) Run(ctx context.Context, e *env) error {
-	var failed []string
-	for _, file := range c.Files {
-		if err := c.readFile(ctx, e, file); err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			if len(c.Files) == 1 {
-				return fmt.Errorf("%s: %w", file, err)
-			}
-			fmt.Fprintf(e.stderr, "%s: %v\n", file, err)
-			failed = append(failed, file)
-		}
+	failed, err := eachFile(ctx, e, c.Files, func(file string) error { return c.readFile(ctx, e, file) })
+	if err != nil {
+		return err
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d files not read whole: %s", len(failed), len(c.Files), strings.Join(failed, ", "))
