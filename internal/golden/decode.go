@@ -28,3 +28,30 @@ func CheckDecode(t *testing.T, dec baixa.Decoder, doc *baixa.Document, input str
 	}
 	Check(t, input, out, update)
 }
+
+// FuzzDecode seeds f with the files named (in testdata) and fuzzes dec
+// with each content type: no input may panic it, and no movement it emits
+// may be bad. also, if not nil, gets each input too (for the decoder's
+// other readers).
+func FuzzDecode(f *testing.F, dec baixa.Decoder, contentTypes, seeds []string, bad func(*baixa.Movement) bool, also func([]byte)) {
+	for _, name := range seeds {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, ct := range contentTypes {
+			_ = dec.Decode(context.Background(), &baixa.Document{ContentType: ct}, bytes.NewReader(b), func(m *baixa.Movement) error {
+				if bad(m) {
+					t.Fatalf("%s: a bad movement: %+v", ct, m)
+				}
+				return nil
+			})
+		}
+		if also != nil {
+			also(b)
+		}
+	})
+}
