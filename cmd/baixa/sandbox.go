@@ -55,9 +55,12 @@ func serveUntil(ctx context.Context, ln net.Listener, srv *http.Server) error {
 	return err
 }
 
-// serveSandbox serves h on listen (loopback) until ctx ends, after writing
-// a ready connection request into dir and printing how to use it.
-func serveSandbox(ctx context.Context, e *env, listen, dir string, h http.Handler, request func(base string) map[string]any, usage func(base, request string) string) error {
+// serveSandbox serves srv's handler on listen (loopback) until ctx ends,
+// over TLS when srv has a TLS configuration, after writing into dir the
+// files given and a ready connection request (connection.json), and
+// printing usage(base, dir) with dir made absolute.
+func serveSandbox(ctx context.Context, e *env, listen, dir string, srv *http.Server, files map[string][]byte,
+	request func(base string) map[string]any, usage func(base, dir string) string) error {
 	if _, _, err := net.SplitHostPort(listen); err != nil {
 		return fmt.Errorf("--listen %q: want HOST:PORT", listen)
 	}
@@ -69,18 +72,32 @@ func serveSandbox(ctx context.Context, e *env, listen, dir string, h http.Handle
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		ln.Close()
-		return err
+	if srv.TLSConfig != nil {
+		base = "https://" + ln.Addr().String()
 	}
 	req, _ := json.MarshalIndent(request(base), "", "  ")
-	path, _ := filepath.Abs(filepath.Join(dir, "connection.json"))
-	if err := os.WriteFile(path, req, 0o600); err != nil {
+	files["connection.json"] = req
+	if err := writeFiles(dir, files); err != nil {
 		ln.Close()
 		return err
 	}
-	fmt.Fprint(e.stdout, usage(base, path))
-	return serveUntil(ctx, ln, &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second})
+	abs, _ := filepath.Abs(dir)
+	fmt.Fprint(e.stdout, usage(base, abs))
+	srv.ReadHeaderTimeout = 10 * time.Second
+	return serveUntil(ctx, ln, srv)
+}
+
+// writeFiles writes files, readable by their owner only, into dir.
+func writeFiles(dir string, files map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type sandboxPlugBoletoCmd struct {
@@ -91,12 +108,13 @@ type sandboxPlugBoletoCmd struct {
 func (c *sandboxPlugBoletoCmd) Run(ctx context.Context, e *env) error {
 	const sh, shToken, cedente, cedenteToken = "11444777000161", "sandbox-sh-token", "11222333000181", "sandbox-cedente-token"
 	sb := plugboleto.NewSandbox(sh, shToken, cedente, cedenteToken)
-	return serveSandbox(ctx, e, c.Listen, c.Dir, sb, func(base string) map[string]any {
+	return serveSandbox(ctx, e, c.Listen, c.Dir, &http.Server{Handler: sb}, map[string][]byte{}, func(base string) map[string]any {
 		return map[string]any{"account_id": "ACCOUNT_ID", "provider": "plugboleto", "name": "PlugBoleto sandbox", "every_seconds": 3600,
 			"settings": map[string]any{"environment": "custom", "base_url": base + "/api/v1", "cnpj_sh": sh, "cnpj_cedente": cedente,
 				"poll_every": "2s", "webhook_auth": map[string]any{"method": "header", "header": "X-Plug-Token"}},
 			"secrets": map[string]string{"token_sh": shToken, "token": "sandbox-webhook-token"}}
-	}, func(base, request string) string {
+	}, func(base, dir string) string {
+		request := filepath.Join(dir, "connection.json")
 		return fmt.Sprintf(`PlugBoleto sandbox on %s (software house %s, beneficiary %s)
 A connection request is in %s:
   put your account id into it, then
@@ -122,12 +140,13 @@ type sandboxRecuperadorCmd struct {
 func (c *sandboxRecuperadorCmd) Run(ctx context.Context, e *env) error {
 	const token = "sandbox-recuperador-token"
 	sb := recuperador.NewSandbox(token)
-	return serveSandbox(ctx, e, c.Listen, c.Dir, sb, func(base string) map[string]any {
+	return serveSandbox(ctx, e, c.Listen, c.Dir, &http.Server{Handler: sb}, map[string][]byte{}, func(base string) map[string]any {
 		return map[string]any{"account_id": "ACCOUNT_ID", "provider": "recuperador", "name": "Recuperador sandbox", "every_seconds": 60,
 			"settings": map[string]any{"environment": "custom", "base_url": base + "/api", "id_credor": []int{1}, "qtde_dias_leitura": 7,
 				"webhook_auth": map[string]any{"method": "basic"}},
 			"secrets": map[string]string{"api_token": token, "username": "recuperador", "password": "sandbox-push-password"}}
-	}, func(base, request string) string {
+	}, func(base, dir string) string {
+		request := filepath.Join(dir, "connection.json")
 		return fmt.Sprintf(`Recuperador CRM sandbox on %s (API token %s, creditor 1)
 A connection request is in %s:
   put your account id into it, then
@@ -160,33 +179,21 @@ func (c *sandboxSicoobCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return err
-	}
-	base := "https://" + ln.Addr().String()
-	settings := map[string]any{
-		"environment": "custom", "base_url": base + "/cobranca-bancaria/v3",
-		"token_url":          base + "/auth/realms/cooperado/protocol/openid-connect/token",
-		"ca_certificate_pem": string(pki.CAPEM), "client_id": c.ClientID, "numero_cliente": fmt.Sprint(c.NumeroCliente),
-		"poll_every": "2s",
-	}
-	request, _ := json.MarshalIndent(map[string]any{"account_id": "ACCOUNT_ID", "provider": "sicoob", "name": "Sicoob sandbox",
-		"settings": settings, "secrets": pki.ClientSecrets(), "every_seconds": 60}, "", "  ")
-	for name, data := range map[string][]byte{
-		"ca.pem": pki.CAPEM, "client.pem": pki.ClientCertPEM, "client-key.pem": pki.ClientKeyPEM,
-		"client.pfx": pki.ClientPFX, "client.pfx.password": []byte(pki.ClientPFXPassword), "connection.json": request,
-	} {
-		if err := os.WriteFile(filepath.Join(c.Dir, name), data, 0o600); err != nil {
-			return err
-		}
-	}
 	sb := sicoob.NewSandbox(c.ClientID, c.NumeroCliente)
-	abs, _ := filepath.Abs(c.Dir)
-	fmt.Fprintf(e.stdout, `Sicoob sandbox on %s (mutual TLS; client_id %s, numeroCliente %d)
+	files := map[string][]byte{"ca.pem": pki.CAPEM, "client.pem": pki.ClientCertPEM, "client-key.pem": pki.ClientKeyPEM,
+		"client.pfx": pki.ClientPFX, "client.pfx.password": []byte(pki.ClientPFXPassword)}
+	return serveSandbox(ctx, e, c.Listen, c.Dir, &http.Server{Handler: sb, TLSConfig: pki.ServerTLS()}, files, func(base string) map[string]any {
+		settings := map[string]any{
+			"environment": "custom", "base_url": base + "/cobranca-bancaria/v3",
+			"token_url":          base + "/auth/realms/cooperado/protocol/openid-connect/token",
+			"ca_certificate_pem": string(pki.CAPEM), "client_id": c.ClientID, "numero_cliente": fmt.Sprint(c.NumeroCliente),
+			"poll_every": "2s",
+		}
+		return map[string]any{"account_id": "ACCOUNT_ID", "provider": "sicoob", "name": "Sicoob sandbox",
+			"settings": settings, "secrets": pki.ClientSecrets(), "every_seconds": 60}
+	}, func(base, dir string) string {
+		today := baixa.Today(time.Now())
+		return fmt.Sprintf(`Sicoob sandbox on %s (mutual TLS; client_id %s, numeroCliente %d)
 Certificates and a connection request are in %s:
   put your account id into connection.json, then
   curl -H "Authorization: Bearer $BAIXA_API_KEY" -H 'Content-Type: application/json' \
@@ -195,8 +202,7 @@ Tell it about payments (type 5 LIQUI, 6 BAIX, 1 ENTR, 2 PROR, 3 AVENC, 4 VENC, 7
   curl --cacert %s --cert %s --key %s -X POST %s/sandbox/movements \
        --data '[{"type": 5, "date": "%s", "numero_titulo": 1234567, "amount": "100.00", "paid": "100.00", "paid_on": "%s"}]'
 Make it misbehave: PUT %s/sandbox/faults with {"not_ready_polls": 3, "fail_500": 2, "truncate": true, ...}
-`, base, c.ClientID, c.NumeroCliente, abs, filepath.Join(abs, "connection.json"), filepath.Join(abs, "ca.pem"),
-		filepath.Join(abs, "client.pem"), filepath.Join(abs, "client-key.pem"), base, baixa.Today(time.Now()), baixa.Today(time.Now()), base)
-
-	return serveUntil(ctx, ln, &http.Server{Handler: sb, TLSConfig: pki.ServerTLS(), ReadHeaderTimeout: 10 * time.Second})
+`, base, c.ClientID, c.NumeroCliente, dir, filepath.Join(dir, "connection.json"), filepath.Join(dir, "ca.pem"),
+			filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem"), base, today, today, base)
+	})
 }

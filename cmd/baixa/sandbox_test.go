@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -45,11 +46,12 @@ func startSandbox(t *testing.T, name, account string) (string, string) {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		t.Fatal(err)
 	}
-	base := strings.TrimSuffix(strings.TrimSuffix(req.Settings.BaseURL, "/api/v1"), "/api")
+	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(req.Settings.BaseURL, "/api/v1"), "/api"), "/cobranca-bancaria/v3")
 	waitFor(t, "the sandbox up", func() bool {
-		resp, err := http.Get(base + "/sandbox/none")
+		host := strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
+		conn, err := net.Dial("tcp", host) // Sicoob's asks for a client certificate
 		if err == nil {
-			resp.Body.Close()
+			conn.Close()
 		}
 		return err == nil
 	})
@@ -72,6 +74,12 @@ func TestSandboxCommands(t *testing.T) {
 	cfg.Tick = 100 * time.Millisecond
 	c := startApp(t, dbtest.SQLiteURL(t), cfg)
 	acct := c.account()
+
+	// Sicoob: its certificates and connection request make a connection
+	// that gets a token over mutual TLS.
+	req, _ := startSandbox(t, "sicoob", acct)
+	sc := c.must(201, "POST", "/v1/connections", req)["id"].(string)
+	c.must(200, "POST", "/v1/connections/"+sc+"/check", "")
 
 	// Recuperador: an approved installment, read and marked read.
 	inst := c.installment(acct, "150.00", map[string]string{"installment_id": "5001"})
