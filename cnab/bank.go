@@ -30,8 +30,6 @@ type Layout400 struct {
 	// DetailType is the detail record's type: '1' when zero; Banco do
 	// Brasil's CBR643 (convênios of seven digits) writes '7'.
 	DetailType byte
-	// BankAt is where the header names the bank (columns 77-79).
-	BankAt field
 }
 
 // Occurrence is what an occurrence code means.
@@ -90,7 +88,7 @@ var sicoob = Bank{
 		CreditedOn: field{"data do crédito", 176, 181}, Fee: field{"tarifa", 182, 188}, OtherExpenses: field{"outras despesas", 189, 201},
 		IOF: field{"IOF", 215, 227}, Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253},
 		Paid: field{"valor recebido", 254, 266}, Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"multa/outros", 280, 292},
-		BankAt: field{"banco", 77, 79}, // the payer is not in Sicoob's CNAB 400 return
+		// The payer is not in Sicoob's CNAB 400 return.
 	},
 	Occurrences240: febrabanOccurrences,
 	Occurrences400: map[string]Occurrence{
@@ -163,7 +161,7 @@ var bancoDoBrasil = Bank{
 		Fee: field{"tarifa de cobrança", 182, 188}, OtherExpenses: field{"outras despesas", 189, 201}, IOF: field{"IOF", 215, 227},
 		Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253}, Paid: field{"valor recebido", 254, 266},
 		Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"outros recebimentos", 280, 292},
-		Credited: field{"valor lançado em conta", 306, 318}, BankAt: field{"banco", 77, 79},
+		Credited: field{"valor lançado em conta", 306, 318},
 	},
 	Occurrences400: map[string]Occurrence{
 		"02": {baixa.MoveRegistered, "confirmação de entrada de título"},
@@ -278,7 +276,7 @@ var bradesco = Bank{
 		Fee: field{"despesas de cobrança", 176, 188}, OtherExpenses: field{"outras despesas", 189, 201}, IOF: field{"IOF", 215, 227},
 		Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253}, Paid: field{"valor pago", 254, 266},
 		Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"outros créditos", 280, 292},
-		CreditedOn: field{"data do crédito", 296, 301}, Reasons: field{"motivos", 319, 328}, BankAt: field{"banco", 77, 79},
+		CreditedOn: field{"data do crédito", 296, 301}, Reasons: field{"motivos", 319, 328},
 	},
 	Occurrences400: map[string]Occurrence{
 		"02": {baixa.MoveRegistered, "entrada confirmada"},
@@ -322,7 +320,7 @@ var banrisul = Bank{
 		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
 		Fee: field{"tarifa de cobrança", 176, 188}, Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253},
 		Paid: field{"valor pago", 254, 266}, Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"outros recebimentos", 280, 292},
-		CreditedOn: field{"data do crédito", 296, 301}, Reasons: field{"motivos", 383, 392}, BankAt: field{"banco", 77, 79},
+		CreditedOn: field{"data do crédito", 296, 301}, Reasons: field{"motivos", 383, 392},
 	},
 	Occurrences400: map[string]Occurrence{
 		"02": {baixa.MoveRegistered, "confirmação de entrada"},

@@ -250,7 +250,7 @@ func (r *Reader) readHeader() error {
 		r.header.Generated = r.date8(field{"data de geração", 144, 151}, &ignored)
 		r.header.Sequence, _ = r.number(field{"sequencial", 158, 163})
 	case CNAB400:
-		f := r.bank400Field()
+		f := bank400
 		code := string(r.buf[f.from-1 : f.to])
 		if err := r.findBank(code, strconv.Quote(code), f); err != nil {
 			return err
@@ -270,8 +270,8 @@ func (r *Reader) readHeader() error {
 	return nil
 }
 
-// bank400Field is where CNAB 400 headers name the bank (FEBRABAN: 77-79).
-func (r *Reader) bank400Field() field { return field{"banco", 77, 79} }
+// bank400 is where every CNAB 400 header names the bank.
+var bank400 = field{"banco", 77, 79}
 
 // findBank sets r.bank to the bank of code, which must have a table for
 // the file's format; with anyBank, a bank without one is read for its

@@ -135,7 +135,7 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 	l.reset()
 	l.text(field{"", 1, 19}, "02RETORNO01COBRANÇA")
 	l.text(field{"", 47, 76}, info.CompanyName)
-	l.text(l4.BankAt, b.Code)
+	l.text(bank400, b.Code)
 	l.text(field{"", 80, 94}, b.Name)
 	l.date6(field{"", 95, 100}, info.Generated)
 	if err := emit(); err != nil {
