@@ -40,7 +40,7 @@ func (r *Reader) makePlans() {
 	switch {
 	case r.format == CNAB240 && r.bank.L240 != nil:
 		l := r.bank.L240
-		r.planT = compile([]textField{{field{"código de movimento", 16, 17}, &d.Occurrence, plainText},
+		r.planT = compile([]textField{{occurrence240, &d.Occurrence, plainText},
 			{l.NossoNumero, &d.NossoNumero, plainText}, {l.Parcela, &d.Parcela, plainText},
 			{l.Modalidade, &d.Modalidade, plainText}, {l.SeuNumero, &d.SeuNumero, plainText}, {l.CompanyRef, &d.CompanyRef, plainText},
 			{l.ReceivingBank, &d.ReceivingBank, plainText}, {l.ReceivingBranch, &d.ReceivingBranch, plainText},

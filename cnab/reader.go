@@ -270,6 +270,9 @@ func (r *Reader) readHeader() error {
 	return nil
 }
 
+// occurrence240 is where both CNAB 240 segments, T and U, give the code.
+var occurrence240 = field{"código de movimento", 16, 17}
+
 // bank400 is where every CNAB 400 header names the bank.
 var bank400 = field{"banco", 77, 79}
 
@@ -486,8 +489,8 @@ func (r *Reader) segment() (*Detail, error) {
 		if r.bank.L240 == nil {
 			return &r.d, nil
 		}
-		if occ := r.buf[15:17]; string(occ) != r.d.Occurrence {
-			r.d.UOccurrence = r.text(field{"código de movimento", 16, 17})
+		if string(r.raw(occurrence240)) != r.d.Occurrence {
+			r.d.UOccurrence = r.text(occurrence240)
 		}
 		if err := r.readU(); err != nil {
 			return nil, asField(err)
@@ -501,9 +504,8 @@ func (r *Reader) segment() (*Detail, error) {
 }
 
 func (r *Reader) readT() error {
-	occ := field{"código de movimento", 16, 17}
-	if !digits(r.raw(occ)) {
-		return r.errAt(occ, "want two digits, got %q", r.raw(occ))
+	if occ := r.raw(occurrence240); !digits(occ) {
+		return r.errAt(occurrence240, "want two digits, got %q", occ)
 	}
 	r.texts(r.planT.texts)
 	if k := r.bank.L240.PayerKind; k.to != 0 && r.d.PayerDocument != "" {
