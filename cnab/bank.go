@@ -45,8 +45,10 @@ type Bank struct {
 	L400       *Layout400
 	// Occurrences by code; a code not listed is a status change with the code.
 	Occurrences240, Occurrences400 map[string]Occurrence
-	// BatchCountsDetails: the CNAB 240 batch trailer counts the batch's
-	// detail records only, not FEBRABAN's header and trailer too (Santander).
+	// BatchCountsDetails: the CNAB 240 batch trailer may count the batch's
+	// detail records only, not FEBRABAN's header and trailer too. Either
+	// count is taken (Santander's files are seen both ways); the writer
+	// writes the details' count.
 	BatchCountsDetails bool
 	// WholeNossoNumero is the length of the bank's nosso números that carry
 	// no check digit (0: none): settling must not take their last digit
@@ -211,7 +213,9 @@ var caixa = Bank{
 // Santander's CNAB 240 lays its segment T out after its own account block:
 // nosso número 41-53 (with its check digit), carteira 54, and every field
 // after it four or five columns before FEBRABAN's; its segment U is
-// FEBRABAN's, and so are its codes. Its batch trailer counts the details.
+// FEBRABAN's, and so are its codes. Its batch trailer counts the details
+// (brcobranca's and laravel-boleto's files) or, as FEBRABAN's, every record
+// of the batch (laravel-boleto's file of a Pix payment, with a segment Y).
 var santander = Bank{
 	Code: "033", Name: "Santander",
 	L240: withT(febraban240, func(l *Layout240) {

@@ -268,6 +268,11 @@ func TestCheck(t *testing.T) {
 		{"itaú 400, a Pix record after a detail", asBank(insert400(read("gen-400.ret"), 2, "3"), "341", 77), 9, ""},
 		{"bradesco 400 (read whole), a record of type 3", asBank(insert400(read("gen-400.ret"), 2, "3"), "237", 77), 0, "record type '3', want 1 (detail) or 9"},
 		{"not CNAB", read("bad-not-cnab.txt"), 0, "not a CNAB return file"},
+		// Santander's batch trailer counts the details (3 here) or every record of the batch (5), nothing else.
+		{"santander 240, all records counted", read("santander-cnab240-pix-laravel-boleto.ret"), 1, ""},
+		{"santander 240, the details counted", santanderCount(t, read("santander-cnab240-pix-laravel-boleto.ret"), "000003"), 1, ""},
+		{"santander 240, a batch count off", santanderCount(t, read("santander-cnab240-pix-laravel-boleto.ret"), "000004"), 0,
+			"line 6, columns 18-23 (quantidade de registros do lote): the batch trailer counts 4 records, the batch has 5 (3 details)"},
 	} {
 		titles, err := Check(context.Background(), bytes.NewReader(tc.in))
 		if tc.err == "" && (err != nil || titles != tc.titles) {
@@ -281,6 +286,17 @@ func TestCheck(t *testing.T) {
 	if _, err := NewReader(bytes.NewReader(read("bad-unknown-bank.ret"))); err == nil || !strings.Contains(err.Error(), "bank 422 is not supported") {
 		t.Errorf("NewReader of bank 422 = %v", err)
 	}
+}
+
+// santanderCount sets the batch trailer's count (18-23) of the Santander
+// Pix sample, its sixth line.
+func santanderCount(t *testing.T, b []byte, n string) []byte {
+	ls := strings.Split(string(b), "\n")
+	if !strings.HasPrefix(ls[5], "03370315") {
+		t.Fatalf("line 6 is not the batch trailer: %q", ls[5])
+	}
+	ls[5] = ls[5][:17] + n + ls[5][23:]
+	return []byte(strings.Join(ls, "\n"))
 }
 
 func TestDocument(t *testing.T) {

@@ -406,13 +406,15 @@ func (r *Reader) next240() (*Detail, error) {
 			if err != nil {
 				return nil, err
 			}
-			// Six digits count up to 999,999: larger batches are compared modulo a million.
-			want := r.batchRecords
-			if r.bank.BatchCountsDetails {
-				want -= 2
-			}
-			if int(n) != want%1000000 {
-				return nil, r.errAt(field{"quantidade de registros do lote", 18, 23}, "the batch trailer counts %d records, the batch has %d", n, want)
+			// Six digits count up to 999,999: larger batches are compared
+			// modulo a million. A bank that counts the details only may also
+			// count FEBRABAN's way (Santander's files do both).
+			if want := r.batchRecords; int(n) != want%1000000 && (!r.bank.BatchCountsDetails || int(n) != (want-2)%1000000) {
+				has := fmt.Sprint(want)
+				if r.bank.BatchCountsDetails {
+					has += fmt.Sprintf(" (%d details)", want-2)
+				}
+				return nil, r.errAt(field{"quantidade de registros do lote", 18, 23}, "the batch trailer counts %d records, the batch has %s", n, has)
 			}
 		case '9':
 			if r.inBatch {

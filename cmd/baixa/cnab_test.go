@@ -84,7 +84,7 @@ func TestImportCNAB(t *testing.T) {
 }
 
 // TestImportOtherBanks imports real return files of Banco do Brasil, Itaú,
-// Sicredi, Ailos, Santander and Caixa (CNAB 240) and Bradesco, Banrisul and Banco
+// Sicredi, Ailos, Santander (two) and Caixa (CNAB 240) and Bradesco, Banrisul and Banco
 // do Brasil (CNAB 400), each against the charge a company would have registered:
 // with or without the bank's check digit on its nosso número. Banco do
 // Brasil's and Caixa's numbers of 17 digits have none: a decoy charge
@@ -115,10 +115,14 @@ func TestImportOtherBanks(t *testing.T) {
 				map[string]any{"status": "paid", "paid_amount": "1450.00", "fee_amount": "1.60", "paid_on": "2015-05-15"}, 1, ""},
 			{"santander-cnab240-laravel-boleto.ret", "104", "10.00",
 				map[string]any{"status": "paid", "paid_amount": "11.00", "fee_amount": "3.24", "paid_on": "2014-06-04"}, 1, ""},
+			// The same payment by Pix, with a segment Y and a batch trailer that counts all its records.
+			{"santander-cnab240-pix-laravel-boleto.ret", "104", "10.00",
+				map[string]any{"status": "paid", "paid_amount": "11.00", "fee_amount": "3.24", "paid_on": "2014-06-04"}, 1, ""},
 			{"caixa-cnab240-laravel-boleto-excerpt.ret", "24000000011137889", "80.00",
 				map[string]any{"status": "paid", "paid_amount": "70.00", "discount_amount": "10.00", "paid_on": "2014-01-06"}, 1,
 				"2400000000003057"},
 		} {
+			acct := c.account() // each its own: two files pay the same number
 			id := c.charge(acct, tc.nosso, tc.amount)
 			decoy := ""
 			if tc.decoy != "" {
