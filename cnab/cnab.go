@@ -29,7 +29,7 @@ type Header struct {
 	Format          Format
 	Bank            string // FEBRABAN code, "756"
 	BankName        string
-	CompanyDocument string
+	CompanyDocument string // CNAB 240: the beneficiary's CPF or CNPJ, with its leading zeros
 	CompanyName     string
 	Generated       baixa.Date
 	Sequence        int64

@@ -288,6 +288,32 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestHeaderDocument: the company's CPF or CNPJ in a CNAB 240 header
+// keeps its leading zeros, as the tipo de inscrição (18) says.
+func TestHeaderDocument(t *testing.T) {
+	real, err := os.ReadFile(filepath.Join("testdata", "bb-cnab240-laravel-boleto.ret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]byte{"02659953000176": real}
+	for _, doc := range []string{"01234567890", "00360305000104", "11222333000181"} {
+		var buf bytes.Buffer
+		if err := Write(&buf, CNAB240, FileInfo{Bank: "756", CompanyDocument: doc, CompanyName: "X"}, 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		cases[doc] = buf.Bytes()
+	}
+	for want, file := range cases {
+		r, err := NewReader(bytes.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Header().CompanyDocument; got != want {
+			t.Errorf("company document = %q, want %q", got, want)
+		}
+	}
+}
+
 // santanderCount sets the batch trailer's count (18-23) of the Santander
 // Pix sample, its sixth line.
 func santanderCount(t *testing.T, b []byte, n string) []byte {

@@ -242,7 +242,7 @@ func (r *Reader) readHeader() error {
 		if err := r.findBank(code, code, field{"banco", 1, 3}); err != nil {
 			return err
 		}
-		r.header = Header{Format: CNAB240, Bank: code, BankName: r.bank.Name, CompanyDocument: strings.TrimLeft(string(r.buf[18:32]), "0 "),
+		r.header = Header{Format: CNAB240, Bank: code, BankName: r.bank.Name, CompanyDocument: document(r.buf[17], strings.TrimLeft(string(r.buf[18:32]), "0 ")),
 			CompanyName: r.text(field{"", 73, 102})}
 		// Sicoob's headers are not always regular (the brcobranca sample's
 		// is shorter): the date and sequence are read when they parse.

@@ -45,7 +45,7 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 		l.reset()
 		l.text(field{"", 1, 3}, b.Code)
 		l.text(field{"", 4, 8}, "00000")
-		l.text(field{"", 18, 18}, "2")
+		l.text(field{"", 18, 18}, map[bool]string{true: "1", false: "2"}[len(info.CompanyDocument) == 11]) // CPF or CNPJ
 		l.num(field{"", 19, 32}, atoi64(info.CompanyDocument))
 		l.text(field{"", 73, 102}, info.CompanyName)
 		l.text(field{"", 103, 132}, b.Name)

@@ -83,7 +83,7 @@ func TestImportCNAB(t *testing.T) {
 	})
 }
 
-// TestImportOtherBanks imports real return files of Banco do Brasil, Itaú,
+// TestImportOtherBanks imports real return files of Banco do Brasil (two), Itaú,
 // Sicredi, Ailos, Santander (two) and Caixa (CNAB 240) and Bradesco, Banrisul and Banco
 // do Brasil (CNAB 400), each against the charge a company would have registered:
 // with or without the bank's check digit on its nosso número. Banco do
@@ -102,6 +102,8 @@ func TestImportOtherBanks(t *testing.T) {
 		}{
 			{"bb-cnab240-brcobranca-excerpt.ret", "14499570000020807", "321.17",
 				map[string]any{"status": "paid", "paid_amount": "321.17", "fee_amount": "1.03", "paid_on": "2011-12-29"}, 1, "1449957000002082"},
+			{"bb-cnab240-laravel-boleto.ret", "32948600000000236", "30.00",
+				map[string]any{"status": "paid", "paid_amount": "30.00", "fee_amount": "5.00", "paid_on": "2011-03-21"}, 1, "3294860000000023"},
 			{"itau-cnab240-brcobranca-batch-header-restored.ret", "12345678", "123.45",
 				map[string]any{"status": "paid", "paid_amount": "123.45", "fee_amount": "5.00", "paid_on": "2026-07-29"}, 1, ""},
 			{"bradesco-cnab400-brcobranca.ret", "50980000002", "200.00", map[string]any{"status": "written_off"}, 1, ""},
