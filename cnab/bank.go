@@ -58,7 +58,8 @@ type Bank struct {
 
 // Banks are the banks this package reads, by FEBRABAN code.
 var Banks = map[string]*Bank{
-	"001": &bancoDoBrasil, "033": &santander, "104": &caixa, "041": &banrisul, "085": &ailos, "237": &bradesco, "341": &itau, "748": &sicredi, "756": &sicoob,
+	"001": &bancoDoBrasil, "004": &bancoDoNordeste, "033": &santander, "104": &caixa, "041": &banrisul, "085": &ailos, "237": &bradesco,
+	"341": &itau, "748": &sicredi, "756": &sicoob,
 }
 
 // febraban240 is the FEBRABAN segment T/U layout (v. 087), which Sicoob
@@ -348,6 +349,49 @@ var banrisul = Bank{
 		"31": {baixa.MoveStatusChanged, "título em trânsito pago em cartório"},
 		"40": {baixa.MoveWrittenOff, "baixa de títulos protestados"},
 		"47": {baixa.MoveRegistered, "confirmação de entrada, pagador DDA"},
+	},
+}
+
+// Banco do Nordeste's CNAB 400: nosso número 63-70 (seven digits and the
+// check digit), carteira 108, the amount paid in 254-266 (the whole amount:
+// brcobranca's file pays 175.00 there with its tariff of 2.60 in 176-188)
+// and the reasons in 319-328. The payer is not in its return, nor, surely,
+// the credit date: laravel-boleto's file has a date in 296-301 where
+// brcobranca's has 001110, and laravel-boleto takes the occurrence date
+// for it; it is left unread. Its errors are codes 51-72, one per
+// instruction ("erro ocorrência 02" is 52).
+var bancoDoNordeste = Bank{
+	Code: "004", Name: "Banco do Nordeste",
+	L400: &Layout400{
+		CompanyRef: field{"nº de controle da empresa", 38, 62}, NossoNumero: field{"nosso número", 63, 70},
+		Modalidade: field{"carteira", 108, 108}, Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116},
+		SeuNumero: field{"número do documento", 117, 126}, DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
+		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
+		Fee: field{"tarifa de cobrança", 176, 188}, OtherExpenses: field{"outras despesas", 189, 201}, IOF: field{"IOF", 215, 227},
+		Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253}, Paid: field{"valor recebido", 254, 266},
+		Interest: field{"juros de mora e multa", 267, 279}, OtherCredits: field{"outros créditos", 280, 292}, Reasons: field{"motivos", 319, 328},
+	},
+	Occurrences400: map[string]Occurrence{
+		"02": {baixa.MoveRegistered, "entrada confirmada"},
+		"04": {baixa.MoveStatusChanged, "alteração"},
+		"06": {baixa.MovePaid, "liquidação normal"},
+		// A payment on account: part of the amount (payments accumulate).
+		"07": {baixa.MovePaid, "pagamento por conta"},
+		"08": {baixa.MovePaid, "pagamento em cartório"},
+		"09": {baixa.MoveWrittenOff, "baixa simples"},
+		// Protested and returned to the company: the debt is not settled.
+		"10": {baixa.MoveStatusChanged, "devolvido, protestado"},
+		"11": {baixa.MoveStatusChanged, "em ser"},
+		"12": {baixa.MoveStatusChanged, "abatimento concedido"},
+		"13": {baixa.MoveStatusChanged, "abatimento cancelado"},
+		"14": {baixa.MoveDueDateChanged, "vencimento alterado"},
+		"15": {baixa.MoveWrittenOff, "baixa automática"},
+		"18": {baixa.MoveStatusChanged, "alteração de depositária"},
+		"19": {baixa.MoveStatusChanged, "confirma recebimento de instrução de protesto"},
+		"20": {baixa.MoveStatusChanged, "confirma recebimento de instrução de sustação de protesto"},
+		"21": {baixa.MoveStatusChanged, "alteração de informações de controle da empresa"},
+		"22": {baixa.MoveStatusChanged, "alteração do seu número"},
+		"51": {baixa.MoveRejected, "entrada rejeitada"},
 	},
 }
 

@@ -192,6 +192,9 @@ func TestEveryBankRoundTrip(t *testing.T) {
 						if l.Credited.to == 0 {
 							d.CreditedAmount = 0
 						}
+						if l.CreditedOn.to == 0 {
+							d.CreditedOn = baixa.Date{}
+						}
 					}
 				}
 				var buf bytes.Buffer

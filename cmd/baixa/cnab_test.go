@@ -84,8 +84,8 @@ func TestImportCNAB(t *testing.T) {
 }
 
 // TestImportOtherBanks imports real return files of Banco do Brasil (two), Itaú,
-// Sicredi, Ailos, Santander (two) and Caixa (CNAB 240) and Bradesco, Banrisul and Banco
-// do Brasil (CNAB 400), each against the charge a company would have registered:
+// Sicredi, Ailos, Santander (two) and Caixa (CNAB 240) and Bradesco, Banrisul, Banco do Nordeste
+// and Banco do Brasil (CNAB 400), each against the charge a company would have registered:
 // with or without the bank's check digit on its nosso número. Banco do
 // Brasil's and Caixa's numbers of 17 digits have none: a decoy charge
 // registered one digit short must not be taken for a reported number
@@ -110,6 +110,8 @@ func TestImportOtherBanks(t *testing.T) {
 			{"bb-cnab400-cbr643-brcobranca-excerpt.ret", "16224200000000036", "561.00",
 				map[string]any{"status": "paid", "paid_amount": "561.00", "fee_amount": "5.00", "credited_amount": "556.00", "paid_on": "2009-01-20"}, 1,
 				"1622420000000003"},
+			{"bnb-cnab400-laravel-boleto.ret", "0990798", "2345.25",
+				map[string]any{"status": "paid", "paid_amount": "2345.25", "paid_on": "2017-03-07"}, 1, ""},
 			{"sicredi-cnab240-brcobranca.ret", "17200059", "9.95", map[string]any{"status": "open"}, 2, ""},
 			{"ailos-cnab240-brcobranca.ret", "116", "2.00",
 				map[string]any{"status": "paid", "paid_amount": "2.00", "fee_amount": "1.70", "paid_on": "2015-08-10"}, 1, ""},
