@@ -32,7 +32,9 @@ func CheckDecode(t *testing.T, dec baixa.Decoder, doc *baixa.Document, input str
 // FuzzDecode seeds f with the files named (in testdata) and fuzzes dec
 // with each content type: no input may panic it, and no movement it emits
 // may be bad. also, if not nil, gets each input too (for the decoder's
-// other readers).
+// other readers). Run it with -fuzzminimizetime 3s or so: with Go's
+// default, minimizing each new input a whole file found takes up to a
+// minute, and a short run does little else.
 func FuzzDecode(f *testing.F, dec baixa.Decoder, contentTypes, seeds []string, bad func(*baixa.Movement) bool, also func([]byte)) {
 	for _, name := range seeds {
 		b, err := os.ReadFile("testdata/" + name)
