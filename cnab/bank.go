@@ -19,6 +19,9 @@ type Layout240 struct {
 	PayerKind field
 	// Segment U.
 	Interest, Discount, Rebate, IOF, Paid, Credited, OtherExpenses, OtherCredits, OccurredOn, CreditedOn field
+	// FileNote is where the file header says what the file is, in the
+	// bank's words (Header.Note).
+	FileNote field
 }
 
 // Layout400 places a bank's fields in a CNAB 400 detail record (type 1).
@@ -201,12 +204,16 @@ var ailos = Bank{Code: "085", Name: "Ailos", L240: wholeBlock, Occurrences240: f
 
 // Caixa's CNAB 240 (SIGCB): nosso número 40-56 (its modalidade, 24 for
 // instance, then fifteen digits, with no check digit), carteira 58, seu
-// número 59-69.
+// número 59-69. Its file header says what the file is in 172-211:
+// "RETORNO-PRODUCAO" for a return, "RET PRE CRI-PRODUCAO" (and "REMESSA
+// REJEITADA") for its answer to a remessa it refused whole, whose only
+// detail is a segment W with the reason.
 var caixa = Bank{
 	Code: "104", Name: "Caixa", WholeNossoNumero: 17,
 	L240: withT(febraban240, func(l *Layout240) {
 		l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 40, 56}, field{}, field{"carteira", 58, 58}
 		l.SeuNumero = field{"seu número", 59, 69}
+		l.FileNote = field{"situação do arquivo", 172, 211}
 	}),
 	Occurrences240: febrabanOccurrences,
 }

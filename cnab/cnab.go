@@ -33,6 +33,9 @@ type Header struct {
 	CompanyName     string
 	Generated       baixa.Date
 	Sequence        int64
+	// Note is what the header says the file is, in the bank's words, for
+	// a bank whose table says where (Caixa: "RETORNO-PRODUCAO").
+	Note string
 }
 
 // Detail is one title's occurrence: a segment T with its segment U (CNAB

@@ -238,6 +238,60 @@ func insert400(file []byte, n int, kind string) []byte {
 	return append(bytes.Join(lines, []byte("\r\n")), "\r\n"...)
 }
 
+// TestSegmentW: a segment W beside titles is passed over; a file of
+// segments W and no title (Caixa's answer to a remessa it refused) fails
+// with what they say, in NewReader's and Check's readers alike.
+func TestSegmentW(t *testing.T) {
+	file := write(t, CNAB240, sampleDetails(CNAB240))
+	ls := strings.Split(strings.TrimSuffix(string(file), "\r\n"), "\r\n")
+	w := "756" + ls[3][3:13] + "W 02000001 UMA MENSAGEM" + strings.Repeat(" ", 240-37)
+	ls = slices.Insert(ls, 4, w) // after the first T and U
+	n := len(ls)
+	ls[n-2] = ls[n-2][:17] + fmt.Sprintf("%06d", n-2) + ls[n-2][23:] // the batch: all but the file's header and trailer
+	ls[n-1] = ls[n-1][:23] + fmt.Sprintf("%06d", n) + ls[n-1][29:]
+	withW := []byte(strings.Join(ls, "\r\n") + "\r\n")
+	r, err := NewReader(bytes.NewReader(withW))
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles := 0
+	for {
+		if _, err := r.Next(); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("a segment W beside titles: %v", err)
+		}
+		titles++
+	}
+	if want := len(sampleDetails(CNAB240)); titles != want {
+		t.Errorf("%d titles, want %d", titles, want)
+	}
+
+	rejected, err := os.ReadFile(filepath.Join("testdata", "caixa-cnab240-rejected-2-opencnabphp.ret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `line 3: no titles, only the bank's messages (segment W), as in its answer to a remessa it refused: "02000001 18.088"; the header says "REMESSA REJEITADA RET PRE CRI-PRODUCAO"`
+	if _, err := Check(context.Background(), bytes.NewReader(rejected)); err == nil || err.Error() != want {
+		t.Errorf("Check = %v\nwant %s", err, want)
+	}
+	// As a bank without a table: the same, less the header's note.
+	unknown := bytes.ReplaceAll(rejected, []byte("\n104"), []byte("\n422"))
+	unknown = append([]byte("422"), unknown[3:]...)
+	if _, err := Check(context.Background(), bytes.NewReader(unknown)); err == nil || !strings.HasPrefix(err.Error(), `line 3: no titles, only the bank's messages (segment W)`) ||
+		strings.Contains(err.Error(), "header says") {
+		t.Errorf("Check of bank 422 = %v", err)
+	}
+
+	normal, err := os.ReadFile(filepath.Join("testdata", "caixa-cnab240-laravel-boleto-excerpt.ret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := NewReader(bytes.NewReader(normal)); err != nil || r.Header().Note != "RETORNO-PRODUCAO" {
+		t.Errorf("Caixa's header note = %v, %v", r, err)
+	}
+}
+
 // TestCheck: a bank with tables is read whole (a bad field fails); a bank
 // without is checked for structure only, which still fails a broken file.
 func TestCheck(t *testing.T) {

@@ -50,6 +50,10 @@ type Reader struct {
 	records int
 	detail  byte // the details' record type
 
+	titles  int      // details read, good or bad: segments T, CNAB 400 details
+	notices []string // what the bank says in segments W, the first few
+	noticed int      // the line of the first
+
 	d            Detail
 	planT, planU plan // the layout's fields for r.d: segments T and U, or the CNAB 400 detail (planT)
 }
@@ -249,6 +253,9 @@ func (r *Reader) readHeader() error {
 		var ignored error
 		r.header.Generated = r.date8(field{"data de geração", 144, 151}, &ignored)
 		r.header.Sequence, _ = r.number(field{"sequencial", 158, 163})
+		if l := r.bank.L240; l != nil && l.FileNote.to != 0 {
+			r.header.Note = strings.Join(strings.Fields(r.text(l.FileNote)), " ")
+		}
 	case CNAB400:
 		f := bank400
 		code := string(r.buf[f.from-1 : f.to])
@@ -434,7 +441,11 @@ func (r *Reader) next240() (*Detail, error) {
 			if want := r.count % 1000000; int(records) != want {
 				return nil, r.errAt(field{"quantidade de registros", 24, 29}, "the file trailer counts %d records, the file has %d", records, want)
 			}
-			return nil, r.end()
+			err = r.end()
+			if errors.Is(err, io.EOF) && r.titles == 0 && len(r.notices) > 0 {
+				return nil, r.onlyNotices()
+			}
+			return nil, err
 		case '0':
 			return nil, r.errAt(field{"tipo de registro", 8, 8}, "a second file header")
 		default:
@@ -466,6 +477,7 @@ func (r *Reader) end() error {
 func (r *Reader) segment() (*Detail, error) {
 	switch seg := r.buf[13]; seg {
 	case 'T':
+		r.titles++
 		r.d = Detail{Line: r.line}
 		if r.bank.L240 == nil { // structure only
 			r.pendingT = true
@@ -498,11 +510,41 @@ func (r *Reader) segment() (*Detail, error) {
 			return nil, asField(err)
 		}
 		return &r.d, nil
-	case 'Y', 'W':
+	case 'W':
+		r.notice()
+		return nil, nil
+	case 'Y':
 		return nil, nil
 	default:
 		return nil, r.errAt(field{"segmento", 14, 14}, "segment %q is not one of a return file (T, U, Y, W)", seg)
 	}
+}
+
+// notice keeps what a segment W says, the first few of them. Next to a
+// title it complements it; in a file of no titles it is the bank's answer
+// to the whole remessa (see onlyNotices).
+func (r *Reader) notice() {
+	text := fmt.Sprintf("%q", strings.Join(strings.Fields(r.text(field{"", 15, 240})), " "))
+	switch {
+	case len(r.notices) == 0:
+		r.noticed = r.line // the error names it
+	case len(r.notices) < 5:
+		text = fmt.Sprintf("line %d: %s", r.line, text)
+	default:
+		return
+	}
+	r.notices = append(r.notices, text)
+}
+
+// onlyNotices is the error of a file that holds no title, only segments W:
+// the bank refused the remessa it answers (Caixa's pre-validation). It
+// would otherwise read as a file of nothing.
+func (r *Reader) onlyNotices() error {
+	msg := "no titles, only the bank's messages (segment W), as in its answer to a remessa it refused: " + strings.Join(r.notices, "; ")
+	if r.header.Note != "" {
+		msg += fmt.Sprintf("; the header says %q", r.header.Note)
+	}
+	return &LineError{Line: r.noticed, Msg: msg}
 }
 
 func (r *Reader) readT() error {

@@ -163,6 +163,15 @@ func TestImportOtherBanks(t *testing.T) {
 		if status, _, raw := c.upload("account_id="+acct, file); status != 422 || !strings.Contains(string(raw), "line 2, columns 8-8 (tipo de registro): a detail outside a batch") {
 			t.Errorf("Itaú sample without its batch header = %d %s", status, raw)
 		}
+		// Caixa's answer to a remessa it refused: no titles, and the import says why.
+		file, err = os.ReadFile("../../cnab/testdata/caixa-cnab240-rejected-opencnabphp.ret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, _, raw := c.upload("account_id="+acct, file); status != 422 ||
+			!strings.Contains(string(raw), `no titles, only the bank's messages (segment W), as in its answer to a remessa it refused: \"02000001 10.0VL CEDENTE NAO CADASTRADO\"`) {
+			t.Errorf("Caixa's refusal of a remessa = %d %s", status, raw)
+		}
 	})
 }
 

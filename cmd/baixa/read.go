@@ -64,6 +64,9 @@ func (c *readCmd) readFile(ctx context.Context, e *env, file string) error {
 		if h.Sequence != 0 {
 			fmt.Fprintf(e.stdout, ", file number %d", h.Sequence)
 		}
+		if h.Note != "" {
+			fmt.Fprintf(e.stdout, ", %q", h.Note)
+		}
 		fmt.Fprintln(e.stdout)
 	}
 	enc := json.NewEncoder(e.stdout)
