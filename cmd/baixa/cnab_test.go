@@ -84,7 +84,7 @@ func TestImportCNAB(t *testing.T) {
 }
 
 // TestImportOtherBanks imports real return files of Banco do Brasil (two), Itaú,
-// Sicredi, Ailos, Santander (two) and Caixa (CNAB 240) and Bradesco, Banrisul, Banco do Nordeste
+// Sicredi, Ailos, Santander (two) and Caixa (two) (CNAB 240) and Bradesco, Banrisul, Banco do Nordeste
 // and Banco do Brasil (CNAB 400), each against the charge a company would have registered:
 // with or without the bank's check digit on its nosso número. Banco do
 // Brasil's and Caixa's numbers of 17 digits have none: a decoy charge
@@ -125,6 +125,9 @@ func TestImportOtherBanks(t *testing.T) {
 			{"caixa-cnab240-laravel-boleto-excerpt.ret", "24000000011137889", "80.00",
 				map[string]any{"status": "paid", "paid_amount": "70.00", "discount_amount": "10.00", "paid_on": "2014-01-06"}, 1,
 				"2400000000003057"},
+			{"caixa-cnab240-opencnabphp-excerpt.ret", "24000000000083748", "49.00",
+				map[string]any{"status": "paid", "paid_amount": "53.90", "interest_amount": "4.90", "fee_amount": "1.61", "paid_on": "2016-12-20"}, 1,
+				"2400000000008374"},
 		} {
 			acct := c.account() // each its own: two files pay the same number
 			id := c.charge(acct, tc.nosso, tc.amount)
