@@ -33,6 +33,13 @@ type Layout400 struct {
 	// DetailType is the detail record's type: '1' when zero; Banco do
 	// Brasil's CBR643 (convênios of seven digits) writes '7'.
 	DetailType byte
+	// PaidLessFee: the file gives no amount paid, only, in Credited, the
+	// amount paid less the tariff (Fee), which the reader adds back
+	// (Itaú).
+	PaidLessFee bool
+	// Skip lists the record types of the bank's own passed over between
+	// the details (Itaú's 3, a boleto's Pix QR code).
+	Skip string
 }
 
 // Occurrence is what an occurrence code means.
@@ -240,39 +247,59 @@ var santander = Bank{
 
 // Itaú's CNAB 240 places the carteira (38-40), the nosso número (41-48)
 // and its DAC (49) in the block, a ten-character seu número and a
-// thirty-character name, and its own codes. Its CNAB 400 gives the amount
-// credited (net of the tariff) where others give the amount paid, which
-// baixa cannot settle without the payment's own amount: not read yet.
+// thirty-character name, and its own codes. Its CNAB 400 has the same
+// codes, the carteira in 83-85 and the nosso número with its DAC in 86-94,
+// and no amount paid: its 254-266 is the amount credited, what was paid
+// less the tariff (176-188). A return file with payments shows it on each
+// of its four (andersondanilo/CnabPHP's: 395.41 less 3.33 of tariff plus
+// 0.01 of interest credits 392.09; 545.60 less a discount of 201.60 and
+// the tariff credits 340.67), as does a report on ACBr's forum (a boleto
+// of 5.00, a tariff of 2.25, 2.75 there). The reader adds the tariff back.
 var itau = Bank{
 	Code: "341", Name: "Itaú",
 	L240: withT(febraban240, func(l *Layout240) {
 		l.Modalidade, l.NossoNumero, l.Parcela = field{"carteira", 38, 40}, field{"nosso número", 41, 49}, field{}
 		l.SeuNumero, l.PayerName, l.Reasons = field{"seu número", 59, 68}, field{"nome do pagador", 149, 178}, field{"erros", 214, 221}
 	}),
-	Occurrences240: map[string]Occurrence{
-		"02": {baixa.MoveRegistered, "entrada confirmada"},
-		"03": {baixa.MoveRejected, "entrada rejeitada"},
-		"04": {baixa.MoveStatusChanged, "alteração de dados - nova entrada"},
-		"05": {baixa.MoveStatusChanged, "alteração de dados - baixa"},
-		"06": {baixa.MovePaid, "liquidação normal"},
-		"07": {baixa.MovePaid, "liquidação parcial"},
-		"08": {baixa.MovePaid, "liquidação em cartório"},
-		"09": {baixa.MoveWrittenOff, "baixa simples"},
-		// Written off because it was paid: the payment is its own code.
-		"10": {baixa.MoveStatusChanged, "baixa por ter sido liquidado"},
-		"11": {baixa.MoveStatusChanged, "em ser"},
-		"12": {baixa.MoveStatusChanged, "abatimento concedido"},
-		"13": {baixa.MoveStatusChanged, "abatimento cancelado"},
-		"14": {baixa.MoveDueDateChanged, "vencimento alterado"},
-		"15": {baixa.MoveStatusChanged, "baixas rejeitadas"},
-		"16": {baixa.MoveStatusChanged, "instruções rejeitadas"},
-		"17": {baixa.MoveStatusChanged, "alteração/exclusão de dados rejeitados"},
-		"19": {baixa.MoveStatusChanged, "confirma recebimento de instrução de protesto"},
-		"20": {baixa.MoveStatusChanged, "confirma recebimento de instrução de sustação de protesto"},
-		"23": {baixa.MoveStatusChanged, "título enviado a cartório"},
-		"32": {baixa.MoveWrittenOff, "baixa por ter sido protestado"},
-		"69": {baixa.MoveStatusChanged, "cheque devolvido"},
+	L400: &Layout400{
+		CompanyRef: field{"uso da empresa", 38, 62}, Modalidade: field{"carteira", 83, 85}, NossoNumero: field{"nosso número", 86, 94},
+		Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116}, SeuNumero: field{"nº do documento", 117, 126},
+		DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
+		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
+		Fee: field{"tarifa de cobrança", 176, 188}, IOF: field{"IOF", 215, 227}, Rebate: field{"abatimento", 228, 240},
+		Discount: field{"descontos", 241, 253}, Credited: field{"valor principal (creditado)", 254, 266},
+		Interest: field{"juros de mora e multa", 267, 279}, OtherCredits: field{"outros créditos", 280, 292},
+		CreditedOn: field{"data do crédito", 296, 301}, PayerName: field{"nome do pagador", 325, 354}, Reasons: field{"erros", 378, 385},
+		PaidLessFee: true, Skip: "3",
 	},
+	Occurrences240: itauOccurrences,
+	Occurrences400: itauOccurrences,
+}
+
+// itauOccurrences are Itaú's codes, the same in its CNAB 240 and 400.
+var itauOccurrences = map[string]Occurrence{
+	"02": {baixa.MoveRegistered, "entrada confirmada"},
+	"03": {baixa.MoveRejected, "entrada rejeitada"},
+	"04": {baixa.MoveStatusChanged, "alteração de dados - nova entrada"},
+	"05": {baixa.MoveStatusChanged, "alteração de dados - baixa"},
+	"06": {baixa.MovePaid, "liquidação normal"},
+	"07": {baixa.MovePaid, "liquidação parcial"},
+	"08": {baixa.MovePaid, "liquidação em cartório"},
+	"09": {baixa.MoveWrittenOff, "baixa simples"},
+	// Written off because it was paid: the payment is its own code.
+	"10": {baixa.MoveStatusChanged, "baixa por ter sido liquidado"},
+	"11": {baixa.MoveStatusChanged, "em ser"},
+	"12": {baixa.MoveStatusChanged, "abatimento concedido"},
+	"13": {baixa.MoveStatusChanged, "abatimento cancelado"},
+	"14": {baixa.MoveDueDateChanged, "vencimento alterado"},
+	"15": {baixa.MoveStatusChanged, "baixas rejeitadas"},
+	"16": {baixa.MoveStatusChanged, "instruções rejeitadas"},
+	"17": {baixa.MoveStatusChanged, "alteração/exclusão de dados rejeitados"},
+	"19": {baixa.MoveStatusChanged, "confirma recebimento de instrução de protesto"},
+	"20": {baixa.MoveStatusChanged, "confirma recebimento de instrução de sustação de protesto"},
+	"23": {baixa.MoveStatusChanged, "título enviado a cartório"},
+	"32": {baixa.MoveWrittenOff, "baixa por ter sido protestado"},
+	"69": {baixa.MoveStatusChanged, "cheque devolvido"},
 }
 
 // Bradesco's CNAB 400: nosso número 71-82 (eleven digits and the check

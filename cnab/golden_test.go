@@ -195,6 +195,12 @@ func TestEveryBankRoundTrip(t *testing.T) {
 						if l.CreditedOn.to == 0 {
 							d.CreditedOn = baixa.Date{}
 						}
+						if l.PaidLessFee {
+							d.CreditedAmount = max(d.PaidAmount-d.FeeAmount, 0)
+							if d.CreditedAmount == 0 {
+								d.PaidAmount = 0 // nothing credited, nothing to add the tariff to
+							}
+						}
 					}
 				}
 				var buf bytes.Buffer
@@ -324,6 +330,9 @@ func TestCheck(t *testing.T) {
 		{"santander 400, a sequence off", asBank(read("bad-400-sequence.ret"), "033", 77), 0, "record number 9, want 4"},
 		{"itaú 400, a Pix record after a detail", asBank(insert400(read("gen-400.ret"), 2, "3"), "341", 77), 9, ""},
 		{"bradesco 400 (read whole), a record of type 3", asBank(insert400(read("gen-400.ret"), 2, "3"), "237", 77), 0, "record type '3', want 1 (detail) or 9"},
+		// Itaú's table passes over its type 3 (a Pix QR code), and only that.
+		{"itaú 400 (read whole), a Pix record after a detail", insert400(crlf(read("itau-cnab400-cnabphp.ret")), 2, "3"), 4, ""},
+		{"itaú 400 (read whole), a record of type 4", insert400(crlf(read("itau-cnab400-cnabphp.ret")), 2, "4"), 0, "record type '4', want 1 (detail) or 9"},
 		{"not CNAB", read("bad-not-cnab.txt"), 0, "not a CNAB return file"},
 		// Santander's batch trailer counts the details (3 here) or every record of the batch (5), nothing else.
 		{"santander 240, all records counted", read("santander-cnab240-pix-laravel-boleto.ret"), 1, ""},
@@ -369,6 +378,11 @@ func TestHeaderDocument(t *testing.T) {
 			t.Errorf("company document = %q, want %q", got, want)
 		}
 	}
+}
+
+// crlf ends b's lines with CR LF.
+func crlf(b []byte) []byte {
+	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 }
 
 // santanderCount sets the batch trailer's count (18-23) of the Santander

@@ -593,10 +593,11 @@ func (r *Reader) next400() (*Detail, error) {
 			return &r.d, nil
 		case kind == '9':
 			return nil, r.end()
-		case kind >= '2' && kind <= '8' && r.bank.L400 == nil:
-			// Structure only: another record of the bank's own, such as
-			// Itaú's type 3 that follows a detail with its Pix QR code, or
-			// Santander's type 2 with the Pix key it was paid by.
+		case kind >= '2' && kind <= '8' && (r.bank.L400 == nil || strings.IndexByte(r.bank.L400.Skip, kind) >= 0):
+			// Another record of the bank's own, such as Itaú's type 3 that
+			// follows a detail with its Pix QR code, or Santander's type 2
+			// with the Pix key it was paid by: passed over by a bank's table
+			// that says so, or when the structure only is checked.
 			continue
 		case kind == '0':
 			return nil, r.errAt(field{"tipo de registro", 1, 1}, "a second file header")
@@ -628,6 +629,9 @@ func (r *Reader) read400() error {
 	var err error
 	d.OccurredOn, d.DueDate, d.CreditedOn = r.date6(l.OccurredOn, &err), r.date6(l.DueDate, &err), r.date6(l.CreditedOn, &err)
 	r.amounts(r.planT.amounts, &err)
+	if l.PaidLessFee && d.CreditedAmount > 0 {
+		d.PaidAmount = d.CreditedAmount + d.FeeAmount
+	}
 	return err
 }
 

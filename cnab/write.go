@@ -162,6 +162,8 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 		l.text(l4.ReceivingBranch, d.ReceivingBranch)
 		l.date6(l4.CreditedOn, d.CreditedOn)
 		l.text(l4.Reasons, d.Reasons)
+		l.text(l4.PayerName, d.PayerName)
+		l.text(l4.PayerDocument, d.PayerDocument)
 		for _, a := range []struct {
 			f field
 			v baixa.Amount

@@ -84,8 +84,8 @@ func TestImportCNAB(t *testing.T) {
 }
 
 // TestImportOtherBanks imports real return files of Banco do Brasil (two), Itaú,
-// Sicredi, Ailos, Santander (two) and Caixa (two) (CNAB 240) and Bradesco, Banrisul, Banco do Nordeste
-// and Banco do Brasil (CNAB 400), each against the charge a company would have registered:
+// Sicredi, Ailos, Santander (two) and Caixa (two) (CNAB 240) and Itaú, Bradesco, Banrisul, Banco do
+// Nordeste and Banco do Brasil (CNAB 400), each against the charge a company would have registered:
 // with or without the bank's check digit on its nosso número. Banco do
 // Brasil's and Caixa's numbers of 17 digits have none: a decoy charge
 // registered one digit short must not be taken for a reported number
@@ -106,6 +106,10 @@ func TestImportOtherBanks(t *testing.T) {
 				map[string]any{"status": "paid", "paid_amount": "30.00", "fee_amount": "5.00", "paid_on": "2011-03-21"}, 1, "3294860000000023"},
 			{"itau-cnab240-brcobranca-batch-header-restored.ret", "12345678", "123.45",
 				map[string]any{"status": "paid", "paid_amount": "123.45", "fee_amount": "5.00", "paid_on": "2026-07-29"}, 1, ""},
+			// Itaú's CNAB 400 credits what was paid less the tariff: 209.97 + 3.33 = 213.30, paid with a discount of 176.45.
+			{"itau-cnab400-cnabphp.ret", "00231327", "389.75",
+				map[string]any{"status": "paid", "paid_amount": "213.30", "discount_amount": "176.45", "fee_amount": "3.33", "credited_amount": "209.97",
+					"paid_on": "2013-06-20"}, 1, ""},
 			{"bradesco-cnab400-brcobranca.ret", "50980000002", "200.00", map[string]any{"status": "written_off"}, 1, ""},
 			{"bb-cnab400-cbr643-brcobranca-excerpt.ret", "16224200000000036", "561.00",
 				map[string]any{"status": "paid", "paid_amount": "561.00", "fee_amount": "5.00", "credited_amount": "556.00", "paid_on": "2009-01-20"}, 1,
