@@ -261,17 +261,12 @@ var itau = Bank{
 		l.Modalidade, l.NossoNumero, l.Parcela = field{"carteira", 38, 40}, field{"nosso número", 41, 49}, field{}
 		l.SeuNumero, l.PayerName, l.Reasons = field{"seu número", 59, 68}, field{"nome do pagador", 149, 178}, field{"erros", 214, 221}
 	}),
-	L400: &Layout400{
-		CompanyRef: field{"uso da empresa", 38, 62}, Modalidade: field{"carteira", 83, 85}, NossoNumero: field{"nosso número", 86, 94},
-		Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116}, SeuNumero: field{"nº do documento", 117, 126},
-		DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
-		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
-		Fee: field{"tarifa de cobrança", 176, 188}, IOF: field{"IOF", 215, 227}, Rebate: field{"abatimento", 228, 240},
-		Discount: field{"descontos", 241, 253}, Credited: field{"valor principal (creditado)", 254, 266},
-		Interest: field{"juros de mora e multa", 267, 279}, OtherCredits: field{"outros créditos", 280, 292},
-		CreditedOn: field{"data do crédito", 296, 301}, PayerName: field{"nome do pagador", 325, 354}, Reasons: field{"erros", 378, 385},
-		PaidLessFee: true, Skip: "3",
-	},
+	L400: with400(common400, func(l *Layout400) {
+		l.Modalidade, l.NossoNumero, l.SeuNumero = field{"carteira", 83, 85}, field{"nosso número", 86, 94}, field{"nº do documento", 117, 126}
+		l.Paid, l.Credited = field{}, field{"valor principal (creditado)", 254, 266}
+		l.PayerName, l.Reasons = field{"nome do pagador", 325, 354}, field{"erros", 378, 385}
+		l.PaidLessFee, l.Skip = true, "3"
+	}),
 	Occurrences240: itauOccurrences,
 	Occurrences400: itauOccurrences,
 }
@@ -307,16 +302,10 @@ var itauOccurrences = map[string]Occurrence{
 // 254-266 and the reasons in 319-328. The payer is not in its return.
 var bradesco = Bank{
 	Code: "237", Name: "Bradesco",
-	L400: &Layout400{
-		Modalidade: field{"carteira", 22, 24}, CompanyRef: field{"nº de controle do participante", 38, 62},
-		NossoNumero: field{"nosso número", 71, 82}, Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116},
-		SeuNumero: field{"número do documento", 117, 126}, DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
-		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
-		Fee: field{"despesas de cobrança", 176, 188}, OtherExpenses: field{"outras despesas", 189, 201}, IOF: field{"IOF", 215, 227},
-		Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253}, Paid: field{"valor pago", 254, 266},
-		Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"outros créditos", 280, 292},
-		CreditedOn: field{"data do crédito", 296, 301}, Reasons: field{"motivos", 319, 328},
-	},
+	L400: with400(common400, func(l *Layout400) {
+		l.Modalidade, l.CompanyRef, l.NossoNumero = field{"carteira", 22, 24}, field{"nº de controle do participante", 38, 62}, field{"nosso número", 71, 82}
+		l.OtherExpenses, l.Reasons = field{"outras despesas", 189, 201}, field{"motivos", 319, 328}
+	}),
 	Occurrences400: map[string]Occurrence{
 		"02": {baixa.MoveRegistered, "entrada confirmada"},
 		"03": {baixa.MoveRejected, "entrada rejeitada"},
@@ -352,15 +341,10 @@ var bradesco = Bank{
 // brcobranca reads it as the IOF, laravel-boleto as other expenses.
 var banrisul = Bank{
 	Code: "041", Name: "Banrisul",
-	L400: &Layout400{
-		CompanyRef: field{"identificação do título na empresa", 38, 62}, NossoNumero: field{"nosso número", 63, 72},
-		Modalidade: field{"carteira", 108, 108}, Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116},
-		SeuNumero: field{"seu número", 117, 126}, DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
-		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
-		Fee: field{"tarifa de cobrança", 176, 188}, Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253},
-		Paid: field{"valor pago", 254, 266}, Interest: field{"juros de mora", 267, 279}, OtherCredits: field{"outros recebimentos", 280, 292},
-		CreditedOn: field{"data do crédito", 296, 301}, Reasons: field{"motivos", 383, 392},
-	},
+	L400: with400(common400, func(l *Layout400) {
+		l.NossoNumero, l.Modalidade, l.IOF = field{"nosso número", 63, 72}, field{"carteira", 108, 108}, field{}
+		l.OtherCredits, l.Reasons = field{"outros recebimentos", 280, 292}, field{"motivos", 383, 392}
+	}),
 	Occurrences400: map[string]Occurrence{
 		"02": {baixa.MoveRegistered, "confirmação de entrada"},
 		"03": {baixa.MoveRejected, "entrada rejeitada"},
@@ -396,15 +380,10 @@ var banrisul = Bank{
 // instruction ("erro ocorrência 02" is 52).
 var bancoDoNordeste = Bank{
 	Code: "004", Name: "Banco do Nordeste",
-	L400: &Layout400{
-		CompanyRef: field{"nº de controle da empresa", 38, 62}, NossoNumero: field{"nosso número", 63, 70},
-		Modalidade: field{"carteira", 108, 108}, Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116},
-		SeuNumero: field{"número do documento", 117, 126}, DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
-		ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
-		Fee: field{"tarifa de cobrança", 176, 188}, OtherExpenses: field{"outras despesas", 189, 201}, IOF: field{"IOF", 215, 227},
-		Rebate: field{"abatimento", 228, 240}, Discount: field{"desconto", 241, 253}, Paid: field{"valor recebido", 254, 266},
-		Interest: field{"juros de mora e multa", 267, 279}, OtherCredits: field{"outros créditos", 280, 292}, Reasons: field{"motivos", 319, 328},
-	},
+	L400: with400(common400, func(l *Layout400) {
+		l.NossoNumero, l.Modalidade, l.OtherExpenses = field{"nosso número", 63, 70}, field{"carteira", 108, 108}, field{"outras despesas", 189, 201}
+		l.Paid, l.Reasons, l.CreditedOn = field{"valor recebido", 254, 266}, field{"motivos", 319, 328}, field{}
+	}),
 	Occurrences400: map[string]Occurrence{
 		"02": {baixa.MoveRegistered, "entrada confirmada"},
 		"04": {baixa.MoveStatusChanged, "alteração"},
@@ -431,6 +410,24 @@ var bancoDoNordeste = Bank{
 
 // withT is a copy of a layout with some fields moved.
 func withT(l Layout240, move func(*Layout240)) *Layout240 {
+	move(&l)
+	return &l
+}
+
+// common400 is the CNAB 400 detail that Bradesco, Itaú, Banrisul and
+// Banco do Nordeste share, each placing its nosso número and carteira and
+// moving or leaving out a few fields (with400).
+var common400 = Layout400{
+	CompanyRef: field{"uso da empresa", 38, 62}, Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116},
+	SeuNumero: field{"número do documento", 117, 126}, DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
+	ReceivingBank: field{"banco cobrador", 166, 168}, ReceivingBranch: field{"agência cobradora", 169, 173},
+	Fee: field{"tarifa de cobrança", 176, 188}, IOF: field{"IOF", 215, 227}, Rebate: field{"abatimento", 228, 240},
+	Discount: field{"desconto", 241, 253}, Paid: field{"valor pago", 254, 266}, Interest: field{"juros de mora e multa", 267, 279},
+	OtherCredits: field{"outros créditos", 280, 292}, CreditedOn: field{"data do crédito", 296, 301},
+}
+
+// with400 is a copy of a CNAB 400 layout with some fields moved.
+func with400(l Layout400, move func(*Layout400)) *Layout400 {
 	move(&l)
 	return &l
 }
