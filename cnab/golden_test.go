@@ -110,7 +110,8 @@ func generated(t *testing.T) map[string][]byte {
 		"bad-t-without-u.ret": lines(f240, "\r\n", replace(3, 14, 14, "T")),
 
 		"bad-long-line.ret":       lines(f240, "\r\n", replace(5, 240, 240, "XX")),
-		"bad-unknown-bank.ret":    lines(f240, "\r\n", replace(0, 1, 3, "422")),
+		"bad-unknown-bank.ret":    lines(f240, "\r\n", func(_ int, l string) string { return "422" + l[3:] }),
+		"bad-two-banks.ret":       lines(f240, "\r\n", replace(4, 1, 3, "001")),
 		"bad-remessa.ret":         []byte("01REMESSA01COBRANCA" + strings.Repeat(" ", 381) + "\r\n"),
 		"bad-not-cnab.txt":        []byte("Olá, isto não é um arquivo CNAB.\n"),
 		"bad-400-sequence.ret":    lines(f400, "\r\n", replace(3, 395, 400, "000009")),
@@ -308,9 +309,18 @@ func TestCheck(t *testing.T) {
 		}
 		return b
 	}
+	// asBank makes b a file of the bank of code: in the CNAB 400 header's
+	// columns from-; from 1 (CNAB 240) is every record's first three.
 	asBank := func(b []byte, code string, from int) []byte {
 		out := bytes.Clone(b)
 		copy(out[from-1:], code)
+		if from == 1 {
+			for _, l := range bytes.SplitAfter(out, []byte("\n")) { // slices of out
+				if len(l) > 3 && l[0] != '\r' && l[0] != '\n' {
+					copy(l, code)
+				}
+			}
+		}
 		return out
 	}
 	for _, tc := range []struct {

@@ -382,6 +382,9 @@ func (r *Reader) next240() (*Detail, error) {
 			}
 			return nil, err
 		}
+		if string(r.buf[:3]) != r.header.Bank {
+			return nil, r.errAt(field{"banco", 1, 3}, "bank %q where the file header's is %s (a file of two banks' records?)", r.buf[:3], r.header.Bank)
+		}
 		kind := r.buf[7]
 		if r.pendingT && (kind != '3' || r.buf[13] != 'U') {
 			r.pendingT = false

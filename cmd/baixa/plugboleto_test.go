@@ -316,8 +316,7 @@ func TestPlugBoletoFaults(t *testing.T) {
 		// A bank baixa has no table for (Safra, 422) still goes to
 		// PlugBoleto, which reads it, once its structure checks out.
 		uploads := rig.sb.Requests("POST /retornos")
-		safra := bytes.Clone(file)
-		copy(safra, "422")
+		safra := bytes.ReplaceAll(append([]byte("\n"), file...), []byte("\n756"), []byte("\n422"))[1:] // every record's bank
 		status, cdoc, raw := c.upload("connection_id="+id, safra)
 		if status != 202 {
 			t.Fatalf("a Safra file = %d %s", status, raw)
