@@ -527,14 +527,14 @@ func (r *Reader) segment() (*Detail, error) {
 // title it complements it; in a file of no titles it is the bank's answer
 // to the whole remessa (see onlyNotices).
 func (r *Reader) notice() {
+	if len(r.notices) == 5 || r.titles > 0 {
+		return // enough, or beside titles: complements, not answers
+	}
 	text := fmt.Sprintf("%q", strings.Join(strings.Fields(r.text(field{"", 15, 240})), " "))
-	switch {
-	case len(r.notices) == 0:
+	if len(r.notices) == 0 {
 		r.noticed = r.line // the error names it
-	case len(r.notices) < 5:
+	} else {
 		text = fmt.Sprintf("line %d: %s", r.line, text)
-	default:
-		return
 	}
 	r.notices = append(r.notices, text)
 }
