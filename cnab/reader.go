@@ -110,8 +110,24 @@ func formatOf(first []byte) Format {
 // Looks reports whether head, the start of a file, begins like a CNAB 240
 // or 400 return file (what NewReader would take for one).
 func Looks(head []byte) bool {
+	f, _ := BankOf(head)
+	return f != 0
+}
+
+// BankOf tells a return file's format and bank (its FEBRABAN code) by its
+// start, head; format 0 if it does not begin like one.
+func BankOf(head []byte) (Format, string) {
 	line, _, _ := bytes.Cut(bytes.TrimPrefix(head, utf8BOM), []byte("\n"))
-	return formatOf(bytes.TrimRight(line, "\r")) != 0
+	line = bytes.TrimRight(line, "\r")
+	switch f := formatOf(line); {
+	case f == CNAB240:
+		return f, string(line[:3])
+	case f == CNAB400 && len(line) >= bank400.to:
+		return f, string(line[bank400.from-1 : bank400.to])
+	case f == CNAB400:
+		return f, ""
+	}
+	return 0, ""
 }
 
 // Header returns the file header.

@@ -431,3 +431,46 @@ func TestPlugBoletoBatchesByBeneficiary(t *testing.T) {
 		}
 	})
 }
+
+// A Banco do Brasil file uploaded through PlugBoleto, its boletos issued
+// at the bank (none reconciled): the unreconciled records' nosso números of
+// 17 digits carry no check digit. The answer does not name the bank; the
+// file does, and its answer is stored with it, so that a charge registered
+// one digit short is not taken for a reported number less a check digit.
+func TestPlugBoletoWholeNossoNumero(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		rig := newPlugRig(t)
+		c := startApp(t, url, webhookCfg())
+		acct := c.account()
+		paid := c.boleto(acct, "", "32948600000000236", "30.00")
+		decoy := c.boleto(acct, "", "3294860000000019", "1.00") // 32948600000000196 less its last digit
+		id := rig.connect(c, acct, false, nil)
+		file, err := os.ReadFile("../../cnab/testdata/bb-cnab240-laravel-boleto.ret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, doc, raw := c.upload("connection_id="+id, file)
+		if status != 202 {
+			t.Fatalf("upload = %d %s", status, raw)
+		}
+		if d := c.waitDocument(doc["id"].(string)); d["status"] != "settled" || !strings.Contains(d["report"].(string), "0 reconciled, 5 not reconciled") {
+			t.Fatalf("upload = %v", d)
+		}
+		waitFor(t, "the payment settled", func() bool { return c.chargeStatus(paid) == "paid" })
+		waitFor(t, "connection idle", func() bool { v := c.connection(id); return idle(v) && stat(v, "documents_pending") == 0 })
+		if s := c.chargeStatus(decoy); s != "open" {
+			t.Errorf("the charge one digit short = %s, want open", s)
+		}
+		if unmatched := stat(c.connection(id), "movements", "unmatched"); unmatched != 4 {
+			t.Errorf("unmatched movements = %v, want 4", unmatched)
+		}
+		um := c.must(200, "GET", "/v1/movements?result=unmatched&provider=plugboleto&account_id="+acct, "")["data"].([]any)
+		if len(um) == 0 {
+			t.Fatal("no unmatched movement listed")
+		}
+		answer := c.must(200, "GET", "/v1/documents/"+um[0].(map[string]any)["document_id"].(string), "")
+		if answer["content_type"] != "application/vnd.plugboleto.retorno+json; banco=001" {
+			t.Errorf("the answer's document = %v, want its content type to name the file's bank", answer)
+		}
+	})
+}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"baixa"
+	"baixa/cnab"
 	"baixa/provider"
 )
 
@@ -162,7 +164,7 @@ func (k *Connector) upload(ctx context.Context, c *baixa.Connection, s *Settings
 		f.Status, f.Files = baixa.FetchListed, append([]string{"retorno"}, names...)
 		f.Note = fmt.Sprintf("protocol %s %s: %d reconciled, %d not reconciled", f.RequestCode, res.Situacao, len(res.Titulos), res.Unreconciled)
 		if _, err := st.StoreFetchFile(ctx, f, "retorno", baixa.NewDocument{
-			Provider: Provider, ConnectionID: c.ID, AccountID: c.AccountID, ContentType: ContentResult,
+			Provider: Provider, ConnectionID: c.ID, AccountID: c.AccountID, ContentType: resultType(ctx, st, docID),
 			DedupKey: fmt.Sprintf("%s/%s/retorno", c.ID, f.RequestCode), Body: bytes.NewReader(res.Raw),
 		}); err != nil {
 			return err
@@ -255,6 +257,32 @@ func (k *Connector) reread(ctx context.Context, c *baixa.Connection, s *Settings
 		return err
 	}
 	return st.FinishDocument(ctx, docID, "", report(f))
+}
+
+// resultType is the content type of the answer to the file of document
+// id: ContentResult with the file's bank (banco=001), which the answer's
+// unreconciled records do not name and settling needs (see unreconciled).
+func resultType(ctx context.Context, st baixa.FetchStore, id string) string {
+	head, err := readHead(ctx, st, id)
+	if _, bank := cnab.BankOf(head); err == nil && bank != "" {
+		return mime.FormatMediaType(ContentResult, map[string]string{"banco": bank})
+	}
+	return ContentResult
+}
+
+// readHead reads the start of document id, its first line at least.
+func readHead(ctx context.Context, st baixa.FetchStore, id string) ([]byte, error) {
+	rc, err := st.OpenDocument(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	head := make([]byte, 1024)
+	n, err := io.ReadFull(rc, head)
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return head[:n], err
 }
 
 func readDocument(ctx context.Context, st baixa.FetchStore, id string, limit int64) ([]byte, error) {

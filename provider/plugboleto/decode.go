@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"strings"
 
 	"baixa"
+	"baixa/cnab"
 	"baixa/provider"
 )
 
@@ -113,14 +115,18 @@ func (Decoder) Decode(_ context.Context, doc *baixa.Document, r io.Reader, emit 
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return fmt.Errorf("not PlugBoleto's JSON: %w", err)
 	}
-	switch doc.ContentType {
+	contentType, params, err := mime.ParseMediaType(doc.ContentType)
+	if err != nil {
+		contentType = doc.ContentType
+	}
+	switch contentType {
 	case ContentResult:
 		var d resultData
 		if err := json.Unmarshal(env.Data, &d); err != nil {
 			return fmt.Errorf("_dados: %w", err)
 		}
 		for i, rec := range d.NaoConciliados {
-			m, err := unreconciled(doc, rec)
+			m, err := unreconciled(doc, rec, params["banco"])
 			if err != nil {
 				return fmt.Errorf("titulosNaoConciliados[%d]: %w", i, err)
 			}
@@ -183,7 +189,12 @@ var codeKinds = map[string]baixa.MovementKind{
 	"09": baixa.MoveWrittenOff, "10": baixa.MoveWrittenOff, "14": baixa.MoveDueDateChanged,
 }
 
-func unreconciled(doc *baixa.Document, rec json.RawMessage) (*baixa.Movement, error) {
+// unreconciled is the movement of a record PlugBoleto matched to none of
+// its boletos. bank is the file's (the answer does not say it): a nosso
+// número of the length that bank writes without a check digit (Banco do
+// Brasil's and Caixa's 17 digits) is marked whole, so that settling does
+// not take its last digit for one.
+func unreconciled(doc *baixa.Document, rec json.RawMessage, bank string) (*baixa.Movement, error) {
 	var n naoConciliado
 	if err := json.Unmarshal(rec, &n); err != nil {
 		return nil, err
@@ -195,6 +206,9 @@ func unreconciled(doc *baixa.Document, rec json.RawMessage) (*baixa.Movement, er
 		AccountID: doc.AccountID, Provider: Provider, Kind: baixa.MoveStatusChanged, Raw: rec,
 		References: baixa.References{NossoNumero: string(n.NossoNumero), SeuNumero: string(n.NumeroDocumento)},
 		Note:       strings.Join(n.Ocorrencias, "; "),
+	}
+	if b := cnab.Banks[bank]; b != nil && b.WholeNossoNumero > 0 {
+		m.NossoNumeroWhole = len(strings.Trim(string(n.NossoNumero), "0123456789")) == 0 && len(n.NossoNumero) == b.WholeNossoNumero
 	}
 	var other baixa.Amount
 	if err := amounts("PagamentoValorPago", n.ValorPago, &m.PaidAmount, "PagamentoValorCredito", n.ValorCredito, &m.CreditedAmount,

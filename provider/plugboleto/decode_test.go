@@ -1,9 +1,11 @@
 package plugboleto
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +82,30 @@ func TestParseBRAmountAndBatches(t *testing.T) {
 			if got[i][j].IDIntegracao != id {
 				t.Fatalf("batches = %v, want %v", got, want)
 			}
+		}
+	}
+}
+
+// TestUnreconciledBank: an unreconciled nosso número of 17 digits is
+// whole (no check digit to drop) when the answer's content type says the
+// file was Banco do Brasil's, and only then.
+func TestUnreconciledBank(t *testing.T) {
+	answer := `{"_status": "sucesso", "_dados": {"situacao": "PROCESSADO", "titulos": [], "titulosNaoConciliados": [
+		{"CodigoMovimento": "06", "TituloNossoNumero": "32948600000000196", "PagamentoValorPago": "40,00", "PagamentoData": "21/03/2011", "PagamentoRealizado": true},
+		{"CodigoMovimento": "06", "TituloNossoNumero": "0000000002", "PagamentoValorPago": "10,00", "PagamentoData": "21/03/2011", "PagamentoRealizado": true}]}}`
+	for _, tc := range []struct {
+		contentType string
+		whole       []bool
+	}{
+		{ContentResult + "; banco=001", []bool{true, false}},
+		{ContentResult + "; banco=756", []bool{false, false}},
+		{ContentResult, []bool{false, false}},
+	} {
+		var got []bool
+		err := Decoder{}.Decode(context.Background(), &baixa.Document{AccountID: "acc_test", ConnectionID: "con_test", ContentType: tc.contentType},
+			strings.NewReader(answer), func(m *baixa.Movement) error { got = append(got, m.NossoNumeroWhole); return nil })
+		if err != nil || !slices.Equal(got, tc.whole) {
+			t.Errorf("%s: whole %v, %v; want %v", tc.contentType, got, err, tc.whole)
 		}
 	}
 }
