@@ -91,6 +91,7 @@ func generated(t *testing.T) map[string][]byte {
 	return map[string][]byte{
 		// Tolerances.
 		"gen-240-crlf.ret":                     f240,
+		"gen-240-cr-cr-lf.ret":                 lines(f240, "\r\r\n", func(_ int, l string) string { return l }),
 		"gen-240-lf-utf8-no-final-newline.ret": lines(f240, "\n", func(_ int, l string) string { return toUTF8(l) }),
 		"gen-240-latin1-trimmed-blank-end.ret": append(lines(f240, "\r\n", func(_ int, l string) string { return strings.TrimRight(l, " ") }), "\r\n\r\n   \r\n"...),
 		"gen-240-241-columns.ret":              append(lines(f240, "\r\n", func(_ int, l string) string { return l + " " }), "\r\n"...),

@@ -59,7 +59,7 @@ type Reader struct {
 }
 
 // NewReader reads the header and returns a reader of the details. It
-// accepts UTF-8 or Latin-1/CP1252, CRLF or LF, lines shorter than the
+// accepts UTF-8 or Latin-1/CP1252, CRLF, LF or CR CR LF, lines shorter than the
 // layout (trailing blanks trimmed) or one blank longer, a missing final
 // newline and blank lines, at the end or between records.
 func NewReader(r io.Reader) (*Reader, error) { return newReader(r, false) }
@@ -178,7 +178,9 @@ func (r *Reader) rawLine() ([]byte, error) {
 	}
 	r.line++
 	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
+	for len(line) > 0 && line[len(line)-1] == '\r' { // CR LF, or CR CR LF (a file sent twice in FTP's text mode)
+		line = line[:len(line)-1]
+	}
 	if r.lineASCII = ascii(line); !r.lineASCII {
 		return r.latin1(line), nil
 	}
