@@ -235,7 +235,7 @@ func atoi(b []byte) int {
 var monthDays = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 func valid(d baixa.Date) bool {
-	if d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > monthDays[d.Month] || d.Year < 1900 {
+	if d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > monthDays[d.Month] || d.Year < 1900 || d.Year > 2199 {
 		return false
 	}
 	if d.Month == 2 && d.Day == 29 {

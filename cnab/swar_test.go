@@ -70,14 +70,15 @@ func plainTrim(b []byte) []byte {
 func TestDate8(t *testing.T) {
 	for in, want := range map[string]baixa.Date{
 		"20112026": {Year: 2026, Month: 11, Day: 20}, "29022024": {Year: 2024, Month: 2, Day: 29}, "01011900": {Year: 1900, Month: 1, Day: 1},
-		"31122099": {Year: 2099, Month: 12, Day: 31}, "00000000": {}, "        ": {},
+		"31122099": {Year: 2099, Month: 12, Day: 31}, "31122199": {Year: 2199, Month: 12, Day: 31}, "00000000": {}, "        ": {},
 	} {
 		var err error
 		if got := (&Reader{buf: []byte(in)}).date8(field{"data", 1, 8}, &err); got != want || err != nil {
 			t.Errorf("date8(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"29022026", "31042026", "00112026", "20132026", "20111899", "2011202A", "20 12026"} {
+	// 01085000: Ailos's irregular header (brcobranca's file) read as a date of the year 5000.
+	for _, in := range []string{"29022026", "31042026", "00112026", "20132026", "20111899", "01012200", "01085000", "2011202A", "20 12026"} {
 		var err error
 		if got := (&Reader{buf: []byte(in)}).date8(field{"data", 1, 8}, &err); err == nil {
 			t.Errorf("date8(%q) = %v, want an error", in, got)
