@@ -372,7 +372,11 @@ func TestHeaderDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := map[string][]byte{"02659953000176": real}
+	caixa, err := os.ReadFile(filepath.Join("testdata", "caixa-cnab240-rejected-opencnabphp.ret")) // tipo de inscrição 0
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]byte{"02659953000176": real, "01978042000164": caixa}
 	for _, doc := range []string{"01234567890", "00360305000104", "11222333000181"} {
 		var buf bytes.Buffer
 		if err := Write(&buf, CNAB240, FileInfo{Bank: "756", CompanyDocument: doc, CompanyName: "X"}, 0, nil); err != nil {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"baixa"
 )
 
 // Reader reads a return file's details one at a time. It checks the
@@ -264,7 +266,7 @@ func (r *Reader) readHeader() error {
 		if err := r.findBank(code, code, field{"banco", 1, 3}); err != nil {
 			return err
 		}
-		r.header = Header{Format: CNAB240, Bank: code, BankName: r.bank.Name, CompanyDocument: document(r.buf[17], strings.TrimLeft(string(r.buf[18:32]), "0 ")),
+		r.header = Header{Format: CNAB240, Bank: code, BankName: r.bank.Name, CompanyDocument: companyDocument(r.buf[17], string(r.buf[18:32])),
 			CompanyName: r.text(field{"", 73, 102})}
 		// Sicoob's headers are not always regular (the brcobranca sample's
 		// is shorter): the date and sequence are read when they parse.
@@ -673,6 +675,22 @@ func document(kind byte, doc string) string {
 		return doc
 	}
 	return strings.Repeat("0", n-len(doc)) + doc
+}
+
+// companyDocument is the file header's CPF or CNPJ (19-32) by its tipo de
+// inscrição (18); without one (Caixa's file of 2023 writes 0), by its
+// check digits: 14 digits that make a CNPJ are one, the last 11 of a field
+// that starts with three zeros and make a CPF are one.
+func companyDocument(kind byte, field string) string {
+	if kind != '1' && kind != '2' && len(field) == 14 {
+		switch {
+		case baixa.ValidateTaxID(field) == nil:
+			return field
+		case strings.HasPrefix(field, "000") && baixa.ValidateTaxID(field[3:]) == nil:
+			return field[3:]
+		}
+	}
+	return document(kind, strings.TrimLeft(field, "0 "))
 }
 
 func asField(err error) error {
