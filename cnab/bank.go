@@ -254,7 +254,8 @@ var santander = Bank{
 // of its four (andersondanilo/CnabPHP's: 395.41 less 3.33 of tariff plus
 // 0.01 of interest credits 392.09; 545.60 less a discount of 201.60 and
 // the tariff credits 340.67), as does a report on ACBr's forum (a boleto
-// of 5.00, a tariff of 2.25, 2.75 there). The reader adds the tariff back.
+// of 5.00, a tariff of 2.25, 2.75 there). The reader adds the tariff back,
+// unless the amount credited already is what the title came to.
 var itau = Bank{
 	Code: "341", Name: "Itaú",
 	L240: withT(febraban240, func(l *Layout240) {

@@ -395,6 +395,38 @@ func TestHeaderDocument(t *testing.T) {
 	}
 }
 
+// TestItauPaid: Itaú's 254-266 is what was paid less the tariff, and the
+// reader adds the tariff back, unless that amount already is what the
+// title came to (face less discount plus interest): the tariff was then
+// charged apart.
+func TestItauPaid(t *testing.T) {
+	file, err := os.ReadFile(filepath.Join("testdata", "itau-cnab400-cnabphp.ret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(file []byte) baixa.Amount {
+		r, err := NewReader(bytes.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.PaidAmount
+	}
+	// 389.75 less a discount of 176.45 came to 213.30; 209.97 credited, 3.33 of tariff.
+	if got := read(file); got != 21330 {
+		t.Errorf("paid %s, want 213.30", got)
+	}
+	apart := bytes.Clone(file)
+	i := bytes.IndexByte(apart, '\n') + 1 // the first detail
+	copy(apart[i+253:], "0000000021330")
+	if got := read(apart); got != 21330 {
+		t.Errorf("with the tariff charged apart: paid %s, want 213.30", got)
+	}
+}
+
 // crlf ends b's lines with CR LF.
 func crlf(b []byte) []byte {
 	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))

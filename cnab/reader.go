@@ -654,6 +654,12 @@ func (r *Reader) read400() error {
 	r.amounts(r.planT.amounts, &err)
 	if l.PaidLessFee && d.CreditedAmount > 0 {
 		d.PaidAmount = d.CreditedAmount + d.FeeAmount
+		// Unless the amount credited is already what the title came to:
+		// then the tariff was charged apart (a contract whose tariffs are
+		// debited monthly, say), and adding it would overstate the payment.
+		if d.FeeAmount != 0 && d.CreditedAmount == d.FaceValue-d.DiscountAmount-d.RebateAmount+d.InterestAmount+d.OtherCredits {
+			d.PaidAmount = d.CreditedAmount
+		}
 	}
 	return err
 }
