@@ -63,8 +63,8 @@ func decimal(b []byte) (v uint64, ok bool) {
 		}
 		return v, true
 	}
-	if word(b) == zeros8 && word(b[n-8:]) == zeros8 {
-		return 0, true // most amounts in a file are zero
+	if n <= 16 && word(b) == zeros8 && word(b[n-8:]) == zeros8 {
+		return 0, true // most amounts in a file are zero (the two words cover up to 16 digits)
 	}
 	if k := n % 8; k != 0 {
 		// The first k digits: a whole word read, the rest shifted out.
