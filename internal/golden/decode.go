@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"slices"
 	"testing"
 
 	"baixa"
@@ -56,4 +57,30 @@ func FuzzDecode(f *testing.F, dec baixa.Decoder, contentTypes, seeds []string, b
 			also(b)
 		}
 	})
+}
+
+// DecodeAccepted decodes a document a receiver accepted, as it would be
+// stored, and fails t unless it makes at least one movement and every one
+// is fit to settle: a key, a reference, a known kind, no negative amount
+// paid. It returns how many there were.
+func DecodeAccepted(t *testing.T, dec baixa.Decoder, nd *baixa.NewDocument) int {
+	t.Helper()
+	var stored bytes.Buffer
+	if _, err := stored.ReadFrom(nd.Body); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err := dec.Decode(context.Background(), &baixa.Document{ID: "doc_test", AccountID: "acc_test", Provider: nd.Provider,
+		ConnectionID: nd.ConnectionID, ContentType: nd.ContentType}, bytes.NewReader(stored.Bytes()),
+		func(m *baixa.Movement) error {
+			n++
+			if m.Key == "" || len(m.References.List()) == 0 || !slices.Contains(baixa.MovementKinds, m.Kind) || m.PaidAmount < 0 {
+				t.Fatalf("a movement settling refuses: %+v", m)
+			}
+			return nil
+		})
+	if err != nil || n == 0 {
+		t.Fatalf("accepted %q, then decoded into %d movements: %v", stored.Bytes(), n, err)
+	}
+	return n
 }

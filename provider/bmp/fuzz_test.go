@@ -1,15 +1,14 @@
 package bmp
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"testing"
 	"time"
 
 	"baixa"
+	"baixa/internal/golden"
 )
 
 // FuzzReceive: no callback (its query and body) panics the receiver, and
@@ -35,21 +34,8 @@ func FuzzReceive(f *testing.F) {
 		if err != nil {
 			return
 		}
-		stored := new(bytes.Buffer)
-		if _, err := stored.ReadFrom(nd.Body); err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		err = Decoder{}.Decode(context.Background(), &baixa.Document{ID: "doc_test", AccountID: "acc_test", Provider: Provider}, stored,
-			func(m *baixa.Movement) error {
-				n++
-				if m.Key == "" || m.References.ProposalID == "" || !slices.Contains(baixa.MovementKinds, m.Kind) {
-					t.Fatalf("a movement settling refuses: %+v", m)
-				}
-				return nil
-			})
-		if err != nil || n != 1 {
-			t.Fatalf("accepted %q %q, then decoded into %d movements: %v", query, body, n, err)
+		if n := golden.DecodeAccepted(t, Decoder{}, nd); n != 1 {
+			t.Fatalf("accepted %q %q: %d movements, want 1", query, body, n)
 		}
 	})
 }

@@ -1,12 +1,11 @@
 package saurus
 
 import (
-	"bytes"
 	"context"
-	"slices"
 	"testing"
 
 	"baixa"
+	"baixa/internal/golden"
 )
 
 // FuzzReceive: no payload panics the receiver, and every payload it
@@ -31,21 +30,6 @@ func FuzzReceive(f *testing.F) {
 		if err != nil {
 			return
 		}
-		stored := new(bytes.Buffer)
-		if _, err := stored.ReadFrom(nd.Body); err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		err = Decoder{}.Decode(context.Background(), &baixa.Document{ID: "doc_test", AccountID: "acc_test", Provider: Provider}, stored,
-			func(m *baixa.Movement) error {
-				n++
-				if m.Key == "" || len(m.References.List()) == 0 || !slices.Contains(baixa.MovementKinds, m.Kind) || m.PaidAmount < 0 {
-					t.Fatalf("a movement settling refuses: %+v", m)
-				}
-				return nil
-			})
-		if err != nil || n == 0 {
-			t.Fatalf("accepted %q, then decoded into %d movements: %v", body, n, err)
-		}
+		golden.DecodeAccepted(t, Decoder{}, nd)
 	})
 }
