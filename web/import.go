@@ -220,7 +220,10 @@ func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importReque
 		writeProblem(w, http.StatusUnprocessableEntity, err.Error(), []*huma.ErrorDetail{{Location: "body", Message: err.Error()}})
 		return
 	}
-	if n == 0 {
+	// A return file whose structure checks out but holds no title is what
+	// a bank sends on a day without movements: stored, it settles nothing.
+	// Any other import of nothing is a mistake.
+	if n == 0 && (in.provider != "cnab" || in.check != nil || bad != nil) {
 		writeProblem(w, http.StatusUnprocessableEntity, "the import holds no movements", nil)
 		return
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"baixa"
+	"baixa/cnab"
 	"baixa/internal/dbtest"
 )
 
@@ -178,6 +180,48 @@ func TestImportOtherBanks(t *testing.T) {
 		if status, _, raw := c.upload("account_id="+acct, file); status != 422 ||
 			!strings.Contains(string(raw), `no titles, only the bank's messages (segment W), as in its answer to a remessa it refused: \"02000001 10.0VL CEDENTE NAO CADASTRADO\"`) {
 			t.Errorf("Caixa's refusal of a remessa = %d %s", status, raw)
+		}
+	})
+}
+
+// TestImportEmptyReturn: a return file of no title (a day without
+// movements) is stored and settles nothing; an import of nothing else,
+// or of only bad lines, is still refused.
+func TestImportEmptyReturn(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := startApp(t, url, serveConfig{})
+		acct := c.account()
+		var empty bytes.Buffer
+		if err := cnab.Write(&empty, cnab.CNAB240, cnab.FileInfo{Bank: "756", CompanyName: "ACME", Generated: baixa.Date{Year: 2026, Month: 11, Day: 23}},
+			0, nil); err != nil {
+			t.Fatal(err)
+		}
+		status, doc, raw := c.upload("account_id="+acct, empty.Bytes())
+		if status != 202 {
+			t.Fatalf("an empty return = %d %s", status, raw)
+		}
+		if d := c.waitDocument(doc["id"].(string)); d["status"] != "settled" || d["total"] != 0.0 {
+			t.Errorf("an empty return's document = %v, want settled with no movement", d)
+		}
+		if status, again, _ := c.upload("account_id="+acct, empty.Bytes()); status != 200 || again["id"] != doc["id"] {
+			t.Errorf("the same empty return again = %d %v", status, again)
+		}
+		var one bytes.Buffer
+		day := baixa.Date{Year: 2026, Month: 11, Day: 20}
+		if err := cnab.Write(&one, cnab.CNAB240, cnab.FileInfo{Bank: "756", CompanyName: "ACME", Generated: day}, 1, func(_ int, d *cnab.Detail) {
+			*d = cnab.Detail{Occurrence: "06", NossoNumero: "1", DueDate: day, FaceValue: 100, PaidAmount: 100, OccurredOn: day}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		lines := bytes.Split(one.Bytes(), []byte("\r\n"))
+		copy(lines[2][73:], "31022026") // segment T's due date: no such day
+		only := bytes.Join(lines, []byte("\r\n"))
+		if status, _, raw := c.upload("account_id="+acct+"&skip_bad_lines=true", only); status != 422 || !strings.Contains(string(raw), "no movements") {
+			t.Errorf("a file of only bad lines = %d %s", status, raw)
+		}
+		if status, _, raw := c.do(http.MethodPost, "/v1/imports/generic?account_id="+acct, `[]`, "Content-Type", "application/json"); status != 422 ||
+			!strings.Contains(string(raw), "no movements") {
+			t.Errorf("a generic import of nothing = %d %s", status, raw)
 		}
 	})
 }
