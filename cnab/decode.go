@@ -3,7 +3,6 @@ package cnab
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"strings"
 
@@ -27,28 +26,16 @@ func (Decoder) Decode(ctx context.Context, doc *baixa.Document, r io.Reader, emi
 	if err != nil {
 		return err
 	}
-	var bad baixa.BadLines
-	for n := 0; ; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		d, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil && doc.SkipBadLines && !rd.Fatal() {
-			bad.Add(err.Error())
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := emit(Movement(rd.Header(), rd.Bank(), d, doc)); err != nil {
-			return err
-		}
+	var skipped baixa.BadLines
+	var bad func(error) // nil: a bad detail fails the document
+	if doc.SkipBadLines {
+		bad = func(err error) { skipped.Add(err.Error()) }
 	}
-	if bad.Count > 0 {
-		return &bad
+	if err := rd.Each(ctx, func(d *Detail) error { return emit(Movement(rd.Header(), rd.Bank(), d, doc)) }, bad); err != nil {
+		return err
+	}
+	if skipped.Count > 0 {
+		return &skipped
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ type Reader struct {
 	records int
 	detail  byte // the details' record type
 
-	titles  int      // details read, good or bad: segments T, CNAB 400 details
+	titles  int      // segments T read, good or bad
 	notices []string // what the bank says in segments W, the first few
 	noticed int      // the line of the first
 
@@ -374,16 +374,32 @@ func Check(ctx context.Context, r io.Reader) (titles int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	for {
-		if titles%4096 == 0 && ctx.Err() != nil {
-			return titles, ctx.Err()
+	err = rd.Each(ctx, func(*Detail) error { titles++; return nil }, nil)
+	return titles, err
+}
+
+// Each calls fn with each detail in file order, until the file's end (the
+// Detail is reused: copy what you keep). A bad detail's error goes to bad
+// and the reading goes on; with bad nil, it ends the reading. An error in
+// the file's structure, fn's error or the end of ctx ends it, returned.
+func (r *Reader) Each(ctx context.Context, fn func(*Detail) error, bad func(error)) error {
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
 		}
-		if _, err := rd.Next(); errors.Is(err, io.EOF) {
-			return titles, nil
-		} else if err != nil {
-			return titles, err
+		d, err := r.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil && bad != nil && !r.Fatal():
+			bad(err)
+		case err != nil:
+			return err
+		default:
+			if err := fn(d); err != nil {
+				return err
+			}
 		}
-		titles++
 	}
 }
 

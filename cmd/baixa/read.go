@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -74,32 +73,14 @@ func (c *readCmd) readFile(ctx context.Context, e *env, file string) error {
 	var paid baixa.Amount
 	var bad []string
 	doc := &baixa.Document{}
-	for n := 0; ; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		d, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if r.Fatal() {
-				return err
-			}
-			bad = append(bad, err.Error())
-			fmt.Fprintf(e.stderr, "%s: %v\n", file, err)
-			continue
-		}
+	err = r.Each(ctx, func(d *cnab.Detail) error {
 		m := cnab.Movement(h, r.Bank(), d, doc)
 		kinds[m.Kind]++
 		if m.Kind == baixa.MovePaid {
 			paid += m.PaidAmount
 		}
 		if c.JSON {
-			if err := enc.Encode(m); err != nil {
-				return err
-			}
-			continue
+			return enc.Encode(m)
 		}
 		fmt.Fprintf(e.stdout, "  line %d: %s %s -> %s; nosso número %s", d.Line, d.Occurrence, m.ProviderStatus, m.Kind, orNone(d.NossoNumero))
 		if m.References.SeuNumero != "" {
@@ -116,6 +97,13 @@ func (c *readCmd) readFile(ctx context.Context, e *env, file string) error {
 			fmt.Fprintf(e.stdout, "; %s", m.Note)
 		}
 		fmt.Fprintln(e.stdout)
+		return nil
+	}, func(err error) {
+		bad = append(bad, err.Error())
+		fmt.Fprintf(e.stderr, "%s: %v\n", file, err)
+	})
+	if err != nil {
+		return err
 	}
 	if !c.JSON {
 		var parts []string
