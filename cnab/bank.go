@@ -1,6 +1,10 @@
 package cnab
 
-import "baixa"
+import (
+	"strings"
+
+	"baixa"
+)
 
 // field is a fixed-width field: 1-based columns, inclusive.
 type field struct {
@@ -64,6 +68,12 @@ type Bank struct {
 	// no check digit (0: none): settling must not take their last digit
 	// for one (see baixa.Movement.NossoNumeroWhole).
 	WholeNossoNumero int
+}
+
+// WholeNumber reports whether nossoNumero, as a report gives it, has no
+// check digit: all digits, of the length the bank writes without one.
+func (b *Bank) WholeNumber(nossoNumero string) bool {
+	return b.WholeNossoNumero > 0 && len(nossoNumero) == b.WholeNossoNumero && strings.Trim(nossoNumero, "0123456789") == ""
 }
 
 // Banks are the banks this package reads, by FEBRABAN code.

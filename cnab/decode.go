@@ -76,7 +76,7 @@ func Movement(h Header, b *Bank, d *Detail, doc *baixa.Document) *baixa.Movement
 		PaidOn: d.OccurredOn, CreditedOn: d.CreditedOn, ProviderCode: d.Occurrence, ProviderStatus: occ.Name,
 		Payer: baixa.Payer{Name: d.PayerName, Document: d.PayerDocument},
 	}
-	m.NossoNumeroWhole = b.WholeNossoNumero > 0 && len(d.NossoNumero) == b.WholeNossoNumero
+	m.NossoNumeroWhole = b.WholeNumber(d.NossoNumero)
 	if m.Kind == baixa.MoveDueDateChanged {
 		m.DueDate, m.PaidOn = d.DueDate, baixa.Date{}
 	}

@@ -207,8 +207,8 @@ func unreconciled(doc *baixa.Document, rec json.RawMessage, bank string) (*baixa
 		References: baixa.References{NossoNumero: string(n.NossoNumero), SeuNumero: string(n.NumeroDocumento)},
 		Note:       strings.Join(n.Ocorrencias, "; "),
 	}
-	if b := cnab.Banks[bank]; b != nil && b.WholeNossoNumero > 0 {
-		m.NossoNumeroWhole = len(strings.Trim(string(n.NossoNumero), "0123456789")) == 0 && len(n.NossoNumero) == b.WholeNossoNumero
+	if b := cnab.Banks[bank]; b != nil {
+		m.NossoNumeroWhole = b.WholeNumber(string(n.NossoNumero))
 	}
 	var other baixa.Amount
 	if err := amounts("PagamentoValorPago", n.ValorPago, &m.PaidAmount, "PagamentoValorCredito", n.ValorCredito, &m.CreditedAmount,
