@@ -2,6 +2,7 @@ package cnab
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -45,7 +46,7 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 		l.reset()
 		l.text(field{"", 1, 3}, b.Code)
 		l.text(field{"", 4, 8}, "00000")
-		l.text(field{"", 18, 18}, map[bool]string{true: "1", false: "2"}[len(info.CompanyDocument) == 11]) // CPF or CNPJ
+		l.text(field{"", 18, 18}, cmp.Or(inscriptionKind(info.CompanyDocument), "2"))
 		l.num(field{"", 19, 32}, atoi64(info.CompanyDocument))
 		l.text(field{"", 73, 102}, info.CompanyName)
 		l.text(field{"", 103, 132}, b.Name)
@@ -86,12 +87,7 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 					l.text(lt.ReceivingBranch, d.ReceivingBranch)
 					l.text(lt.CompanyRef, d.CompanyRef)
 					l.num(lt.PayerDocument, atoi64(d.PayerDocument))
-					switch len(d.PayerDocument) { // the tipo de inscrição: CPF or CNPJ
-					case 11:
-						l.text(lt.PayerKind, "1")
-					case 14:
-						l.text(lt.PayerKind, "2")
-					}
+					l.text(lt.PayerKind, inscriptionKind(d.PayerDocument))
 					l.text(lt.PayerName, d.PayerName)
 					l.amount(lt.Fee, d.FeeAmount)
 					l.text(lt.Reasons, d.Reasons)
@@ -183,6 +179,18 @@ func Write(w io.Writer, f Format, info FileInfo, n int, detail func(i int, d *De
 		return err
 	}
 	return bw.Flush()
+}
+
+// inscriptionKind is the tipo de inscrição of a document: 1 for a CPF
+// (11 digits), 2 for a CNPJ (14), none for anything else.
+func inscriptionKind(doc string) string {
+	switch len(doc) {
+	case 11:
+		return "1"
+	case 14:
+		return "2"
+	}
+	return ""
 }
 
 // line is a record being written, as Latin-1 bytes.
