@@ -263,39 +263,30 @@ func (k *Connector) reread(ctx context.Context, c *baixa.Connection, s *Settings
 // id: ContentResult with the file's bank (banco=001), which the answer's
 // unreconciled records do not name and settling needs (see unreconciled).
 func resultType(ctx context.Context, st baixa.FetchStore, id string) string {
-	head, err := readHead(ctx, st, id)
+	head, err := readUpTo(ctx, st, id, 1024) // its first line
 	if _, bank := cnab.BankOf(head); err == nil && bank != "" {
 		return mime.FormatMediaType(ContentResult, map[string]string{"banco": bank})
 	}
 	return ContentResult
 }
 
-// readHead reads the start of document id, its first line at least.
-func readHead(ctx context.Context, st baixa.FetchStore, id string) ([]byte, error) {
-	rc, err := st.OpenDocument(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	head := make([]byte, 1024)
-	n, err := io.ReadFull(rc, head)
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		err = nil
-	}
-	return head[:n], err
-}
-
+// readDocument reads document id whole, refusing one larger than limit.
 func readDocument(ctx context.Context, st baixa.FetchStore, id string, limit int64) ([]byte, error) {
-	rc, err := st.OpenDocument(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	b, err := readUpTo(ctx, st, id, limit+1)
 	if err == nil && int64(len(b)) > limit {
 		err = fmt.Errorf("larger than %d bytes", limit)
 	}
 	return b, err
+}
+
+// readUpTo reads at most n bytes of document id.
+func readUpTo(ctx context.Context, st baixa.FetchStore, id string, n int64) ([]byte, error) {
+	rc, err := st.OpenDocument(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, n))
 }
 
 // trouble decides what an error means: PlugBoleto's refusal fails the
