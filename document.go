@@ -93,6 +93,14 @@ type Decoder interface {
 	Decode(ctx context.Context, doc *Document, r io.Reader, emit func(*Movement) error) error
 }
 
+// EmptyAccepter is a Decoder whose well-formed input may hold no movement
+// and still be worth storing, as a bank's return file of a day without
+// movements: an import of it is stored, where one of nothing is otherwise
+// refused.
+type EmptyAccepter interface {
+	AcceptsEmpty() bool
+}
+
 // BadLines is what a decoder returns, at the end, for a document whose
 // SkipBadLines is set: the movements of the good lines were emitted, and
 // these lines were left out.

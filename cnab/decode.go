@@ -20,6 +20,10 @@ type Decoder struct{}
 
 var _ baixa.Decoder = Decoder{}
 
+// AcceptsEmpty: a return file whose structure checks out but holds no
+// title is what a bank sends on a day without movements.
+func (Decoder) AcceptsEmpty() bool { return true }
+
 // Decode reads the file and emits its movements in file order.
 func (Decoder) Decode(ctx context.Context, doc *baixa.Document, r io.Reader, emit func(*baixa.Movement) error) error {
 	rd, err := NewReader(r)

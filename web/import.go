@@ -220,10 +220,10 @@ func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importReque
 		writeProblem(w, http.StatusUnprocessableEntity, err.Error(), []*huma.ErrorDetail{{Location: "body", Message: err.Error()}})
 		return
 	}
-	// A return file whose structure checks out but holds no title is what
-	// a bank sends on a day without movements: stored, it settles nothing.
-	// Any other import of nothing is a mistake.
-	if n == 0 && (in.provider != "cnab" || in.check != nil || bad != nil) {
+	// An import of nothing is a mistake, unless the decoder says its input
+	// may hold nothing (a return file of a day without movements) and it
+	// read well; a provider that reads the file itself gets nothing to read.
+	if empty, ok := dec.(baixa.EmptyAccepter); n == 0 && (!ok || !empty.AcceptsEmpty() || in.check != nil || bad != nil) {
 		writeProblem(w, http.StatusUnprocessableEntity, "the import holds no movements", nil)
 		return
 	}
