@@ -91,7 +91,9 @@ func Movement(h Header, b *Bank, d *Detail, doc *baixa.Document) *baixa.Movement
 	if m.Kind != baixa.MovePaid {
 		m.PaidOn = baixa.Date{}
 	}
-	if d.ReceivingBank != "" && strings.Trim(d.ReceivingBank, "0") != "" {
+	// Where it was paid; on any other occurrence the same fields name the
+	// branch that collects the title, which the movement need not say.
+	if m.Kind == baixa.MovePaid && d.ReceivingBank != "" && strings.Trim(d.ReceivingBank, "0") != "" {
 		m.Note = strings.TrimPrefix(m.Note+"; received by bank "+d.ReceivingBank+" branch "+d.ReceivingBranch, "; ")
 	}
 	m.Raw, _ = json.Marshal(raw{Format: h.Format.String(), Bank: h.Bank, Line: d.Line, Occurrence: d.Occurrence, UOccurrence: d.UOccurrence,
