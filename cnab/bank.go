@@ -232,7 +232,55 @@ var caixa = Bank{
 		l.SeuNumero = field{"seu número", 59, 69}
 		l.FileNote = field{"situação do arquivo", 172, 211}
 	}),
+	// Its CNAB 400 (SIGCB) holds the same seventeen-digit nosso número in
+	// 57-73, the carteira in 107-108, the uso da empresa in 32-56, the
+	// reason of a rejection (99) in 80-82 and the credit date in 294-299,
+	// as ACBr, laravel-boleto and pagarme/node-boleto read it and two real
+	// files (node-boleto's) show: 1.13 paid on 01/02/2021 and credited on
+	// 02/02, 461.16 and 179.80 paid on 25/11/2020 and credited on 27/11,
+	// each with its tariff in 176-188. 280-292 is read as other credits,
+	// as ACBr and node-boleto do (laravel-boleto reads a fine there). The
+	// payer is not in it.
+	L400: with400(common400, func(l *Layout400) {
+		l.CompanyRef, l.NossoNumero = field{"uso da empresa", 32, 56}, field{"nosso número", 57, 73}
+		l.Reasons, l.Modalidade = field{"motivo de rejeição", 80, 82}, field{"carteira", 107, 108}
+		l.CreditedOn = field{"data do crédito", 294, 299}
+	}),
 	Occurrences240: febrabanOccurrences,
+	// Caixa's CNAB 400 codes are its own (ACBr's and laravel-boleto's
+	// tables agree but for 34: ACBr's "tarifas diversas" is what a real
+	// file shows, a record of no title, its nosso número zeros).
+	Occurrences400: map[string]Occurrence{
+		"01": {baixa.MoveRegistered, "entrada confirmada"},
+		"02": {baixa.MoveWrittenOff, "baixa confirmada"},
+		"03": {baixa.MoveStatusChanged, "abatimento concedido"},
+		"04": {baixa.MoveStatusChanged, "abatimento cancelado"},
+		"05": {baixa.MoveDueDateChanged, "vencimento alterado"},
+		"06": {baixa.MoveStatusChanged, "uso da empresa alterado"},
+		"07": {baixa.MoveStatusChanged, "prazo de protesto alterado"},
+		"08": {baixa.MoveStatusChanged, "prazo de devolução alterado"},
+		"09": {baixa.MoveStatusChanged, "alteração confirmada"},
+		"10": {baixa.MoveStatusChanged, "alteração com reemissão de bloqueto confirmada"},
+		"11": {baixa.MoveStatusChanged, "alteração da opção de protesto para devolução"},
+		"12": {baixa.MoveStatusChanged, "alteração da opção de devolução para protesto"},
+		"20": {baixa.MoveStatusChanged, "em ser"},
+		"21": {baixa.MovePaid, "liquidação"},
+		"22": {baixa.MovePaid, "liquidação em cartório"},
+		"23": {baixa.MoveWrittenOff, "baixa por devolução"},
+		"24": {baixa.MoveWrittenOff, "baixa por franco pagamento"},
+		"25": {baixa.MoveWrittenOff, "baixa por protesto"},
+		"26": {baixa.MoveStatusChanged, "título enviado para cartório"},
+		"27": {baixa.MoveStatusChanged, "sustação de protesto"},
+		"28": {baixa.MoveStatusChanged, "estorno de protesto"},
+		"29": {baixa.MoveStatusChanged, "estorno de sustação de protesto"},
+		"30": {baixa.MoveStatusChanged, "alteração de título"},
+		"31": {baixa.MoveStatusChanged, "tarifa sobre título vencido"},
+		"32": {baixa.MoveStatusChanged, "outras tarifas de alteração"},
+		"33": {baixa.MoveStatusChanged, "estorno de baixa/liquidação"},
+		"34": {baixa.MoveStatusChanged, "tarifas diversas"},
+		"35": {baixa.MoveStatusChanged, "transferência de carteira/baixa"},
+		"99": {baixa.MoveRejected, "rejeição do título"},
+	},
 }
 
 // Santander's CNAB 240 lays its segment T out after its own account block:

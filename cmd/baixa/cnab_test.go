@@ -134,6 +134,13 @@ func TestImportOtherBanks(t *testing.T) {
 			{"caixa-cnab240-opencnabphp-excerpt.ret", "24000000000083748", "49.00",
 				map[string]any{"status": "paid", "paid_amount": "53.90", "interest_amount": "4.90", "fee_amount": "1.61", "paid_on": "2016-12-20"}, 1,
 				"2400000000008374"},
+			// Caixa's CNAB 400: the payment and, after it in the file, the title's entry, which changes nothing (its tariff
+			// exceeds the face value); a record of tariffs with no title is left unmatched.
+			{"caixa-cnab400-node-boleto.ret", "14000000073110483", "1.13",
+				map[string]any{"status": "paid", "paid_amount": "1.13", "fee_amount": "1.15", "paid_on": "2021-02-01", "credited_on": "2021-02-02"}, 1,
+				"1400000007311048"},
+			{"caixa-cnab400-node-boleto-2020-edited.ret", "14000000000011834", "461.16",
+				map[string]any{"status": "paid", "paid_amount": "461.16", "fee_amount": "3.00", "paid_on": "2020-11-25"}, 1, "1400000000001183"},
 		} {
 			acct := c.account() // each its own: two files pay the same number
 			id := c.charge(acct, tc.nosso, tc.amount)
