@@ -199,8 +199,8 @@ func TestEveryBankRoundTrip(t *testing.T) {
 						}
 						if l.PaidLessFee {
 							d.CreditedAmount = max(d.PaidAmount-d.FeeAmount, 0)
-							if d.CreditedAmount == 0 {
-								d.PaidAmount = 0 // nothing credited, nothing to add the tariff to
+							if d.CreditedAmount == 0 || b.Occurrences400[d.Occurrence].Kind != baixa.MovePaid {
+								d.PaidAmount = 0 // nothing credited to add the tariff to, or not a payment
 							}
 						}
 					}

@@ -668,7 +668,9 @@ func (r *Reader) read400() error {
 	var err error
 	d.OccurredOn, d.DueDate, d.CreditedOn = r.date6(l.OccurredOn, &err), r.date6(l.DueDate, &err), r.date6(l.CreditedOn, &err)
 	r.amounts(r.planT.amounts, &err)
-	if l.PaidLessFee && d.CreditedAmount > 0 {
+	// On a payment only: Itaú's write-offs carry an amount there too
+	// (brcobranca's file: 2.10, the tariff), which pays nothing.
+	if l.PaidLessFee && d.CreditedAmount > 0 && r.bank.Occurrences400[d.Occurrence].Kind == baixa.MovePaid {
 		d.PaidAmount = d.CreditedAmount + d.FeeAmount
 		// Unless the amount credited is already what the title came to:
 		// then the tariff was charged apart (a contract whose tariffs are

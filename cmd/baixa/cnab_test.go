@@ -112,6 +112,10 @@ func TestImportOtherBanks(t *testing.T) {
 			{"itau-cnab400-cnabphp.ret", "00231327", "389.75",
 				map[string]any{"status": "paid", "paid_amount": "213.30", "discount_amount": "176.45", "fee_amount": "3.33", "credited_amount": "209.97",
 					"paid_on": "2013-06-20"}, 1, ""},
+			// 42.88 credited, 2.10 of tariff: 44.98 paid, 0.98 of it interest.
+			{"itau-cnab400-brcobranca-excerpt.ret", "276151236", "44.00",
+				map[string]any{"status": "paid", "paid_amount": "44.98", "interest_amount": "0.98", "fee_amount": "2.10", "credited_amount": "42.88",
+					"paid_on": "2013-05-20"}, 1, ""},
 			{"bradesco-cnab400-brcobranca.ret", "50980000002", "200.00", map[string]any{"status": "written_off"}, 1, ""},
 			{"bb-cnab400-cbr643-brcobranca-excerpt.ret", "16224200000000036", "561.00",
 				map[string]any{"status": "paid", "paid_amount": "561.00", "fee_amount": "5.00", "credited_amount": "556.00", "paid_on": "2009-01-20"}, 1,
