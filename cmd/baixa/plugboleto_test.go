@@ -284,7 +284,9 @@ func TestPlugBoletoFaults(t *testing.T) {
 		waitFor(t, "paid through the command", func() bool { return c.chargeStatus(h) == "paid" })
 
 		// A watched folder: a return file put there is imported and moved
-		// to imported/; anything else goes to rejected/ with the reason.
+		// to imported/; one of no titles (a day without movements) to
+		// empty/, uploaded nowhere; anything else goes to rejected/ with the
+		// reason.
 		dir := t.TempDir()
 		w := c.boleto(acct, "W0watch", "5555557", "7.00")
 		rig.sb.AddBoleto(plugboleto.SandboxBoleto{IDIntegracao: "W0watch", NossoNumero: "5555557", Valor: 700})
@@ -294,6 +296,10 @@ func TestPlugBoletoFaults(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a return file\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.WriteFile(filepath.Join(dir, "vazio.ret"), returnFile(t), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		watchUploads := rig.sb.Requests("POST /retornos")
 		c.must(201, "POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "plugboleto", "every_seconds": 1,
 			"settings": {"environment": "custom", "base_url": %q, "cnpj_cedente": %q, "poll_every": "50ms", "watch_dir": %q},
 			"secrets": {"token_cedente": %q}}`, acct, rig.srv.URL+"/api/v1", plugCedente, dir, plugCedenteToken))
@@ -303,6 +309,13 @@ func TestPlugBoletoFaults(t *testing.T) {
 		})
 		if why, err := os.ReadFile(filepath.Join(dir, "rejected", "notes.txt.error.txt")); err != nil || !strings.Contains(string(why), "not a CNAB return file") {
 			t.Errorf("rejected file: %s %v", why, err)
+		}
+		waitFor(t, "the return file of no titles in empty/", func() bool {
+			_, err := os.Stat(filepath.Join(dir, "empty", "vazio.ret"))
+			return err == nil
+		})
+		if n := rig.sb.Requests("POST /retornos") - watchUploads; n != 1 {
+			t.Errorf("the watched folder made %d uploads, want 1 (the file of no titles uploaded?)", n)
 		}
 		if status, _, raw := c.do("POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "plugboleto",
 			"settings": {"cnpj_cedente": %q, "watch_dir": "relative/dir"}, "secrets": {"token_cedente": "x"}}`, acct, plugCedente)); status != 422 || !strings.Contains(string(raw), "watch_dir") {

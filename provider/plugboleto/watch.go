@@ -22,6 +22,10 @@ const ScopeWatch = "watch"
 const (
 	ImportedDir = "imported"
 	RejectedDir = "rejected"
+	// EmptyDir takes a valid return file that holds no title, what a bank
+	// sends on a day without movements: nothing to upload, and nothing
+	// wrong with it either.
+	EmptyDir = "empty"
 )
 
 // maxWatchedFile bounds a file read from a watched folder.
@@ -33,16 +37,17 @@ const watchBatch = 100
 // watch imports the return files in the connection's folder: each is
 // checked whole as CNAB, stored (with the fetch that uploads it) and only
 // then moved to imported/; one that is not a return file goes to
-// rejected/, the reason beside it in NAME.error.txt. A file stored before
-// (the same bytes) is not stored again.
+// rejected/, the reason beside it in NAME.error.txt, and a return file of
+// no titles to empty/. A file stored before (the same bytes) is not stored
+// again.
 func (k *Connector) watch(ctx context.Context, c *baixa.Connection, s *Settings, f *baixa.Fetch, st baixa.FetchStore) error {
 	entries, err := os.ReadDir(s.WatchDir)
 	if err != nil {
 		return k.fail(ctx, st, f, "", "the watched folder cannot be read: "+err.Error())
 	}
-	imported, rejected := 0, 0
+	imported, rejected, empty := 0, 0, 0
 	for _, e := range entries {
-		if imported+rejected >= watchBatch {
+		if imported+rejected+empty >= watchBatch {
 			break
 		}
 		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
@@ -52,6 +57,13 @@ func (k *Connector) watch(ctx context.Context, c *baixa.Connection, s *Settings,
 		body, sum, problem, err := readReturnFile(ctx, path)
 		if err != nil {
 			return err // the disk: asked again by the queue
+		}
+		if problem == "" && body == nil {
+			empty++
+			if err := moveTo(path, EmptyDir, ""); err != nil {
+				return err
+			}
+			continue
 		}
 		if problem != "" {
 			rejected++
@@ -72,11 +84,15 @@ func (k *Connector) watch(ctx context.Context, c *baixa.Connection, s *Settings,
 		}
 	}
 	f.Status, f.Note = baixa.FetchDone, fmt.Sprintf("watched folder: %d files imported, %d rejected", imported, rejected)
+	if empty > 0 {
+		f.Note += fmt.Sprintf(", %d of no titles", empty)
+	}
 	return st.SaveFetch(ctx, f)
 }
 
 // readReturnFile reads a file and checks it is a whole return file; problem
-// says why it is not.
+// says why it is not. A return file of no titles has neither body nor
+// problem.
 func readReturnFile(ctx context.Context, path string) (body []byte, sum, problem string, err error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -95,7 +111,7 @@ func readReturnFile(ctx context.Context, path string) (body []byte, sum, problem
 	case err != nil:
 		return nil, "", err.Error(), nil
 	case n == 0:
-		return nil, "", "the file holds no movements", nil
+		return nil, "", "", nil
 	}
 	h := sha256.Sum256(body)
 	return body, hex.EncodeToString(h[:]), "", nil
