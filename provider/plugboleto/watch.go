@@ -54,16 +54,9 @@ func (k *Connector) watch(ctx context.Context, c *baixa.Connection, s *Settings,
 			continue
 		}
 		path := filepath.Join(s.WatchDir, e.Name())
-		body, sum, problem, err := readReturnFile(ctx, path)
+		body, titles, problem, err := readReturnFile(ctx, path)
 		if err != nil {
 			return err // the disk: asked again by the queue
-		}
-		if problem == "" && body == nil {
-			empty++
-			if err := moveTo(path, EmptyDir, ""); err != nil {
-				return err
-			}
-			continue
 		}
 		if problem != "" {
 			rejected++
@@ -72,6 +65,15 @@ func (k *Connector) watch(ctx context.Context, c *baixa.Connection, s *Settings,
 			}
 			continue
 		}
+		if titles == 0 {
+			empty++
+			if err := moveTo(path, EmptyDir, ""); err != nil {
+				return err
+			}
+			continue
+		}
+		h := sha256.Sum256(body)
+		sum := hex.EncodeToString(h[:])
 		nd := Upload(c, sum)
 		nd.Body = bytes.NewReader(body)
 		f.Files = append(f.Files, sum)
@@ -90,31 +92,25 @@ func (k *Connector) watch(ctx context.Context, c *baixa.Connection, s *Settings,
 	return st.SaveFetch(ctx, f)
 }
 
-// readReturnFile reads a file and checks it is a whole return file; problem
-// says why it is not. A return file of no titles has neither body nor
-// problem.
-func readReturnFile(ctx context.Context, path string) (body []byte, sum, problem string, err error) {
+// readReturnFile reads a file and checks it is a whole return file of
+// titles titles; problem says why it is not one.
+func readReturnFile(ctx context.Context, path string) (body []byte, titles int, problem string, err error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, "", "", err
+		return nil, 0, "", err
 	}
 	defer fh.Close()
 	body, err = io.ReadAll(io.LimitReader(fh, maxWatchedFile+1))
 	if err != nil {
-		return nil, "", "", err
+		return nil, 0, "", err
 	}
 	if len(body) > maxWatchedFile {
-		return nil, "", fmt.Sprintf("larger than %d bytes", maxWatchedFile), nil
+		return nil, 0, fmt.Sprintf("larger than %d bytes", maxWatchedFile), nil
 	}
-	n, err := cnab.Check(ctx, bytes.NewReader(body))
-	switch {
-	case err != nil:
-		return nil, "", err.Error(), nil
-	case n == 0:
-		return nil, "", "", nil
+	if titles, err = cnab.Check(ctx, bytes.NewReader(body)); err != nil {
+		return nil, 0, err.Error(), nil
 	}
-	h := sha256.Sum256(body)
-	return body, hex.EncodeToString(h[:]), "", nil
+	return body, titles, "", nil
 }
 
 // moveTo moves path into the folder dir beside it, with why written next
