@@ -473,7 +473,7 @@ func withT(l Layout240, move func(*Layout240)) *Layout240 {
 	return &l
 }
 
-// common400 is the CNAB 400 detail that Bradesco, Itaú, Banrisul and
+// common400 is the CNAB 400 detail that Bradesco, Itaú, Banrisul, Caixa and
 // Banco do Nordeste share, each placing its nosso número and carteira and
 // moving or leaving out a few fields (with400).
 var common400 = Layout400{
