@@ -7,8 +7,16 @@ import "baixa"
 // read by a few loops over fields rather than a call per field. The
 // reader is never copied, which keeps the pointers into r.d valid.
 type plan struct {
-	texts   []textField
+	texts   []textSlot
 	amounts []amountField
+}
+
+// textSlot is a text field made ready for the hot loop: its columns,
+// 0-based and half-open, where it goes and how it is read.
+type textSlot struct {
+	from, to int
+	dst      *string
+	kind     textKind
 }
 
 type amountField struct {
@@ -22,7 +30,7 @@ func compile(texts []textField, amounts []amountField) plan {
 	var p plan
 	for _, t := range texts {
 		if t.f.to != 0 {
-			p.texts = append(p.texts, t)
+			p.texts = append(p.texts, textSlot{t.f.from - 1, t.f.to, t.dst, t.kind})
 		}
 	}
 	for _, a := range amounts {
@@ -65,35 +73,38 @@ func (r *Reader) makePlans() {
 // texts reads a plan's text fields, trimmed and decoded, into r.d. An
 // ASCII line's (the usual) are slices of one copy of the line; any other
 // line's are decoded end to end into one string.
-func (r *Reader) texts(fs []textField) {
+func (r *Reader) texts(fs []textSlot) {
 	if r.lineASCII {
 		s := string(r.buf)
-		for _, t := range fs {
-			b := r.buf[t.f.from-1 : t.f.to]
+		for k := range fs {
+			t := &fs[k]
+			b := r.buf[t.from:t.to]
 			i, j := trimmed(b)
 			i, j = t.kind.zeros(b, i, j)
-			*t.dst = s[t.f.from-1+i : t.f.from-1+j]
+			*t.dst = s[t.from+i : t.from+j]
 		}
 		return
 	}
 	var ends [16]int
 	r.strs = r.strs[:0]
-	for n, t := range fs {
-		b := trimBlank(r.buf[t.f.from-1 : t.f.to])
+	for n := range fs {
+		t := &fs[n]
+		b := trimBlank(r.buf[t.from:t.to])
 		i, j := t.kind.zeros(b, 0, len(b))
 		r.strs = appendText(r.strs, b[i:j])
 		ends[n] = len(r.strs)
 	}
 	s, from := string(r.strs), 0
-	for n, t := range fs {
-		*t.dst, from = s[from:ends[n]], ends[n]
+	for n := range fs {
+		*fs[n].dst, from = s[from:ends[n]], ends[n]
 	}
 }
 
 // amounts reads a plan's amounts into r.d. The first error of several
 // fields is kept in *err.
 func (r *Reader) amounts(fs []amountField, err *error) {
-	for _, a := range fs {
+	for k := range fs {
+		a := &fs[k]
 		if v, ok := decimal(r.buf[a.f.from-1 : a.f.to]); ok {
 			*a.dst = baixa.Amount(v)
 			continue
