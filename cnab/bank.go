@@ -162,7 +162,7 @@ var febrabanOccurrences = map[string]Occurrence{
 // whole block 38-57 and the carteira in 58, as Banco do Brasil (the
 // convênio's digits, then the title's number) and Sicredi (year, byte,
 // sequence and check digit) fill it.
-var wholeBlock = withT(febraban240, func(l *Layout240) {
+var wholeBlock = moved(febraban240, func(l *Layout240) {
 	l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 38, 57}, field{}, field{"carteira", 58, 58}
 })
 
@@ -227,7 +227,7 @@ var ailos = Bank{Code: "085", Name: "Ailos", L240: wholeBlock, Occurrences240: f
 // detail is a segment W with the reason.
 var caixa = Bank{
 	Code: "104", Name: "Caixa", WholeNossoNumero: 17,
-	L240: withT(febraban240, func(l *Layout240) {
+	L240: moved(febraban240, func(l *Layout240) {
 		l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 40, 56}, field{}, field{"carteira", 58, 58}
 		l.SeuNumero = field{"seu número", 59, 69}
 		l.FileNote = field{"situação do arquivo", 172, 211}
@@ -241,7 +241,7 @@ var caixa = Bank{
 	// each with its tariff in 176-188. 280-292 is read as other credits,
 	// as ACBr and node-boleto do (laravel-boleto reads a fine there). The
 	// payer is not in it.
-	L400: with400(common400, func(l *Layout400) {
+	L400: moved(common400, func(l *Layout400) {
 		l.CompanyRef, l.NossoNumero = field{"uso da empresa", 32, 56}, field{"nosso número", 57, 73}
 		l.Reasons, l.Modalidade = field{"motivo de rejeição", 80, 82}, field{"carteira", 107, 108}
 		l.CreditedOn = field{"data do crédito", 294, 299}
@@ -291,7 +291,7 @@ var caixa = Bank{
 // of the batch (laravel-boleto's file of a Pix payment, with a segment Y).
 var santander = Bank{
 	Code: "033", Name: "Santander",
-	L240: withT(febraban240, func(l *Layout240) {
+	L240: moved(febraban240, func(l *Layout240) {
 		l.NossoNumero, l.Parcela, l.Modalidade = field{"nosso número", 41, 53}, field{}, field{"carteira", 54, 54}
 		l.SeuNumero, l.DueDate, l.FaceValue = field{"seu número", 55, 69}, field{"vencimento", 70, 77}, field{"valor do título", 78, 92}
 		l.ReceivingBank, l.ReceivingBranch = field{"banco cobrador", 93, 95}, field{"agência cobradora", 96, 99}
@@ -316,11 +316,11 @@ var santander = Bank{
 // unless the amount credited already is what the title came to.
 var itau = Bank{
 	Code: "341", Name: "Itaú",
-	L240: withT(febraban240, func(l *Layout240) {
+	L240: moved(febraban240, func(l *Layout240) {
 		l.Modalidade, l.NossoNumero, l.Parcela = field{"carteira", 38, 40}, field{"nosso número", 41, 49}, field{}
 		l.SeuNumero, l.PayerName, l.Reasons = field{"seu número", 59, 68}, field{"nome do pagador", 149, 178}, field{"erros", 214, 221}
 	}),
-	L400: with400(common400, func(l *Layout400) {
+	L400: moved(common400, func(l *Layout400) {
 		l.Modalidade, l.NossoNumero, l.SeuNumero = field{"carteira", 83, 85}, field{"nosso número", 86, 94}, field{"nº do documento", 117, 126}
 		l.Paid, l.Credited = field{}, field{"valor principal (creditado)", 254, 266}
 		l.PayerName, l.Reasons = field{"nome do pagador", 325, 354}, field{"erros", 378, 385}
@@ -361,7 +361,7 @@ var itauOccurrences = map[string]Occurrence{
 // 254-266 and the reasons in 319-328. The payer is not in its return.
 var bradesco = Bank{
 	Code: "237", Name: "Bradesco",
-	L400: with400(common400, func(l *Layout400) {
+	L400: moved(common400, func(l *Layout400) {
 		l.Modalidade, l.CompanyRef, l.NossoNumero = field{"carteira", 22, 24}, field{"nº de controle do participante", 38, 62}, field{"nosso número", 71, 82}
 		l.OtherExpenses, l.Reasons = field{"outras despesas", 189, 201}, field{"motivos", 319, 328}
 	}),
@@ -400,7 +400,7 @@ var bradesco = Bank{
 // brcobranca reads it as the IOF, laravel-boleto as other expenses.
 var banrisul = Bank{
 	Code: "041", Name: "Banrisul",
-	L400: with400(common400, func(l *Layout400) {
+	L400: moved(common400, func(l *Layout400) {
 		l.NossoNumero, l.Modalidade, l.IOF = field{"nosso número", 63, 72}, field{"carteira", 108, 108}, field{}
 		l.OtherCredits, l.Reasons = field{"outros recebimentos", 280, 292}, field{"motivos", 383, 392}
 	}),
@@ -439,7 +439,7 @@ var banrisul = Bank{
 // instruction ("erro ocorrência 02" is 52).
 var bancoDoNordeste = Bank{
 	Code: "004", Name: "Banco do Nordeste",
-	L400: with400(common400, func(l *Layout400) {
+	L400: moved(common400, func(l *Layout400) {
 		l.NossoNumero, l.Modalidade, l.OtherExpenses = field{"nosso número", 63, 70}, field{"carteira", 108, 108}, field{"outras despesas", 189, 201}
 		l.Paid, l.Reasons, l.CreditedOn = field{"valor recebido", 254, 266}, field{"motivos", 319, 328}, field{}
 	}),
@@ -467,15 +467,15 @@ var bancoDoNordeste = Bank{
 	},
 }
 
-// withT is a copy of a layout with some fields moved.
-func withT(l Layout240, move func(*Layout240)) *Layout240 {
+// moved is a copy of a layout, CNAB 240 or 400, with some fields moved.
+func moved[L Layout240 | Layout400](l L, move func(*L)) *L {
 	move(&l)
 	return &l
 }
 
 // common400 is the CNAB 400 detail that Bradesco, Itaú, Banrisul, Caixa and
 // Banco do Nordeste share, each placing its nosso número and carteira and
-// moving or leaving out a few fields (with400).
+// moving or leaving out a few fields (moved).
 var common400 = Layout400{
 	CompanyRef: field{"uso da empresa", 38, 62}, Occurrence: field{"ocorrência", 109, 110}, OccurredOn: field{"data da ocorrência", 111, 116},
 	SeuNumero: field{"número do documento", 117, 126}, DueDate: field{"vencimento", 147, 152}, FaceValue: field{"valor do título", 153, 165},
@@ -483,10 +483,4 @@ var common400 = Layout400{
 	Fee: field{"tarifa de cobrança", 176, 188}, IOF: field{"IOF", 215, 227}, Rebate: field{"abatimento", 228, 240},
 	Discount: field{"desconto", 241, 253}, Paid: field{"valor pago", 254, 266}, Interest: field{"juros de mora e multa", 267, 279},
 	OtherCredits: field{"outros créditos", 280, 292}, CreditedOn: field{"data do crédito", 296, 301},
-}
-
-// with400 is a copy of a CNAB 400 layout with some fields moved.
-func with400(l Layout400, move func(*Layout400)) *Layout400 {
-	move(&l)
-	return &l
 }
