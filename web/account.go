@@ -24,7 +24,10 @@ type idPath struct {
 	ID string `path:"id" maxLength:"64"`
 }
 
-type pageQuery struct {
+// PageQuery is a list's paging. It is exported because huma reads the
+// fields of embedded structs only when their type is exported: embedded
+// unexported, a list's limit and after were silently ignored.
+type PageQuery struct {
 	After string `query:"after" maxLength:"64" doc:"Cursor from the previous page's next_cursor"`
 	Limit int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
 }
@@ -52,7 +55,7 @@ func (s *Server) registerAccounts(api huma.API) {
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "list-accounts", Method: http.MethodGet, Path: "/v1/accounts", Tags: []string{"Accounts"}, Summary: "List accounts",
-	}, func(ctx context.Context, in *pageQuery) (*list[*baixa.Account], error) {
+	}, func(ctx context.Context, in *PageQuery) (*list[*baixa.Account], error) {
 		as, next, err := s.Accounts.FindAccounts(ctx, baixa.Page{After: in.After, Limit: in.Limit})
 		if err != nil {
 			return nil, s.problem(ctx, err, "query")

@@ -45,7 +45,7 @@ type bulkInput struct {
 }
 
 type chargeListQuery struct {
-	pageQuery
+	PageQuery
 	AccountID     string `query:"account_id" maxLength:"64"`
 	Status        string `query:"status" enum:"open,overdue,partially_paid,paid,written_off,cancelled,declined"`
 	Kind          string `query:"kind" enum:"boleto,invoice,installment,proposal"`

@@ -141,7 +141,7 @@ func (s *Server) registerConnections(api huma.API) {
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "list-connections", Method: http.MethodGet, Path: "/v1/connections", Tags: tags, Summary: "List connections",
-	}, func(ctx context.Context, in *pageQuery) (*list[connectionView], error) {
+	}, func(ctx context.Context, in *PageQuery) (*list[connectionView], error) {
 		cs, next, err := s.Connections.FindConnections(ctx, in.After, in.Limit)
 		if err != nil {
 			return nil, s.problem(ctx, err, "query")

@@ -152,7 +152,7 @@ func (s *Server) registerEndpoints(api huma.API) {
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "list-endpoints", Method: http.MethodGet, Path: "/v1/endpoints", Tags: tags, Summary: "List endpoints",
-	}, func(ctx context.Context, in *pageQuery) (*list[*baixa.Endpoint], error) {
+	}, func(ctx context.Context, in *PageQuery) (*list[*baixa.Endpoint], error) {
 		es, next, err := s.Endpoints.FindEndpoints(ctx, in.After, in.Limit)
 		if err != nil {
 			return nil, s.problem(ctx, err, "query")
