@@ -131,9 +131,11 @@ func (r Receiver) Receive(_ context.Context, req *http.Request, body []byte, c *
 	if proposal == "" {
 		return nil, baixa.FieldError("query.proposta", "the proposal is missing (proposta or proposal)")
 	}
-	if _, err := strconv.Atoi(situation); err != nil {
+	n, ok := situationNumber(situation)
+	if !ok {
 		return nil, baixa.FieldError("query.situacao", "want the situation's number (situacao or status), got %q", situation)
 	}
+	situation = strconv.Itoa(n) // "+9", "09" and "9" are one situation, one key
 	key := strings.Join([]string{c.ID, proposal, situation, identifier}, "/")
 	if situation == "11" && cb.Body != nil {
 		// The reason of a pending payment can change: each reason is news.
@@ -161,10 +163,11 @@ func (Decoder) Decode(_ context.Context, doc *baixa.Document, r io.Reader, emit 
 		return fmt.Errorf("not a stored BMP callback: %w", err)
 	}
 	proposal, situation, identifier, reason := cb.fields()
-	n, err := strconv.Atoi(situation)
-	if proposal == "" || err != nil {
+	n, ok := situationNumber(situation)
+	if proposal == "" || !ok {
 		return fmt.Errorf("the callback has no proposal or situation")
 	}
+	situation = strconv.Itoa(n)
 	sit, known := Situations[n]
 	if !known {
 		sit.Kind, sit.Name = baixa.MoveStatusChanged, "situação "+situation
@@ -186,4 +189,11 @@ func (Decoder) Decode(_ context.Context, doc *baixa.Document, r io.Reader, emit 
 		m.PaidOn = baixa.DateOf(cb.ReceivedAt.In(baixa.SaoPaulo))
 	}
 	return emit(m)
+}
+
+// situationNumber reads a situation: a whole number, not negative, as BMP
+// may write it ("9", "09", "+9").
+func situationNumber(s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n >= 0
 }
