@@ -3,7 +3,9 @@ package baixa
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MovementKind is what a provider reported about a charge.
@@ -88,6 +90,11 @@ type Movement struct {
 	// without one; the decoder that knows the bank says so.
 	NossoNumeroWhole bool `json:"-"`
 
+	// Supplement: the movement only adds a detail (an invoice link) to a
+	// fact the provider already reported and baixa already announced, so
+	// that, matching no charge, it is recorded but not announced again.
+	Supplement bool `json:"-"`
+
 	// Set when settled.
 	ChargeID  string         `json:"charge_id,omitempty"`
 	Result    MovementResult `json:"result,omitempty"`
@@ -116,4 +123,32 @@ type MovementFilter struct {
 // MovementFinder lists movements that need a person, oldest first.
 type MovementFinder interface {
 	FindMovements(ctx context.Context, f MovementFilter) ([]*Movement, string, error)
+}
+
+// CheckText reports the first text field of m that is not text a database
+// can keep (valid UTF-8 without NUL), naming it: such a movement fails its
+// document with that reason instead of failing its settling forever.
+func (m *Movement) CheckText() error {
+	fields := []struct{ name, v string }{
+		{"key", m.Key}, {"provider_code", m.ProviderCode}, {"provider_status", m.ProviderStatus}, {"note", m.Note},
+		{"channel", m.Channel}, {"payment_link", m.PaymentLink}, {"payer.name", m.Payer.Name}, {"payer.document", m.Payer.Document},
+	}
+	for _, r := range m.References.List() {
+		fields = append(fields, struct{ name, v string }{"references." + string(r.Kind), r.Value})
+	}
+	for _, f := range fields {
+		if !IsText(f.v) {
+			return FieldError(f.name, "not UTF-8 text")
+		}
+	}
+	if !utf8.Valid(m.Raw) {
+		return FieldError("raw", "not UTF-8 text")
+	}
+	return nil
+}
+
+// IsText reports whether s is text every database keeps as it is: valid
+// UTF-8 without NUL (which PostgreSQL's text refuses).
+func IsText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

@@ -248,6 +248,9 @@ func (s *Settler) apply(todo []*baixa.Movement, loaded map[string]*baixa.Charge,
 			m.ChargeID = ""
 			m.Result = baixa.ResultUnmatched
 			counts.Add(m.Result)
+			if m.Supplement {
+				continue // its fact was announced when it came
+			}
 			mv := *m
 			events = append(events, &baixa.Event{
 				ID: baixa.NewID("evt", at), Type: baixa.EventMovementUnmatched,

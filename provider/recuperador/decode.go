@@ -188,7 +188,8 @@ func (Decoder) Decode(_ context.Context, doc *baixa.Document, r io.Reader, emit 
 		return emit(&baixa.Movement{
 			AccountID: doc.AccountID, Provider: Provider, Key: fmt.Sprintf("%s/lido/%d", doc.ConnectionID, e.ID),
 			Kind: baixa.MoveStatusChanged, References: references(e), PaymentLink: string(read.Resposta.Link),
-			Note: "Recuperador's invoice link, from the mark-read of event " + strconv.FormatInt(e.ID, 10),
+			Note:       "Recuperador's invoice link, from the mark-read of event " + strconv.FormatInt(e.ID, 10),
+			Supplement: true,
 		})
 	}
 	return fmt.Errorf("unknown Recuperador document type %q", doc.ContentType)
