@@ -38,12 +38,15 @@ func main() {
 // Main runs the command line in args and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c cli
+	// --help prints and asks kong to exit: remember it, so that the command
+	// it was asked of never runs (kong goes on parsing when Exit returns).
+	exited := false
 	parser, err := kong.New(&c,
 		kong.Name("baixa"),
 		kong.Description("Settlement hub for Brazilian receivables."),
 		kong.Configuration(kong.JSON),
 		kong.Writers(stdout, stderr),
-		kong.Exit(func(int) {}),
+		kong.Exit(func(int) { exited = true }),
 		kong.UsageOnError(),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&env{stdout: stdout, stderr: stderr}),
@@ -53,6 +56,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	kctx, err := parser.Parse(args)
+	if exited {
+		return 0 // --help: printed; what it left unparsed does not matter
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "baixa:", err)
 		return 2
