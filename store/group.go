@@ -113,8 +113,19 @@ func (db *DB) commitGroup(batch []*groupReq) {
 			break
 		}
 	}
+	if err != nil && len(batch) > 1 {
+		// One document failing (a text PostgreSQL refuses, a constraint)
+		// must not fail the others that shared its transaction: each is
+		// stored again alone, and only the faulty one gets the error.
+		for _, r := range batch {
+			db.commitGroup([]*groupReq{r})
+		}
+		return
+	}
 	for i, r := range batch {
 		switch {
+		case err != nil && notText(err):
+			r.done <- groupRes{err: baixa.Errorf(baixa.EInvalid, "the document holds text the database refuses (not UTF-8, or NUL)")}
 		case err != nil:
 			r.done <- groupRes{err: fmt.Errorf("store document: %w", err)}
 		case !res[i].created && res[i].err == nil: // a duplicate: the stored one
@@ -124,6 +135,13 @@ func (db *DB) commitGroup(batch []*groupReq) {
 			r.done <- res[i]
 		}
 	}
+}
+
+// notText reports PostgreSQL refusing text: invalid UTF-8 or NUL (22021),
+// or a character it cannot convert (22P05).
+func notText(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "SQLSTATE 22021") || strings.Contains(s, "SQLSTATE 22P05")
 }
 
 // retriable reports a deadlock or serialization failure, which the same
