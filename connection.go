@@ -201,3 +201,29 @@ type FetchArgs struct {
 
 // Kind names the job for the queue.
 func (FetchArgs) Kind() string { return "connection_fetch" }
+
+// ConnectionLister lists connections a page at a time.
+type ConnectionLister interface {
+	FindConnections(ctx context.Context, after string, limit int) ([]*Connection, string, error)
+}
+
+// EachConnection calls fn with every connection l lists, in creation
+// order, a page at a time, however many there are.
+func EachConnection(ctx context.Context, l ConnectionLister, fn func(*Connection) error) error {
+	after := ""
+	for {
+		cs, next, err := l.FindConnections(ctx, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if next == "" || len(cs) == 0 {
+			return nil
+		}
+		after = next
+	}
+}

@@ -3,6 +3,8 @@ package baixa
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -119,4 +121,61 @@ type Receiver interface {
 	// and returns the document to store, with its dedup key: a callback
 	// received again has the same key.
 	Receive(ctx context.Context, r *http.Request, body []byte, c *Connection) (*NewDocument, error)
+}
+
+// Fingerprint returns a digest of the credential that a connection with
+// authentication a and these secrets expects a callback to carry as it is
+// (a token, a user name and password), so that a callback naming no
+// connection finds its connection by what it carries, among any number.
+// ok is false for the methods whose proof changes with each request (jwt,
+// hmac_body): those are checked one connection at a time. A match is a
+// candidate only: the connection's own check decides.
+func (a InboundAuth) Fingerprint(secrets map[string]string) (string, bool) {
+	switch a.Method {
+	case AuthBearer, AuthAPIKey, AuthXAPIKey, AuthHMAC:
+		return fingerprint(a.Method, secrets[SecretToken]), true
+	case AuthHeader:
+		return fingerprint(a.Method, http.CanonicalHeaderKey(a.Header), secrets[SecretToken]), true
+	case AuthBasic:
+		return fingerprint(a.Method, secrets[SecretUsername], secrets[SecretPassword]), true
+	}
+	return "", false
+}
+
+// RequestFingerprints returns the fingerprints of the credentials that r
+// carries, one per method that could have sent them; headers are the
+// custom header names (AuthHeader) to look at.
+func RequestFingerprints(r *http.Request, headers []string) []string {
+	var out []string
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && cred != "":
+		out = append(out, fingerprint(AuthBearer, cred))
+	case strings.EqualFold(scheme, "HMAC") && cred != "":
+		out = append(out, fingerprint(AuthHMAC, strings.TrimSpace(cred)))
+	}
+	if user, pass, ok := r.BasicAuth(); ok {
+		out = append(out, fingerprint(AuthBasic, user, pass))
+	}
+	if v := r.Header.Get("API-Key"); v != "" {
+		out = append(out, fingerprint(AuthAPIKey, v))
+	}
+	if v := r.Header.Get("X-API-Key"); v != "" {
+		out = append(out, fingerprint(AuthXAPIKey, v))
+	}
+	for _, h := range headers {
+		if v := r.Header.Get(h); v != "" {
+			out = append(out, fingerprint(AuthHeader, http.CanonicalHeaderKey(h), v))
+		}
+	}
+	return out
+}
+
+func fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

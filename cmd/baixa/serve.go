@@ -277,7 +277,8 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	verifier := &hook.Verifier{}
 	runner := &provider.Runner{Store: db, Connectors: connectors, Logger: cfg.Logger}
 	metrics.WatchConnections(func(ctx context.Context) ([]*baixa.Connection, error) {
-		cs, _, err := db.FindConnections(ctx, "", 500)
+		var cs []*baixa.Connection
+		err := baixa.EachConnection(ctx, db, func(c *baixa.Connection) error { cs = append(cs, c); return nil })
 		return cs, err
 	})
 	settler := &settle.Settler{}
