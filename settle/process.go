@@ -322,6 +322,9 @@ func check(m *baixa.Movement) error {
 	case len(m.References.List()) == 0:
 		return errors.New("no reference to match a charge by")
 	}
+	if err := m.CheckText(); err != nil {
+		return err
+	}
 	for _, k := range baixa.MovementKinds {
 		if m.Kind == k {
 			return nil

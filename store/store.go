@@ -296,7 +296,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 // Ready reports an error unless the database answers and baixa's schema is current.
 func (db *DB) Ready(ctx context.Context) error {
 	if err := db.R.PingContext(ctx); err != nil {
-		return baixa.Errorf(baixa.EUnavailable, "database unreachable")
+		return baixa.Errorf(baixa.EUnavailable, "database unreachable: %s", cause(err))
 	}
 	p, err := db.goose()
 	if err != nil {
@@ -361,4 +361,14 @@ func parseDate(s string) baixa.Date {
 	}
 	d, _ := baixa.ParseDate(s)
 	return d
+}
+
+// cause is the last part of err's message ("connection refused"): why,
+// without the addresses, users and names before it.
+func cause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg
 }

@@ -11,6 +11,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"baixa"
 )
@@ -41,6 +44,13 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.refuseCallback(w, r, provider, err)
 		return
 	}
+	if !c.Enabled {
+		// Refused, not held: the provider keeps the callback and may send
+		// it again once the connection is enabled.
+		s.countCallback(provider, "disabled")
+		writeProblem(w, http.StatusForbidden, "connection "+c.ID+" is disabled: its callbacks are refused and nothing is stored", nil)
+		return
+	}
 	s.storeCallback(w, r, body, c)
 }
 
@@ -57,22 +67,29 @@ func (s *Server) callbackByCredentials(provider string) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		cs, err := s.cachedConnections(r.Context())
+		idx, err := s.credentialIndex(r.Context(), provider)
 		if err != nil {
 			s.writeError(w, r, err, "")
 			return
 		}
-		refusal := baixa.Errorf(baixa.EUnauthorized, "no %s connection takes these credentials", provider)
-		for _, c := range cs {
-			if c.Provider != provider || !c.Enabled {
+		var disabled *baixa.Connection
+		for _, c := range idx.candidates(r) {
+			if err := s.checkCallback(r, body, c); err != nil {
 				continue
 			}
-			if err := s.checkCallback(r, body, c); err == nil {
-				s.storeCallback(w, r, body, c)
-				return
+			if !c.Enabled {
+				disabled = c
+				continue
 			}
+			s.storeCallback(w, r, body, c)
+			return
 		}
-		s.refuseCallback(w, r, provider, refusal)
+		if disabled != nil {
+			s.countCallback(provider, "disabled")
+			writeProblem(w, http.StatusForbidden, "connection "+disabled.ID+" is disabled: its callbacks are refused and nothing is stored", nil)
+			return
+		}
+		s.refuseCallback(w, r, provider, baixa.Errorf(baixa.EUnauthorized, "no %s connection takes these credentials", provider))
 	}
 }
 
@@ -96,6 +113,20 @@ func (s *Server) callbackBody(w http.ResponseWriter, r *http.Request, provider s
 	if err != nil {
 		s.countCallback(provider, "invalid")
 		writeReadError(w, err, "a callback", maxCallbackBytes)
+		return nil, false
+	}
+	// Callbacks are JSON and query strings: text, which must be UTF-8.
+	// Refused here, they never reach a text column (where PostgreSQL
+	// would fail them, and a group commit with them).
+	if field := invalidUTF8Field(r); field != "" {
+		s.countCallback(provider, "invalid")
+		writeProblem(w, http.StatusBadRequest, field+": invalid UTF-8", []*huma.ErrorDetail{{Location: field, Message: "invalid UTF-8"}})
+		return nil, false
+	}
+	if !utf8.Valid(body) {
+		s.countCallback(provider, "invalid")
+		writeProblem(w, http.StatusBadRequest, fmt.Sprintf("body: invalid UTF-8 at byte %d", invalidUTF8At(body)),
+			[]*huma.ErrorDetail{{Location: "body", Message: "invalid UTF-8"}})
 		return nil, false
 	}
 	return body, true
@@ -163,10 +194,9 @@ func (s *Server) storeCallback(w http.ResponseWriter, r *http.Request, body []by
 const connectionTTL = time.Second
 
 type connCache struct {
-	mu   sync.Mutex
-	byID map[string]cachedConn
-	all  []*baixa.Connection
-	read time.Time
+	mu      sync.Mutex
+	byID    map[string]cachedConn
+	indexes map[string]*credIndex // by provider
 }
 
 type cachedConn struct {
@@ -194,19 +224,65 @@ func (s *Server) cachedConnection(ctx context.Context, id string) (*baixa.Connec
 	return c, nil
 }
 
-func (s *Server) cachedConnections(ctx context.Context) ([]*baixa.Connection, error) {
-	s.conns.mu.Lock()
-	all, read := s.conns.all, s.conns.read
-	s.conns.mu.Unlock()
-	if all != nil && time.Since(read) < connectionTTL {
-		return all, nil
+// credIndex finds a provider's connections by the credentials a callback
+// carries (baixa.InboundAuth.Fingerprint), among all of them.
+type credIndex struct {
+	byPrint map[string][]*baixa.Connection
+	// varying are the connections whose proof changes with each request
+	// (JWT, signed bodies): tried one by one.
+	varying []*baixa.Connection
+	headers []string // custom header names in use
+	read    time.Time
+}
+
+// candidates are the connections that may take r's credentials.
+func (x *credIndex) candidates(r *http.Request) []*baixa.Connection {
+	var out []*baixa.Connection
+	for _, fp := range baixa.RequestFingerprints(r, x.headers) {
+		out = append(out, x.byPrint[fp]...)
 	}
-	cs, _, err := s.Connections.FindConnections(ctx, "", 500)
+	return append(out, x.varying...)
+}
+
+// credentialIndex returns provider's index, read again when older than
+// connectionTTL.
+func (s *Server) credentialIndex(ctx context.Context, provider string) (*credIndex, error) {
+	s.conns.mu.Lock()
+	x := s.conns.indexes[provider]
+	s.conns.mu.Unlock()
+	if x != nil && time.Since(x.read) < connectionTTL {
+		return x, nil
+	}
+	x = &credIndex{byPrint: map[string][]*baixa.Connection{}, read: time.Now()}
+	headers := map[string]bool{}
+	err := baixa.EachConnection(ctx, s.Connections, func(c *baixa.Connection) error {
+		if c.Provider != provider {
+			return nil
+		}
+		a, err := s.Receivers[provider].Auth(c)
+		if err != nil {
+			return nil //nolint:nilerr // a connection without callbacks configured takes none
+		}
+		fp, ok := a.Fingerprint(c.Secrets)
+		if !ok {
+			x.varying = append(x.varying, c)
+			return nil
+		}
+		x.byPrint[fp] = append(x.byPrint[fp], c)
+		if a.Method == baixa.AuthHeader && !headers[a.Header] {
+			headers[a.Header] = true
+			x.headers = append(x.headers, a.Header)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	s.conns.mu.Lock()
-	s.conns.all, s.conns.read = cs, time.Now()
+	if s.conns.indexes == nil {
+		s.conns.indexes = map[string]*credIndex{}
+	}
+	s.conns.indexes[provider] = x
 	s.conns.mu.Unlock()
-	return cs, nil
+	return x, nil
 }

@@ -261,7 +261,13 @@ func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importReque
 // writeError writes err as a problem from a plain handler.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, prefix string) {
 	var se huma.StatusError
-	if !errors.As(s.problem(r.Context(), err, prefix), &se) {
+	perr := s.problem(r.Context(), err, prefix)
+	if he, ok := errors.AsType[huma.HeadersError](perr); ok {
+		for k, vs := range he.GetHeaders() {
+			w.Header()[k] = vs
+		}
+	}
+	if !errors.As(perr, &se) {
 		writeProblem(w, http.StatusInternalServerError, "internal error", nil)
 		return
 	}

@@ -5,18 +5,23 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/subtle"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -141,6 +146,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /metrics", s.Metrics.Handler())
 	}
 	var h http.Handler = mux
+	h = refuseInvalidUTF8(h)
 	h = s.authenticate(h)
 	if s.Metrics != nil {
 		h = s.Metrics.instrument(mux, h)
@@ -160,6 +166,44 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				return
 			}
 		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// maxAPIBody bounds a JSON request body under /v1 (the bulk charges' limit;
+// huma applies each operation's own, smaller ones after).
+const maxAPIBody = 32 << 20
+
+// refuseInvalidUTF8 answers 422 to a JSON request under /v1 whose body is
+// not UTF-8: encoding/json would replace such bytes with U+FFFD, altering
+// what was sent. Imports are files in their own encodings, read by their
+// decoders.
+func refuseInvalidUTF8(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if field := invalidUTF8Field(r); field != "" {
+			writeProblem(w, http.StatusUnprocessableEntity, field+" is not UTF-8 text", []*huma.ErrorDetail{{
+				Location: field, Message: "invalid UTF-8"}})
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/v1/imports") || r.Body == nil || r.ContentLength == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+		if err != nil {
+			writeReadError(w, err, "a request", maxAPIBody)
+			return
+		}
+		if !utf8.Valid(body) {
+			writeProblem(w, http.StatusUnprocessableEntity, "the body is not UTF-8 text", []*huma.ErrorDetail{{
+				Location: "body", Message: fmt.Sprintf("invalid UTF-8 at byte %d: JSON text must be UTF-8", invalidUTF8At(body))}})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
 }
@@ -203,6 +247,10 @@ func (s *Server) problem(ctx context.Context, err error, prefix string) error {
 		if errors.Is(err, context.Canceled) {
 			return huma.NewError(499, "request cancelled")
 		}
+		if unavailable(err) {
+			cmp.Or(s.Logger, slog.Default()).WarnContext(ctx, "database unavailable", "err", err)
+			return retryLater(huma.NewError(http.StatusServiceUnavailable, "the database is unavailable: retry later"))
+		}
 		cmp.Or(s.Logger, slog.Default()).ErrorContext(ctx, "internal error", "err", err)
 		return huma.Error500InternalServerError("internal error")
 	}
@@ -226,12 +274,46 @@ func (s *Server) problem(ctx context.Context, err error, prefix string) error {
 	if e.Field != "" {
 		msg = e.Error()
 	}
+	if e.Code == baixa.EUnavailable {
+		return retryLater(huma.NewError(statusOf(e.Code), msg, details...))
+	}
 	return huma.NewError(statusOf(e.Code), msg, details...)
+}
+
+// retryAfter is what a 503 asks a client (a provider's retry, the ERP) to
+// wait, in seconds.
+const retryAfter = "5"
+
+func retryLater(err error) error {
+	return huma.ErrorWithHeaders(err, http.Header{"Retry-After": {retryAfter}})
+}
+
+// unavailable reports an error of reaching the database (refused, reset,
+// closed, shutting down) rather than of the request: worth retrying later.
+func unavailable(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"SQLSTATE 57P01", "SQLSTATE 57P02", "SQLSTATE 57P03", "SQLSTATE 08", "conn closed",
+		"failed to connect", "connection refused", "broken pipe", "unexpected EOF", "database is locked"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // unmarshalJSON names the byte offset of a syntax error, so that a sender
 // can find the fault in what it sent.
 func unmarshalJSON(data []byte, v any) error {
+	// encoding/json would replace invalid UTF-8 with U+FFFD: text is
+	// refused rather than altered.
+	if !utf8.Valid(data) {
+		return fmt.Errorf("invalid UTF-8 at byte %d: JSON text must be UTF-8", invalidUTF8At(data))
+	}
 	err := json.Unmarshal(data, v)
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -272,4 +354,36 @@ type list[T any] struct {
 		Data       []T    `json:"data"`
 		NextCursor string `json:"next_cursor,omitempty" doc:"Pass as 'after' for the next page; absent on the last page"`
 	}
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not
+// part of valid UTF-8 (len(b) when all is).
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+// invalidUTF8Field names the first part of r's URL that is not text (UTF-8
+// without NUL) once decoded ("path", "query.NAME"), or returns "".
+func invalidUTF8Field(r *http.Request) string {
+	if !baixa.IsText(r.URL.Path) {
+		return "path"
+	}
+	for k, vs := range r.URL.Query() {
+		if !baixa.IsText(k) {
+			return "query"
+		}
+		for _, v := range vs {
+			if !baixa.IsText(v) {
+				return "query." + k
+			}
+		}
+	}
+	return ""
 }
