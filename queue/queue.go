@@ -50,7 +50,15 @@ type Config struct {
 	// PollInterval is how often workers look for new jobs when nothing
 	// notifies them (default 1 s on PostgreSQL, which notifies; 200 ms on SQLite).
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// Heartbeat is how often a PostgreSQL instance says it is alive
+	// (default 5 s); StaleAfter is how long after its last word an
+	// instance is taken for dead and the jobs it was running are run again
+	// (default 30 s).
+	Heartbeat  time.Duration
+	StaleAfter time.Duration
+	// Failed, when set, is told of each job attempt that returned an error.
+	Failed func(kind string, attempt int, err error)
+	Logger *slog.Logger
 }
 
 // Queue is the River client.
@@ -59,7 +67,10 @@ type Queue struct {
 	// orphans, on SQLite with workers: the database to free jobs left
 	// running in it when the workers start.
 	orphans *sql.DB
-	logger  *slog.Logger
+	// lives, on PostgreSQL with workers: the instance's heartbeat, which
+	// frees the jobs of instances that stopped beating.
+	lives  *liveness
+	logger *slog.Logger
 }
 
 func driver(cfg Config) riverdriver.Driver[*sql.Tx] {
@@ -91,19 +102,29 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.Ack != nil {
 		river.AddWorker(workers, &ackWorker{ack: cfg.Ack})
 	}
+	var middleware []rivertype.Middleware
+	if cfg.Settle != nil {
+		middleware = append(middleware, &failureWatch{failed: cfg.Failed, logger: cmp.Or(cfg.Logger, slog.Default())})
+	}
+	id := instanceID()
+	logger := cmp.Or(cfg.Logger, slog.Default())
 	rc := &river.Config{
-		Logger:            cmp.Or(cfg.Logger, slog.Default()),
+		ID:                id,
+		Logger:            logger,
 		Workers:           workers,
 		FetchPollInterval: cmp.Or(cfg.PollInterval, map[bool]time.Duration{true: time.Second, false: 200 * time.Millisecond}[cfg.Postgres]),
 		FetchCooldown:     20 * time.Millisecond,
 		JobTimeout:        5 * time.Minute,
 		// A job running past the longest timeout has been cancelled: if it
-		// still shows running, its process is gone (on PostgreSQL; SQLite's
-		// are freed at start), and it runs again. River's default is an hour.
+		// still shows running, its process is gone, and it runs again.
+		// River's default is an hour. This is the last resort: SQLite's are
+		// freed at start, and PostgreSQL's as soon as their instance stops
+		// beating (liveness).
 		RescueStuckJobsAfter: longestTimeout + 5*time.Minute,
 		PollOnly:             !cfg.Postgres,
 		// An insert-only client (no Settle) knows no workers but may still enqueue.
 		SkipUnknownJobCheck: cfg.Settle == nil,
+		Middleware:          middleware,
 	}
 	if cfg.Settle != nil {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp.Or(cfg.Workers, 4)}}
@@ -136,6 +157,10 @@ func New(cfg Config) (*Queue, error) {
 	q := &Queue{client: client, logger: rc.Logger}
 	if !cfg.Postgres && cfg.Settle != nil {
 		q.orphans = cfg.DB
+	}
+	if cfg.Postgres && cfg.Settle != nil {
+		q.lives = &liveness{db: cfg.DB, id: id, every: cmp.Or(cfg.Heartbeat, 5*time.Second),
+			staleAfter: cmp.Or(cfg.StaleAfter, 30*time.Second), logger: logger}
 	}
 	return q, nil
 }
@@ -226,12 +251,20 @@ func (q *Queue) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if q.lives != nil {
+		if err := q.lives.start(ctx); err != nil {
+			return err
+		}
+	}
 	return q.client.Start(ctx)
 }
 
 // Stop waits for running jobs to finish; if ctx ends first, it cancels them
 // (River runs them again later, since their documents' progress is durable).
 func (q *Queue) Stop(ctx context.Context) error {
+	if q.lives != nil {
+		defer q.lives.stop()
+	}
 	err := q.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -272,6 +305,11 @@ func Migrate(ctx context.Context, db *sql.DB, postgres bool) error {
 	}
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("queue migrations: %w", err)
+	}
+	if postgres {
+		if _, err := db.ExecContext(ctx, instanceTable); err != nil {
+			return fmt.Errorf("queue migrations: %w", err)
+		}
 	}
 	return nil
 }

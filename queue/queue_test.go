@@ -69,3 +69,58 @@ func TestJobLeftRunning(t *testing.T) {
 		})
 	}
 }
+
+// TestJobOfADeadInstance: on PostgreSQL, a job that an instance killed a
+// moment ago left running is run again once that instance has been silent
+// for StaleAfter, not after River's rescue delay (35 minutes).
+func TestJobOfADeadInstance(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t, dbtest.PostgresURL(t))
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"doc_dead", "doc_alive"} {
+		if err := db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// One job was taken up a moment ago by an instance that is gone, the
+	// other by one that still beats.
+	if _, err := db.W.ExecContext(ctx, `INSERT INTO baixa_queue_instance (id, seen_at) VALUES ('alive', now() + interval '1 hour')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.W.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(),
+		attempted_by = ARRAY[CASE WHEN args->>'document_id' = 'doc_dead' THEN 'killed' ELSE 'alive' END]`); err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan string, 2)
+	q, err := queue.New(queue.Config{DB: db.W, Postgres: true, Listener: db.Listener,
+		Heartbeat: 20 * time.Millisecond, StaleAfter: 200 * time.Millisecond,
+		Settle: func(_ context.Context, id string) error { ran <- id; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(ctx)
+	select {
+	case id := <-ran:
+		if id != "doc_dead" {
+			t.Errorf("ran %q, want the dead instance's job", id)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the job of the dead instance was not run again")
+	}
+	var state string
+	if err := db.W.QueryRowContext(ctx, `SELECT state FROM river_job WHERE args->>'document_id' = 'doc_alive'`).Scan(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state != "running" {
+		t.Errorf("the live instance's job is %s, want left running", state)
+	}
+}

@@ -123,6 +123,29 @@ func (db *DB) DueEndpoints(ctx context.Context, now time.Time) ([]string, error)
 	})
 }
 
+// ProbeFailing makes due now, for each enabled endpoint whose attempts
+// have all failed since before quiet ago and that has no retry due within
+// quiet, its oldest waiting delivery (which is the first of its charge): a probe, so that an endpoint that
+// came back is found within quiet, not at its next retry. Like the
+// recovery it may bring, the probe does not move its delivery along its
+// retry schedule. It returns the endpoints probed.
+func (db *DB) ProbeFailing(ctx context.Context, now time.Time, quiet time.Duration) ([]string, error) {
+	rows, err := db.on(db.W).QueryContext(ctx, `UPDATE deliveries SET next_attempt_at = $1, retry_base = retry_base + 1
+		WHERE id IN (SELECT (SELECT d.id FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.lease_until <= $1
+				ORDER BY d.event_created_at, d.id LIMIT 1)
+			FROM endpoints e WHERE e.disabled_at = 0 AND e.failing_since <> 0 AND e.failing_since <= $2
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.attempts > 0
+				AND d.next_attempt_at <= $3))
+		RETURNING endpoint_id`, micros(now), micros(now.Add(-quiet)), micros(now.Add(quiet)))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(s scanner) (string, error) {
+		var id string
+		return id, s.Scan(&id)
+	})
+}
+
 // RecordAttempts writes the outcome of attempts on ep's deliveries, the
 // attempts themselves, and the endpoint's health, in one transaction; if
 // that disables the endpoint, an endpoint.disabled event is recorded with
@@ -153,7 +176,21 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 			if ep.FailingSince.IsZero() {
 				return nil // it was not failing when read (at most a second ago)
 			}
-			_, err = db.exec(ctx, tx, `UPDATE endpoints SET failing_since = 0 WHERE id = $1 AND failing_since <> 0`, ep.ID)
+			res, err := db.exec(ctx, tx, `UPDATE endpoints SET failing_since = 0 WHERE id = $1 AND failing_since <> 0`, ep.ID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil
+			}
+			// It recovered: what waits for a retry is due now, rather than
+			// at its next retry (minutes or hours away). The attempt this
+			// adds does not move a delivery along its schedule (retry_base),
+			// so that one the endpoint keeps refusing is not given up sooner.
+			// Order per charge holds: the claim still takes a charge's
+			// earliest pending delivery first.
+			_, err = db.exec(ctx, tx, `UPDATE deliveries SET next_attempt_at = $2, retry_base = retry_base + 1
+				WHERE endpoint_id = $1 AND status = 'pending' AND next_attempt_at > $2`, ep.ID, micros(now))
 			return err
 		}
 		if _, err := db.exec(ctx, tx, `UPDATE endpoints SET failing_since = $2 WHERE id = $1 AND failing_since = 0`,

@@ -24,6 +24,7 @@ type Metrics struct {
 	delivered prometheus.Histogram
 	disabled  prometheus.Counter
 	callbacks *prometheus.CounterVec
+	jobFails  *prometheus.CounterVec
 }
 
 // NewMetrics registers baixa's metrics. jobs, when set, is asked for the
@@ -57,9 +58,12 @@ func NewMetrics(jobs func(ctx context.Context) (map[string]int64, error)) *Metri
 		Name: "baixa_webhook_endpoints_auto_disabled_total", Help: "Endpoints disabled by failures or a 410.",
 	})
 	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "baixa_callbacks_total", Help: "Provider callbacks by provider and result (stored, duplicate, unauthorized, invalid).",
+		Name: "baixa_callbacks_total", Help: "Provider callbacks by provider and result (stored, duplicate, unauthorized, disabled, invalid).",
 	}, []string{"provider", "result"})
-	m.reg.MustRegister(m.requests, m.latency, m.movements, m.attempts, m.attemptT, m.delivered, m.disabled, m.callbacks,
+	m.jobFails = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "baixa_job_failures_total", Help: "Failed job attempts by kind; a job failing again and again is stuck work (see the ERROR log).",
+	}, []string{"kind"})
+	m.reg.MustRegister(m.requests, m.latency, m.movements, m.attempts, m.attemptT, m.delivered, m.disabled, m.callbacks, m.jobFails,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if jobs != nil {
 		m.reg.MustRegister(&jobCollector{jobs: jobs, desc: prometheus.NewDesc("baixa_jobs", "Queued jobs by state.", []string{"state"}, nil)})
@@ -211,6 +215,9 @@ func (c *connectionCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.failing, prometheus.GaugeValue, failing, conn.ID, conn.Provider)
 	}
 }
+
+// JobFailed counts a failed job attempt (queue.Config.Failed).
+func (m *Metrics) JobFailed(kind string, _ int, _ error) { m.jobFails.WithLabelValues(kind).Inc() }
 
 // Callback counts a provider callback by its result.
 func (m *Metrics) Callback(provider, result string) {

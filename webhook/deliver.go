@@ -39,6 +39,10 @@ type Store interface {
 	// DeliveryJobDone says that this process's delivery job for an endpoint
 	// ended, so that the next event enqueues another.
 	DeliveryJobDone(endpointID string)
+	// ProbeFailing makes one waiting delivery of each failing endpoint due
+	// now, when nothing of it is due within quiet (a probe of whether it
+	// came back); it returns the endpoints probed.
+	ProbeFailing(ctx context.Context, now time.Time, quiet time.Duration) ([]string, error)
 }
 
 // Observer hears about attempts (metrics).
@@ -71,6 +75,12 @@ type Deliverer struct {
 	DisableAfter time.Duration
 	// Sweep is how often Run looks for due retries (1 s).
 	Sweep time.Duration
+	// ProbeEvery is how often Run tries one waiting delivery of each
+	// endpoint whose attempts all fail, ahead of its retry (15 s; negative:
+	// never). The first success brings every waiting delivery forward, so
+	// an ERP that comes back is drained within about this long rather than
+	// at its next scheduled retry.
+	ProbeEvery time.Duration
 	// LeaseMargin is added to the time a claimed batch may take before
 	// another drain may take its deliveries over (30 s).
 	LeaseMargin time.Duration
@@ -182,7 +192,17 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	d.mu.Unlock()
 	t := time.NewTicker(cmp.Or(d.Sweep, time.Second))
 	defer t.Stop()
+	probeEvery := cmp.Or(d.ProbeEvery, 15*time.Second)
+	lastProbe := d.now()
 	for {
+		if now := d.now(); probeEvery > 0 && now.Sub(lastProbe) >= probeEvery {
+			lastProbe = now
+			if probed, err := d.Store.ProbeFailing(ctx, now, probeEvery); err != nil && ctx.Err() == nil {
+				d.log().Warn("webhook probe failed", "err", err)
+			} else if len(probed) > 0 {
+				d.log().Info("probing failing webhook endpoints", "endpoints", probed)
+			}
+		}
 		ids, err := d.Store.DueEndpoints(ctx, d.now())
 		if err != nil && ctx.Err() == nil {
 			d.log().Warn("webhook sweep failed", "err", err)

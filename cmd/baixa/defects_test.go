@@ -377,3 +377,65 @@ func TestDatabaseOutage(t *testing.T) {
 		return s == 200
 	})
 }
+
+// After an ERP comes back, its waiting deliveries go out at once, in
+// order per charge, instead of at their next retry (an hour away here):
+// a probe finds it back, and its success brings the rest forward.
+func TestDeliveriesDrainWhenTheERPComesBack(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		cfg := webhookCfg()
+		cfg.Webhooks.Schedule = []time.Duration{50 * time.Millisecond, time.Hour, time.Hour}
+		cfg.Webhooks.ProbeEvery = 300 * time.Millisecond
+		c := startApp(t, url, cfg)
+		e := newERP(t)
+		var down atomic.Bool
+		down.Store(true)
+		e.setAnswer(func(_ int, _ received, w http.ResponseWriter) bool {
+			if down.Load() {
+				w.WriteHeader(http.StatusInternalServerError)
+				return true
+			}
+			return false
+		})
+		c.endpoint(fmt.Sprintf(`{"url": %q}`, e.srv.URL))
+		acct := c.account()
+		var charges []string
+		for i := range 4 {
+			ch := c.charge(acct, fmt.Sprintf("%d", 500+i), "10.00")
+			charges = append(charges, ch)
+			c.pay(ch, "4.00") // partially paid, then paid: two events in order
+			c.pay(ch, "6.00")
+		}
+		// Each charge's first delivery has failed twice and waits an hour;
+		// its second waits behind it.
+		waitFor(t, "every first delivery waiting for its hour", func() bool {
+			ds := c.deliveries("status=failing&limit=100")
+			if len(ds) != 4 || len(c.deliveries("status=pending&limit=100")) != 8 {
+				return false
+			}
+			for _, d := range ds {
+				if d.(map[string]any)["attempts"].(float64) < 2 {
+					return false
+				}
+			}
+			return true
+		})
+		before := len(e.requests())
+		down.Store(false)
+		rs := e.waitFor("every event delivered", func(rs []received) bool {
+			return len(rs)-before >= 8 && len(c.deliveries("status=succeeded&limit=100")) == 8
+		})
+		// Order per charge: partially_paid before paid.
+		seen := map[string]string{}
+		for _, r := range rs[before:] {
+			ch, _ := r.event["charge_id"].(string)
+			typ, _ := r.event["type"].(string)
+			if typ == "charge.partially_paid" && seen[ch] == "charge.paid" {
+				t.Errorf("charge %s: paid delivered before partially_paid", ch)
+			}
+			if seen[ch] != "charge.paid" {
+				seen[ch] = typ
+			}
+		}
+	})
+}

@@ -72,8 +72,8 @@ type webhookConfig struct {
 	SecretOverlap time.Duration
 	// Linger: see webhook.Deliverer (negative: none).
 	Linger time.Duration
-	// Sweep and LeaseMargin override the deliverer's (tests).
-	Sweep, LeaseMargin time.Duration
+	// Sweep, LeaseMargin and ProbeEvery override the deliverer's (tests).
+	Sweep, LeaseMargin, ProbeEvery time.Duration
 }
 
 func (f *webhookFlags) config() (webhookConfig, error) {
@@ -112,6 +112,9 @@ type serveConfig struct {
 	Logger          *slog.Logger
 	// PollInterval overrides how often idle workers look for jobs (tests).
 	PollInterval time.Duration
+	// Heartbeat and StaleAfter override how often an instance says it is
+	// alive and how soon the jobs of a silent one run again (tests).
+	Heartbeat, StaleAfter time.Duration
 	// Tick is how often due connections are looked for (default 15 s).
 	Tick     time.Duration
 	Webhooks webhookConfig
@@ -286,7 +289,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	guard := cfg.Webhooks.Guard
 	deliverer := &webhook.Deliverer{
 		Store: db, Client: webhook.NewClient(&guard), Schedule: cfg.Webhooks.Schedule, DisableAfter: cfg.Webhooks.DisableAfter,
-		Sweep: cfg.Webhooks.Sweep, LeaseMargin: cfg.Webhooks.LeaseMargin, Linger: cfg.Webhooks.Linger, UserAgent: "baixa-webhooks/" + version(),
+		Sweep: cfg.Webhooks.Sweep, LeaseMargin: cfg.Webhooks.LeaseMargin, ProbeEvery: cfg.Webhooks.ProbeEvery, Linger: cfg.Webhooks.Linger, UserAgent: "baixa-webhooks/" + version(),
 		Observer: metrics, Logger: cfg.Logger,
 	}
 	proc := &settle.Processor{Store: db, Decoders: decoders, Settler: settler, Settled: metrics.Settled, Logger: cfg.Logger,
@@ -294,7 +297,8 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	q, err := queue.New(queue.Config{
 		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process,
 		Deliver: deliverer.Drain, Tick: runner.Tick, TickEvery: cfg.Tick, Fetch: runner.Step, Ack: runner.Ack,
-		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval,
+		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval, Failed: metrics.JobFailed,
+		Heartbeat: cfg.Heartbeat, StaleAfter: cfg.StaleAfter,
 	})
 	if err != nil {
 		db.Close()
