@@ -138,7 +138,7 @@ func (m *Movement) CheckText() error {
 	}
 	for _, f := range fields {
 		if !IsText(f.v) {
-			return FieldError(f.name, "not UTF-8 text")
+			return FieldError(f.name, "not text a database keeps (invalid UTF-8, or NUL)")
 		}
 	}
 	if !utf8.Valid(m.Raw) {

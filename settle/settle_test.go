@@ -302,6 +302,10 @@ func TestProcessorBadDocumentAppliesNothing(t *testing.T) {
 				{"id": "m2", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "1.234"}]`,
 			"truncated": `[{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00"},`,
 			"not json":  `hello`,
+			// PostgreSQL's text takes no NUL: a movement carrying one fails
+			// its document, naming the field, rather than its settling
+			// failing again and again.
+			"NUL in text": `[{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00", "note": "a\u0000b"}]`,
 		} {
 			doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
 			if err != nil {
