@@ -35,6 +35,12 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.cachedConnection(r.Context(), r.PathValue("connection"))
+	if err != nil && !baixa.IsCode(err, baixa.ENotFound) {
+		// Not knowing (the database is away) is no "no": a 404 would
+		// make the provider drop the callback.
+		s.writeError(w, r, err, "")
+		return
+	}
 	if err != nil || c.Provider != provider {
 		s.countCallback(provider, "unknown_connection")
 		writeProblem(w, http.StatusNotFound, "no such connection for "+provider, nil)

@@ -335,8 +335,12 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatalf("callback = %d %s", s, body)
 	}
 
+	// A connection no callback has named yet: its lookup needs the database.
+	unseen := c.bmpConnection(acct, "tok-0123456789")
+
 	proxy.Cut()
 	for _, tc := range []struct{ method, path string }{
+		{"GET", "/hooks/bmp/" + unseen + "?proposta=P-3&situacao=9"},
 		{"GET", "/v1/accounts"},
 		{"GET", "/v1/charges?account_id=" + acct},
 		{"POST", "/v1/accounts"},
