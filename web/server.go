@@ -184,7 +184,15 @@ func refuseInvalidUTF8(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if field := invalidUTF8Field(r); field != "" {
+		field := invalidUTF8Field(r)
+		for name, vs := range r.Header {
+			for _, v := range vs {
+				if field == "" && !baixa.IsText(v) {
+					field = "header." + name
+				}
+			}
+		}
+		if field != "" {
 			writeProblem(w, http.StatusUnprocessableEntity, field+" is not UTF-8 text", []*huma.ErrorDetail{{
 				Location: field, Message: "invalid UTF-8"}})
 			return

@@ -77,7 +77,11 @@ func TestListsPage(t *testing.T) {
 				t.Errorf("/openapi.json: GET %s lists %v, want limit and after", p, names)
 			}
 			for _, bad := range []string{"600", "abc", "0"} {
-				if s, _, raw := c.do("GET", p+"?limit="+bad, ""); s != 422 {
+				q := "?limit=" + bad
+				if p == "/v1/movements" {
+					q += "&result=unmatched"
+				}
+				if s, _, raw := c.do("GET", p+q, ""); s != 422 {
 					t.Errorf("GET %s?limit=%s = %d %s, want 422", p, bad, s, raw)
 				}
 			}

@@ -62,7 +62,7 @@ func FuzzDecode(f *testing.F, dec baixa.Decoder, contentTypes, seeds []string, b
 // DecodeAccepted decodes a document a receiver accepted, as it would be
 // stored, and fails t unless it makes at least one movement and every one
 // is fit to settle: a key, a reference, a known kind, no negative amount
-// paid. It returns how many there were.
+// paid, text a database keeps. It returns how many there were.
 func DecodeAccepted(t *testing.T, dec baixa.Decoder, nd *baixa.NewDocument) int {
 	t.Helper()
 	var stored bytes.Buffer
@@ -74,7 +74,8 @@ func DecodeAccepted(t *testing.T, dec baixa.Decoder, nd *baixa.NewDocument) int 
 		ConnectionID: nd.ConnectionID, ContentType: nd.ContentType}, bytes.NewReader(stored.Bytes()),
 		func(m *baixa.Movement) error {
 			n++
-			if m.Key == "" || len(m.References.List()) == 0 || !slices.Contains(baixa.MovementKinds, m.Kind) || m.PaidAmount < 0 {
+			if m.Key == "" || len(m.References.List()) == 0 || !slices.Contains(baixa.MovementKinds, m.Kind) || m.PaidAmount < 0 ||
+				m.CheckText() != nil {
 				t.Fatalf("a movement settling refuses: %+v", m)
 			}
 			return nil

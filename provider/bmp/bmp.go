@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"baixa"
 	"baixa/provider"
@@ -116,6 +117,16 @@ func (r Receiver) Receive(_ context.Context, req *http.Request, body []byte, c *
 	if r.Now != nil {
 		cb.ReceivedAt = r.Now().UTC()
 	}
+	for k, vs := range cb.Query {
+		for _, v := range vs {
+			if !baixa.IsText(k) || !baixa.IsText(v) {
+				return nil, baixa.FieldError("query."+strings.ToValidUTF8(k, "?"), "not UTF-8 text")
+			}
+		}
+	}
+	if !utf8.Valid(body) {
+		return nil, baixa.FieldError("body", "not UTF-8 text")
+	}
 	if len(bytes.TrimSpace(body)) > 0 {
 		var v map[string]any
 		dec := json.NewDecoder(bytes.NewReader(body))
@@ -127,7 +138,12 @@ func (r Receiver) Receive(_ context.Context, req *http.Request, body []byte, c *
 		}
 		cb.Body = json.RawMessage(bytes.TrimSpace(body))
 	}
-	proposal, situation, identifier, _ := cb.fields()
+	proposal, situation, identifier, occurrence := cb.fields()
+	for _, f := range [][2]string{{"proposta", proposal}, {"situacao", situation}, {"identificador", identifier}, {"descricaoOcorrencia", occurrence}} {
+		if !baixa.IsText(f[1]) {
+			return nil, baixa.FieldError(f[0], "not text (a NUL)")
+		}
+	}
 	if proposal == "" {
 		return nil, baixa.FieldError("query.proposta", "the proposal is missing (proposta or proposal)")
 	}
