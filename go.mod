@@ -2,6 +2,8 @@ module baixa
 
 go 1.26.8
 
+toolchain go1.26.10
+
 require (
 	github.com/alecthomas/kong v1.17.0
 	github.com/danielgtaylor/huma/v2 v2.37.2
