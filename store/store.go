@@ -69,8 +69,9 @@ type DB struct {
 	// URL is the database URL with any password masked, for logs.
 	URL string
 
-	aead     cipher.AEAD // seals secrets at rest when set (SetSecretKey)
-	lock     io.Closer   // SQLite: the file lock that keeps other processes out
+	aead     cipher.AEAD   // seals secrets at rest when set (SetSecretKey)
+	previous []cipher.AEAD // open what older keys sealed
+	lock     io.Closer     // SQLite: the file lock that keeps other processes out
 	stmts    stmtCache
 	jobNotes sync.Map // endpoint ID -> when this process enqueued its delivery job (fanOut)
 

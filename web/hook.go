@@ -169,6 +169,11 @@ func (s *Server) refuseCallback(w http.ResponseWriter, r *http.Request, provider
 // storeCallback stores the callback and answers: the provider's own
 // answer when its receiver has one (Saurus's protocol id), else a receipt.
 func (s *Server) storeCallback(w http.ResponseWriter, r *http.Request, body []byte, c *baixa.Connection) {
+	if !s.limits.allow("connection:"+c.ID, s.CallbackRate) {
+		s.countCallback(c.Provider, "limited")
+		tooMany(w, "connection "+c.ID)
+		return
+	}
 	recv := s.Receivers[c.Provider]
 	nd, err := recv.Receive(r.Context(), r, body, c)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/subtle"
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
@@ -60,8 +59,17 @@ type Server struct {
 	// Decoders check an import before it is stored, so that bad input gets a
 	// 4xx and stores nothing.
 	Decoders map[string]baixa.Decoder
-	// APIKey is the bearer token every /v1 request must carry.
+	// Keys are the API keys a /v1 request may carry (scoped, hashed at
+	// rest); without them, APIKey is the one key, admin.
+	Keys   baixa.APIKeyService
 	APIKey string
+	// Audit keeps every write made through the API.
+	Audit baixa.AuditService
+	// KeyRate bounds each API key's requests; CallbackRate each callback
+	// connection's (zero: no bound).
+	KeyRate, CallbackRate Rate
+	keys                  keyCache
+	limits                limits
 	// Ready reports whether the service can take traffic (database reachable,
 	// schema current).
 	Ready   func(ctx context.Context) error
@@ -83,7 +91,7 @@ func (s *Server) Handler() http.Handler {
 	cfg.DocsPath = "" // served below, without a CDN
 	cfg.SchemasPath = ""
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		"bearer": {Type: "http", Scheme: "bearer", Description: "The API key (BAIXA_API_KEY)"},
+		"bearer": {Type: "http", Scheme: "bearer", Description: "An API key: BAIXA_API_KEY (admin), or one made with POST /v1/api-keys"},
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
 	cfg.CreateHooks = nil // no $schema links in responses
@@ -117,6 +125,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Connections != nil {
 		s.registerConnections(api)
+	}
+	if s.Keys != nil && s.Audit != nil {
+		s.registerAPIKeys(api)
 	}
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
 		mux.HandleFunc(m+" /hooks/{provider}/{connection}", s.callback)
@@ -152,22 +163,6 @@ func (s *Server) Handler() http.Handler {
 		h = s.Metrics.instrument(mux, h)
 	}
 	return h
-}
-
-// authenticate requires the API key on /v1.
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	want := []byte("Bearer " + s.APIKey)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1" {
-			got := []byte(r.Header.Get("Authorization"))
-			if s.APIKey == "" || subtle.ConstantTimeCompare(got, want) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="baixa"`)
-				writeProblem(w, http.StatusUnauthorized, "missing or wrong API key: send Authorization: Bearer <BAIXA_API_KEY>", nil)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // maxAPIBody bounds a JSON request body under /v1 (the bulk charges' limit;

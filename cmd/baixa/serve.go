@@ -45,13 +45,16 @@ type logFlags struct {
 type serveCmd struct {
 	dbFlags
 	logFlags
-	Listen          string        `env:"BAIXA_LISTEN" default:"127.0.0.1:8080" help:"Address to serve HTTP on."`
-	APIKey          string        `name:"api-key" env:"BAIXA_API_KEY" help:"Bearer token for the /v1 API (at least 16 characters). With SQLite and none given, one is generated and kept beside the database file."`
-	SecretKey       string        `name:"secret-key" env:"BAIXA_SECRET_KEY" help:"Key that encrypts secrets at rest (webhook signing secrets, provider credentials): 32 bytes as 64 hex characters."`
-	Workers         int           `env:"BAIXA_WORKERS" default:"4" help:"Background jobs run at once."`
-	ShutdownTimeout time.Duration `env:"BAIXA_SHUTDOWN_TIMEOUT" default:"30s" help:"How long to wait for requests and jobs on shutdown before cancelling them (they are retried later)."`
-	MaxImportBytes  int64         `env:"BAIXA_MAX_IMPORT_BYTES" default:"268435456" help:"Largest accepted import upload."`
-	Tick            time.Duration `env:"BAIXA_TICK" default:"15s" help:"How often the scheduler looks for connections due to be read (each connection has its own every_seconds)."`
+	Listen            string        `env:"BAIXA_LISTEN" default:"127.0.0.1:8080" help:"Address to serve HTTP on."`
+	APIKey            string        `name:"api-key" env:"BAIXA_API_KEY" help:"Bearer token for the /v1 API (at least 16 characters). With SQLite and none given, one is generated and kept beside the database file."`
+	SecretKey         string        `name:"secret-key" env:"BAIXA_SECRET_KEY" help:"Key that encrypts secrets at rest (webhook signing secrets, provider credentials): 32 bytes as 64 hex characters."`
+	SecretKeyPrevious []string      `name:"secret-key-previous" env:"BAIXA_SECRET_KEY_PREVIOUS" help:"Keys BAIXA_SECRET_KEY replaces (comma-separated, 64 hex characters each): what they sealed still opens, and is sealed again with the new key at start."`
+	Workers           int           `env:"BAIXA_WORKERS" default:"4" help:"Background jobs run at once."`
+	ShutdownTimeout   time.Duration `env:"BAIXA_SHUTDOWN_TIMEOUT" default:"30s" help:"How long to wait for requests and jobs on shutdown before cancelling them (they are retried later)."`
+	MaxImportBytes    int64         `env:"BAIXA_MAX_IMPORT_BYTES" default:"268435456" help:"Largest accepted import upload."`
+	RateLimit         float64       `name:"rate-limit" env:"BAIXA_RATE_LIMIT" default:"500" help:"Requests per second each API key may make (bursts of twice that); 0 for no limit."`
+	CallbackRateLimit float64       `name:"callback-rate-limit" env:"BAIXA_CALLBACK_RATE_LIMIT" default:"0" help:"Callbacks per second each provider connection may send (bursts of twice that); 0, the default, for no limit: a provider catching up after an outage is not refused."`
+	Tick              time.Duration `env:"BAIXA_TICK" default:"15s" help:"How often the scheduler looks for connections due to be read (each connection has its own every_seconds)."`
 	webhookFlags
 }
 
@@ -110,6 +113,9 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	MaxImportBytes  int64
 	Logger          *slog.Logger
+	// KeyRate and CallbackRate bound each API key's and each callback
+	// connection's requests.
+	KeyRate, CallbackRate web.Rate
 	// PollInterval overrides how often idle workers look for jobs (tests).
 	PollInterval time.Duration
 	// Heartbeat and StaleAfter override how often an instance says it is
@@ -118,13 +124,18 @@ type serveConfig struct {
 	// Tick is how often due connections are looked for (default 15 s).
 	Tick     time.Duration
 	Webhooks webhookConfig
-	// SecretKey (32 bytes), when set, encrypts secrets at rest.
-	SecretKey []byte
+	// SecretKey (32 bytes), when set, encrypts secrets at rest; what the
+	// PreviousSecretKeys sealed still opens, and is sealed again at start.
+	SecretKey          []byte
+	PreviousSecretKeys [][]byte
 }
 
 // validate checks the settings and returns those that needed parsing: the
 // webhook configuration and the secret key (nil when none is set).
 func (c *serveCmd) validate() (webhookConfig, []byte, error) {
+	if c.RateLimit < 0 || c.CallbackRateLimit < 0 {
+		return webhookConfig{}, nil, errors.New("--rate-limit and --callback-rate-limit must be 0 (no limit) or more")
+	}
 	if c.Workers < 1 || c.Workers > 256 {
 		return webhookConfig{}, nil, fmt.Errorf("--workers (BAIXA_WORKERS) must be 1 to 256, got %d", c.Workers)
 	}
@@ -145,6 +156,14 @@ func (c *serveCmd) validate() (webhookConfig, []byte, error) {
 		var err error
 		if secretKey, err = hex.DecodeString(c.SecretKey); err != nil || len(secretKey) != 32 {
 			return webhookConfig{}, nil, errors.New("--secret-key (BAIXA_SECRET_KEY) must be 32 bytes written as 64 hex characters (openssl rand -hex 32)")
+		}
+	}
+	if len(c.SecretKeyPrevious) > 0 && secretKey == nil {
+		return webhookConfig{}, nil, errors.New("--secret-key-previous (BAIXA_SECRET_KEY_PREVIOUS) needs the new --secret-key (BAIXA_SECRET_KEY)")
+	}
+	for _, k := range c.SecretKeyPrevious {
+		if b, err := hex.DecodeString(strings.TrimSpace(k)); err != nil || len(b) != 32 {
+			return webhookConfig{}, nil, errors.New("--secret-key-previous (BAIXA_SECRET_KEY_PREVIOUS): each key must be 64 hex characters")
 		}
 	}
 	if err := store.CheckURL(c.DatabaseURL); err != nil {
@@ -179,7 +198,9 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	}
 	app, err := newApp(ctx, serveConfig{
 		DatabaseURL: c.DatabaseURL, APIKey: key, Workers: c.Workers, ShutdownTimeout: c.ShutdownTimeout,
-		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh, SecretKey: secretKey, Tick: c.Tick,
+		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh, SecretKey: secretKey, PreviousSecretKeys: previousKeys(c.SecretKeyPrevious), Tick: c.Tick,
+		KeyRate:      web.Rate{PerSecond: c.RateLimit, Burst: int(2 * c.RateLimit)},
+		CallbackRate: web.Rate{PerSecond: c.CallbackRateLimit, Burst: int(2 * c.CallbackRateLimit)},
 	})
 	if err != nil {
 		ln.Close()
@@ -193,6 +214,19 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	log.Info("shutting down")
 	return app.shutdown()
 }
+
+// previousKeys decodes keys validated before.
+func previousKeys(hexKeys []string) [][]byte {
+	var out [][]byte
+	for _, k := range hexKeys {
+		b, _ := hex.DecodeString(strings.TrimSpace(k))
+		out = append(out, b)
+	}
+	return out
+}
+
+// configuredKeyID is the id of the key baixa is started with.
+const configuredKeyID = "key_configured"
 
 // apiKey returns the configured key or, with SQLite, the one kept beside
 // the database (generated on first start).
@@ -262,9 +296,27 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		return nil, err
 	}
 	if cfg.SecretKey != nil {
-		if err := db.SetSecretKey(cfg.SecretKey); err != nil {
+		if err := db.SetSecretKey(cfg.SecretKey, cfg.PreviousSecretKeys...); err != nil {
 			db.Close()
 			return nil, err
+		}
+		if len(cfg.PreviousSecretKeys) > 0 {
+			// Before serving, so that this instance needs the old keys no
+			// more; the others keep reading as long as they know both.
+			n, err := db.ResealSecrets(ctx)
+			if err != nil {
+				cfg.Logger.Error("sealing secrets with the new BAIXA_SECRET_KEY failed; it is tried again at the next start", "err", err)
+			} else {
+				cfg.Logger.Info("secrets sealed with the new BAIXA_SECRET_KEY; once every instance runs with it, BAIXA_SECRET_KEY_PREVIOUS may go", "resealed", n)
+			}
+		}
+	}
+	if cfg.APIKey != "" {
+		// The key baixa is started with is the first admin key; only its
+		// hash is stored. Changing BAIXA_API_KEY replaces it.
+		if err := db.EnsureAPIKey(ctx, configuredKeyID, "BAIXA_API_KEY", cfg.APIKey); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store the API key: %w", err)
 		}
 	}
 	metrics := web.NewMetrics(func(ctx context.Context) (map[string]int64, error) { return queue.JobCounts(ctx, db.R) })
@@ -309,7 +361,8 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	srv := &web.Server{
 		Accounts: db, Charges: db, Documents: db, Events: db,
 		Movements: &settle.Service{Store: db, Settler: settler, Settled: metrics.Settled}, MovementFinder: db,
-		Decoders: decoders, APIKey: cfg.APIKey, Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
+		Decoders: decoders, Keys: db, Audit: db, KeyRate: cfg.KeyRate, CallbackRate: cfg.CallbackRate,
+		Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
 		Connections: &provider.Connections{ConnectionService: db, Connectors: connectors}, Receivers: receivers, CheckCallback: verifier.Check,
 		Uploads:   map[string]web.Upload{plugboleto.Provider: {Check: cnab.Check, Document: plugboleto.Upload}},

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"baixa"
+	"baixa/internal/dbtest"
+	"baixa/web"
+)
+
+// as sends a request with another API key.
+func (c *client) as(key string, want int, method, path, body string) map[string]any {
+	c.t.Helper()
+	return c.must(want, method, path, body, "Authorization", "Bearer "+key)
+}
+
+// API keys are scoped, hashed at rest, rotated and revoked through the
+// API; every write is in the audit log, by key, with its before and after
+// and no secret.
+func TestAPIKeysAndAudit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := startApp(t, url, webhookCfg())
+		acct := c.account()
+		charge := c.charge(acct, "77", "100.00")
+		reader := c.must(201, "POST", "/v1/api-keys", `{"name": "BI", "role": "read"}`)
+		operator := c.must(201, "POST", "/v1/api-keys", `{"name": "Finance desk", "role": "operator"}`)
+		rkey, okey := reader["key"].(string), operator["key"].(string)
+		if !strings.HasPrefix(rkey, "bx_") || len(rkey) < 40 || reader["prefix"] != rkey[:10] {
+			t.Fatalf("a new key = %v", reader)
+		}
+		for _, k := range c.must(200, "GET", "/v1/api-keys", "")["data"].([]any) {
+			if _, shown := k.(map[string]any)["key"]; shown {
+				t.Errorf("a listed key shows its secret: %v", k)
+			}
+		}
+		c.must(422, "POST", "/v1/api-keys", `{"name": "X", "role": "root"}`)
+
+		// Scopes.
+		c.as(rkey, 200, "GET", "/v1/charges/"+charge, "")
+		c.as(rkey, 403, "POST", "/v1/charges/"+charge+"/payments", `{"amount": "10.00", "paid_on": "2026-11-23"}`)
+		c.as(rkey, 403, "GET", "/v1/audit", "")
+		c.as(okey, 201, "POST", "/v1/charges/"+charge+"/payments", `{"amount": "10.00", "paid_on": "2026-11-23"}`)
+		c.as(okey, 403, "POST", "/v1/endpoints", `{"url": "https://erp.example.com.br/hook"}`)
+		c.as(okey, 403, "POST", "/v1/api-keys", `{"name": "mine", "role": "admin"}`)
+		c.as(okey, 403, "POST", "/v1/accounts", `{"name": "B", "document": "11222333000181"}`)
+		c.as("bx_"+strings.Repeat("a", 52), 401, "GET", "/v1/charges", "")
+
+		// Rotation without overlap ends the old key at once; revocation too.
+		rotated := c.must(201, "POST", "/v1/api-keys/"+operator["id"].(string)+"/rotate", `{}`)
+		c.as(okey, 401, "GET", "/v1/charges", "")
+		c.as(rotated["key"].(string), 200, "GET", "/v1/charges", "")
+		if rotated["role"] != "operator" || rotated["name"] != "Finance desk" {
+			t.Errorf("rotated = %v", rotated)
+		}
+		overlapped := c.must(201, "POST", "/v1/api-keys/"+rotated["id"].(string)+"/rotate", `{"overlap_seconds": 3600}`)
+		c.as(rotated["key"].(string), 200, "GET", "/v1/charges", "") // still, for an hour
+		c.as(overlapped["key"].(string), 200, "GET", "/v1/charges", "")
+		c.must(204, "DELETE", "/v1/api-keys/"+reader["id"].(string), "")
+		c.as(rkey, 401, "GET", "/v1/charges", "")
+		c.must(409, "POST", "/v1/api-keys/"+reader["id"].(string)+"/rotate", `{}`)
+
+		// At rest: hashes only.
+		db := rawDB(t, url)
+		rows, err := db.QueryContext(context.Background(), `SELECT id, name, role, prefix, hash FROM api_keys`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			var id, name, role, prefix, hash string
+			if err := rows.Scan(&id, &name, &role, &prefix, &hash); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			for _, secret := range []string{rkey, okey, testKey, rotated["key"].(string)} {
+				if strings.Contains(id+name+role+prefix+hash, secret) {
+					t.Errorf("key %s is stored in clear", id)
+				}
+			}
+			if id == configuredKeyID && (hash != baixa.HashAPIKey(testKey) || role != "admin") {
+				t.Errorf("the configured key is stored as %s %s", role, hash)
+			}
+		}
+		rows.Close()
+		if n != 5 {
+			t.Errorf("%d keys stored, want 5 (configured, reader, operator and its two rotations)", n)
+		}
+
+		// The audit log.
+		audit := c.must(200, "GET", "/v1/audit?limit=100", "")["data"].([]any)
+		var payment map[string]any
+		for _, e := range audit {
+			e := e.(map[string]any)
+			for _, secret := range []string{rkey, okey, rotated["key"].(string), overlapped["key"].(string)} {
+				if strings.Contains(fmt.Sprint(e), secret) {
+					t.Errorf("the audit log shows a key: %v", e)
+				}
+			}
+			if e["path"] == "/v1/charges/"+charge+"/payments" && e["status"] == float64(201) {
+				payment = e
+			}
+		}
+		if payment == nil {
+			t.Fatalf("no audit entry of the payment in %v", audit)
+		}
+		if payment["key_id"] != operator["id"] || payment["key_name"] != "Finance desk" || payment["method"] != "POST" ||
+			!strings.Contains(payment["before"].(string), `"status":"open"`) || !strings.Contains(payment["after"].(string), `"partially_paid"`) {
+			t.Errorf("the payment's audit entry = %v", payment)
+		}
+		refused := 0
+		for _, e := range audit {
+			if e.(map[string]any)["status"] == float64(http.StatusForbidden) {
+				refused++
+			}
+		}
+		if refused != 0 {
+			t.Errorf("%d refused writes were audited as writes", refused)
+		}
+		mine := c.must(200, "GET", "/v1/audit?key_id="+operator["id"].(string), "")["data"].([]any)
+		if len(mine) != 1 {
+			t.Errorf("the operator key's entries = %v, want its payment", mine)
+		}
+	})
+}
+
+// Each API key and each callback connection is held to its rate: 429 with
+// Retry-After past it.
+func TestRateLimits(t *testing.T) {
+	cfg := webhookCfg()
+	cfg.KeyRate = webRate(1, 3)
+	cfg.CallbackRate = webRate(1, 2)
+	c := startApp(t, dbtest.SQLiteURL(t), cfg)
+	acct := c.account()
+	conn := c.bmpConnection(acct, "tok-0123456789")
+	limited := false
+	for range 10 {
+		status, _, raw := c.do("GET", "/v1/charges", "")
+		if status == 429 {
+			limited = strings.Contains(string(raw), "retry")
+			break
+		}
+	}
+	if !limited {
+		t.Error("an API key past its rate was not answered 429")
+	}
+	var codes []int
+	for i := range 5 {
+		s, _ := c.callback("GET", fmt.Sprintf("/hooks/bmp/%s?proposta=P-%d&situacao=9", conn, i), "", "Authorization", "Bearer tok-0123456789")
+		codes = append(codes, s)
+	}
+	if codes[0] != 200 || codes[len(codes)-1] != 429 {
+		t.Errorf("callbacks past the connection's rate = %v, want 200 first and 429 last", codes)
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/hooks/bmp/%s?proposta=P-9&situacao=9", c.base, conn), nil)
+	req.Header.Set("Authorization", "Bearer tok-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a limited callback = %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+func webRate(perSecond float64, burst int) web.Rate {
+	return web.Rate{PerSecond: perSecond, Burst: burst}
+}
+
+// rawDB opens url's database beside the running baixa (SQLite read-only).
+func rawDB(t *testing.T, url string) *sql.DB {
+	t.Helper()
+	driver, dsn := "pgx", url
+	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
+		driver, dsn = "sqlite", "file:"+path+"?mode=ro"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// BAIXA_SECRET_KEY is replaced without losing a secret: restarted with the
+// new key and the old as previous, baixa reads every secret, seals them
+// again, and afterwards needs only the new key.
+func TestSecretKeyRotationServe(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		oldKey, newKey := []byte(strings.Repeat("o", 32)), []byte(strings.Repeat("n", 32))
+		cfg := webhookCfg()
+		cfg.SecretKey = oldKey
+		c, a := launch(t, url, cfg)
+		ep := c.must(201, "POST", "/v1/endpoints", `{"url": "http://127.0.0.1:9/hook"}`)
+		conn := c.bmpConnection(c.account(), "tok-0123456789")
+		if err := a.shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		cfg.SecretKey, cfg.PreviousSecretKeys = newKey, [][]byte{oldKey}
+		c, a = launch(t, url, cfg)
+		if got := c.must(200, "GET", "/v1/endpoints/"+ep["id"].(string), ""); got["id"] != ep["id"] {
+			t.Fatalf("endpoint = %v", got)
+		}
+		if s, body := c.callback("GET", "/hooks/bmp/"+conn+"?proposta=P-1&situacao=9", "", "Authorization", "Bearer tok-0123456789"); s != 200 {
+			t.Fatalf("callback with the old key's secrets = %d %s", s, body)
+		}
+		if err := a.shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		cfg.PreviousSecretKeys = nil
+		c = startApp(t, url, cfg)
+		c.must(200, "GET", "/v1/endpoints/"+ep["id"].(string), "")
+		if s, body := c.callback("GET", "/hooks/bmp/"+conn+"?proposta=P-2&situacao=9", "", "Authorization", "Bearer tok-0123456789"); s != 200 {
+			t.Fatalf("callback with the new key alone = %d %s", s, body)
+		}
+	})
+}

@@ -1,0 +1,298 @@
+package web
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"baixa"
+)
+
+// keyTTL is how long a key is trusted as read: a revocation on another
+// instance takes effect within it (on this one, at once).
+const keyTTL = 2 * time.Second
+
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[string]cachedKey // by the key's hash
+}
+
+type cachedKey struct {
+	k    *baixa.APIKey
+	read time.Time
+}
+
+func (c *keyCache) forget() {
+	c.mu.Lock()
+	c.keys = nil
+	c.mu.Unlock()
+}
+
+type ctxKey struct{}
+
+// KeyOf returns the API key a request was made with.
+func KeyOf(ctx context.Context) *baixa.APIKey {
+	k, _ := ctx.Value(ctxKey{}).(*baixa.APIKey)
+	return k
+}
+
+// apiKey finds the active key of secret.
+func (s *Server) apiKey(ctx context.Context, secret string) (*baixa.APIKey, error) {
+	if s.Keys == nil {
+		// No key store (a server built for one key): that key is admin.
+		if s.APIKey == "" || !equalSecret(secret, s.APIKey) {
+			return nil, baixa.Errorf(baixa.ENotFound, "no such API key")
+		}
+		return &baixa.APIKey{ID: "key_configured", Name: "BAIXA_API_KEY", Role: baixa.RoleAdmin}, nil
+	}
+	hash := baixa.HashAPIKey(secret)
+	s.keys.mu.Lock()
+	e, ok := s.keys.keys[hash]
+	s.keys.mu.Unlock()
+	if ok && time.Since(e.read) < keyTTL {
+		if e.k == nil {
+			return nil, baixa.Errorf(baixa.ENotFound, "no such API key")
+		}
+		return e.k, nil
+	}
+	k, err := s.Keys.FindAPIKeyBySecret(ctx, secret)
+	if err != nil && !baixa.IsCode(err, baixa.ENotFound) {
+		return nil, err
+	}
+	s.keys.mu.Lock()
+	if s.keys.keys == nil || len(s.keys.keys) > 10000 {
+		s.keys.keys = map[string]cachedKey{}
+	}
+	s.keys.keys[hash] = cachedKey{k: k, read: time.Now()}
+	s.keys.mu.Unlock()
+	return k, err
+}
+
+// roleFor is the least role that may make this request.
+func roleFor(method, path string) string {
+	if strings.HasPrefix(path, "/v1/api-keys") || strings.HasPrefix(path, "/v1/audit") {
+		return baixa.RoleAdmin
+	}
+	if method == http.MethodGet || method == http.MethodHead {
+		return baixa.RoleRead
+	}
+	switch {
+	case strings.HasPrefix(path, "/v1/accounts"):
+		return baixa.RoleAdmin
+	case strings.HasPrefix(path, "/v1/endpoints") && !strings.HasSuffix(path, "/test"):
+		return baixa.RoleAdmin
+	case strings.HasPrefix(path, "/v1/connections") && !strings.HasSuffix(path, "/run") && !strings.HasSuffix(path, "/check"):
+		return baixa.RoleAdmin
+	}
+	return baixa.RoleOperator
+}
+
+// authenticate requires an active API key on /v1, of a role that allows
+// the request, within its rate; it records every write in the audit log.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || secret == "" {
+			unauthorized(w)
+			return
+		}
+		k, err := s.apiKey(r.Context(), secret)
+		if baixa.IsCode(err, baixa.ENotFound) {
+			unauthorized(w)
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, err, "")
+			return
+		}
+		if need := roleFor(r.Method, r.URL.Path); !baixa.RoleAllows(k.Role, need) {
+			writeProblem(w, http.StatusForbidden, fmt.Sprintf("this API key's role (%s) does not allow %s %s: it needs %s", k.Role, r.Method, r.URL.Path, need), nil)
+			return
+		}
+		if !s.limits.allow("key:"+k.ID, s.KeyRate) {
+			tooMany(w, "API key "+k.Prefix+"…")
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, k))
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || s.Audit == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		s.audited(w, r, k, next)
+	})
+}
+
+func equalSecret(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="baixa"`)
+	writeProblem(w, http.StatusUnauthorized, "missing or wrong API key: send Authorization: Bearer <API key>", nil)
+}
+
+func tooMany(w http.ResponseWriter, who string) {
+	w.Header().Set("Retry-After", "1")
+	writeProblem(w, http.StatusTooManyRequests, "too many requests for "+who+": retry after a second", nil)
+}
+
+// Rate bounds requests of one API key or one callback connection: PerSecond
+// on average, Burst at once; zero PerSecond, no bound.
+type Rate struct {
+	PerSecond float64
+	Burst     int
+}
+
+type limits struct {
+	mu sync.Mutex
+	m  map[string]*rate.Limiter
+}
+
+func (l *limits) allow(who string, r Rate) bool {
+	if r.PerSecond <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil || len(l.m) > 100000 {
+		l.m = map[string]*rate.Limiter{}
+	}
+	lim := l.m[who]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(r.PerSecond), max(1, r.Burst))
+		l.m[who] = lim
+	}
+	return lim.Allow()
+}
+
+// auditMax is how much of a resource an audit entry keeps.
+const auditMax = 64 << 10
+
+// audited serves a write and records it: the resource its path names as
+// it was before (read through the API itself) and the answer after, with
+// secrets removed.
+func (s *Server) audited(w http.ResponseWriter, r *http.Request, k *baixa.APIKey, next http.Handler) {
+	before := s.resourceBefore(r, next)
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	next.ServeHTTP(rec, r)
+	e := &baixa.AuditEntry{KeyID: k.ID, KeyName: k.Name, Method: r.Method, Path: r.URL.Path, Operation: operationOf(r),
+		Status: rec.status, Before: before, After: redacted(rec.body.Bytes())}
+	if err := s.Audit.AddAudit(context.WithoutCancel(r.Context()), e); err != nil {
+		cmp.Or(s.Logger, slog.Default()).Error("audit entry not stored", "key", k.ID, "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+}
+
+// operationOf names a write: its method and its path's nouns, ids left out.
+func operationOf(r *http.Request) string {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	var nouns []string
+	for i, p := range parts {
+		if i > 0 && i%2 == 0 || i == 1 || len(parts) == 1 {
+			nouns = append(nouns, p)
+		}
+	}
+	return strings.ToLower(r.Method) + " " + strings.Join(nouns, " ")
+}
+
+// resourceBefore reads, through the API, the resource a write's path names
+// (/v1/NOUN/ID...), or returns "".
+func (s *Server) resourceBefore(r *http.Request, api http.Handler) string {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	get, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "/"+strings.Join(parts[:3], "/"), nil)
+	if err != nil {
+		return ""
+	}
+	rec := &recorder{ResponseWriter: discard{}, status: http.StatusOK}
+	api.ServeHTTP(rec, get)
+	if rec.status != http.StatusOK {
+		return ""
+	}
+	return redacted(rec.body.Bytes())
+}
+
+// secretFields are never kept in the audit log.
+var secretFields = map[string]bool{"secret": true, "secrets": true, "previous_secret": true, "key": true, "token": true,
+	"password": true, "certificate": true, "private_key": true}
+
+// redacted is b (JSON) without its secret fields, bounded; "" when b is
+// not a JSON object.
+func redacted(b []byte) string {
+	var v any
+	if len(b) == 0 || json.Unmarshal(b, &v) != nil {
+		return ""
+	}
+	out, err := json.Marshal(strip(v))
+	if err != nil {
+		return ""
+	}
+	if len(out) > auditMax {
+		return `{"truncated": ` + strconv.Itoa(len(out)) + `}`
+	}
+	return string(out)
+}
+
+func strip(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if secretFields[k] {
+				x[k] = "(removed)"
+				continue
+			}
+			x[k] = strip(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = strip(e)
+		}
+	}
+	return v
+}
+
+// recorder keeps a response's status and (up to auditMax) body while
+// writing it through.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	if r.body.Len() < auditMax+1 {
+		r.body.Write(b[:min(len(b), auditMax+1-r.body.Len())])
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
