@@ -134,7 +134,7 @@ func (m *Movement) CheckText() error {
 		{"channel", m.Channel}, {"payment_link", m.PaymentLink}, {"payer.name", m.Payer.Name}, {"payer.document", m.Payer.Document},
 	}
 	for _, r := range m.References.List() {
-		fields = append(fields, struct{ name, v string }{"references." + string(r.Kind), r.Value})
+		fields = append(fields, struct{ name, v string }{"references." + r.Kind, r.Value})
 	}
 	for _, f := range fields {
 		if !IsText(f.v) {

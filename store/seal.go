@@ -100,24 +100,8 @@ func (db *DB) ResealSecrets(ctx context.Context) (int, error) {
 	for _, col := range []struct{ table, column string }{
 		{"endpoints", "secret"}, {"endpoints", "previous_secret"}, {"connections", "secrets"},
 	} {
-		rows, err := db.on(db.R).QueryContext(ctx, fmt.Sprintf(`SELECT id, %s FROM %s WHERE %s <> ''`, col.column, col.table, col.column))
+		stale, err := db.staleSecrets(ctx, col.table, col.column)
 		if err != nil {
-			return n, err
-		}
-		type value struct{ id, v string }
-		var stale []value
-		for rows.Next() {
-			var v value
-			if err := rows.Scan(&v.id, &v.v); err != nil {
-				rows.Close()
-				return n, err
-			}
-			if _, again, err := db.open(v.v); err == nil && again {
-				stale = append(stale, v)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return n, err
 		}
 		for _, v := range stale {
@@ -136,4 +120,26 @@ func (db *DB) ResealSecrets(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+type sealedValue struct{ id, v string }
+
+// staleSecrets returns the values of table.column that must be sealed again.
+func (db *DB) staleSecrets(ctx context.Context, table, column string) ([]sealedValue, error) {
+	rows, err := db.on(db.R).QueryContext(ctx, fmt.Sprintf(`SELECT id, %s FROM %s WHERE %s <> ''`, column, table, column))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var stale []sealedValue
+	for rows.Next() {
+		var v sealedValue
+		if err := rows.Scan(&v.id, &v.v); err != nil {
+			return nil, err
+		}
+		if _, again, err := db.open(v.v); err == nil && again {
+			stale = append(stale, v)
+		}
+	}
+	return stale, rows.Err()
 }

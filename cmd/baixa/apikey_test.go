@@ -66,27 +66,18 @@ func TestAPIKeysAndAudit(t *testing.T) {
 
 		// At rest: hashes only.
 		db := rawDB(t, url)
-		rows, err := db.QueryContext(context.Background(), `SELECT id, name, role, prefix, hash FROM api_keys`)
-		if err != nil {
-			t.Fatal(err)
-		}
 		n := 0
-		for rows.Next() {
-			var id, name, role, prefix, hash string
-			if err := rows.Scan(&id, &name, &role, &prefix, &hash); err != nil {
-				t.Fatal(err)
-			}
+		for _, k := range storedKeys(t, db) {
 			n++
 			for _, secret := range []string{rkey, okey, testKey, rotated["key"].(string)} {
-				if strings.Contains(id+name+role+prefix+hash, secret) {
-					t.Errorf("key %s is stored in clear", id)
+				if strings.Contains(strings.Join(k[:], " "), secret) {
+					t.Errorf("key %s is stored in clear", k[0])
 				}
 			}
-			if id == configuredKeyID && (hash != baixa.HashAPIKey(testKey) || role != "admin") {
-				t.Errorf("the configured key is stored as %s %s", role, hash)
+			if k[0] == configuredKeyID && (k[4] != baixa.HashAPIKey(testKey) || k[2] != "admin") {
+				t.Errorf("the configured key is stored as %s %s", k[2], k[4])
 			}
 		}
-		rows.Close()
 		if n != 5 {
 			t.Errorf("%d keys stored, want 5 (configured, reader, operator and its two rotations)", n)
 		}
@@ -219,4 +210,26 @@ func TestSecretKeyRotationServe(t *testing.T) {
 			t.Fatalf("callback with the new key alone = %d %s", s, body)
 		}
 	})
+}
+
+// storedKeys reads the api_keys rows: id, name, role, prefix, hash.
+func storedKeys(t *testing.T, db *sql.DB) [][5]string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), `SELECT id, name, role, prefix, hash FROM api_keys`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out [][5]string
+	for rows.Next() {
+		var k [5]string
+		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &k[4]); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
