@@ -23,22 +23,6 @@ import (
 // instance takes effect within it (on this one, at once).
 const keyTTL = 2 * time.Second
 
-type keyCache struct {
-	mu   sync.Mutex
-	keys map[string]cachedKey // by the key's hash
-}
-
-type cachedKey struct {
-	k    *baixa.APIKey
-	read time.Time
-}
-
-func (c *keyCache) forget() {
-	c.mu.Lock()
-	c.keys = nil
-	c.mu.Unlock()
-}
-
 type ctxKey struct{}
 
 // KeyOf returns the API key a request was made with.
@@ -57,25 +41,17 @@ func (s *Server) apiKey(ctx context.Context, secret string) (*baixa.APIKey, erro
 		return &baixa.APIKey{ID: "key_configured", Name: "BAIXA_API_KEY", Role: baixa.RoleAdmin}, nil
 	}
 	hash := baixa.HashAPIKey(secret)
-	s.keys.mu.Lock()
-	e, ok := s.keys.keys[hash]
-	s.keys.mu.Unlock()
-	if ok && time.Since(e.read) < keyTTL {
-		if e.k == nil {
+	if k, ok := s.keys.get(hash, keyTTL); ok {
+		if k == nil {
 			return nil, baixa.Errorf(baixa.ENotFound, "no such API key")
 		}
-		return e.k, nil
+		return k, nil
 	}
 	k, err := s.Keys.FindAPIKeyBySecret(ctx, secret)
 	if err != nil && !baixa.IsCode(err, baixa.ENotFound) {
 		return nil, err
 	}
-	s.keys.mu.Lock()
-	if s.keys.keys == nil || len(s.keys.keys) > 10000 {
-		s.keys.keys = map[string]cachedKey{}
-	}
-	s.keys.keys[hash] = cachedKey{k: k, read: time.Now()}
-	s.keys.mu.Unlock()
+	s.keys.put(hash, k) // an unknown key too, so that guessing costs no query each
 	return k, err
 }
 

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -204,34 +203,15 @@ func (s *Server) storeCallback(w http.ResponseWriter, r *http.Request, body []by
 // change (new credentials) reaches callbacks within it.
 const connectionTTL = time.Second
 
-type connCache struct {
-	mu      sync.Mutex
-	byID    map[string]cachedConn
-	indexes map[string]*credIndex // by provider
-}
-
-type cachedConn struct {
-	c    *baixa.Connection
-	read time.Time
-}
-
 func (s *Server) cachedConnection(ctx context.Context, id string) (*baixa.Connection, error) {
-	s.conns.mu.Lock()
-	e, ok := s.conns.byID[id]
-	s.conns.mu.Unlock()
-	if ok && time.Since(e.read) < connectionTTL {
-		return e.c, nil
+	if c, ok := s.conns.get(id, connectionTTL); ok {
+		return c, nil
 	}
 	c, err := s.Connections.FindConnectionByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	s.conns.mu.Lock()
-	if s.conns.byID == nil || len(s.conns.byID) > 10000 {
-		s.conns.byID = map[string]cachedConn{}
-	}
-	s.conns.byID[id] = cachedConn{c: c, read: time.Now()}
-	s.conns.mu.Unlock()
+	s.conns.put(id, c)
 	return c, nil
 }
 
@@ -243,7 +223,6 @@ type credIndex struct {
 	// (JWT, signed bodies): tried one by one.
 	varying []*baixa.Connection
 	headers []string // custom header names in use
-	read    time.Time
 }
 
 // candidates are the connections that may take r's credentials.
@@ -258,13 +237,10 @@ func (x *credIndex) candidates(r *http.Request) []*baixa.Connection {
 // credentialIndex returns provider's index, read again when older than
 // connectionTTL.
 func (s *Server) credentialIndex(ctx context.Context, provider string) (*credIndex, error) {
-	s.conns.mu.Lock()
-	x := s.conns.indexes[provider]
-	s.conns.mu.Unlock()
-	if x != nil && time.Since(x.read) < connectionTTL {
+	if x, ok := s.credIndexes.get(provider, connectionTTL); ok {
 		return x, nil
 	}
-	x = &credIndex{byPrint: map[string][]*baixa.Connection{}, read: time.Now()}
+	x := &credIndex{byPrint: map[string][]*baixa.Connection{}}
 	headers := map[string]bool{}
 	err := baixa.EachConnection(ctx, s.Connections, func(c *baixa.Connection) error {
 		if c.Provider != provider {
@@ -289,11 +265,6 @@ func (s *Server) credentialIndex(ctx context.Context, provider string) (*credInd
 	if err != nil {
 		return nil, err
 	}
-	s.conns.mu.Lock()
-	if s.conns.indexes == nil {
-		s.conns.indexes = map[string]*credIndex{}
-	}
-	s.conns.indexes[provider] = x
-	s.conns.mu.Unlock()
+	s.credIndexes.put(provider, x)
 	return x, nil
 }

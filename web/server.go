@@ -48,7 +48,10 @@ type Server struct {
 	// connections is handed (PlugBoleto reconciles return files itself).
 	Uploads       map[string]Upload
 	CheckCallback func(r *http.Request, body []byte, a baixa.InboundAuth, secrets map[string]string) error
-	conns         connCache
+	// Connections as read (by id), and their credentials' index (by
+	// provider), for connectionTTL.
+	conns       ttlCache[*baixa.Connection]
+	credIndexes ttlCache[*credIndex]
 	// CheckEndpointURL refuses endpoint URLs the server will not deliver to
 	// (plain http, internal addresses).
 	CheckEndpointURL func(url string) error
@@ -68,7 +71,7 @@ type Server struct {
 	// KeyRate bounds each API key's requests; CallbackRate each callback
 	// connection's (zero: no bound).
 	KeyRate, CallbackRate Rate
-	keys                  keyCache
+	keys                  ttlCache[*baixa.APIKey] // by hash, for keyTTL
 	limits                limits
 	// Ready reports whether the service can take traffic (database reachable,
 	// schema current).

@@ -15,7 +15,11 @@ package main
 //
 //	BAIXA_CHAOS_INPUTS=3000 BAIXA_CHAOS_KILLS=20 go test -run TestCrashSuite -v ./cmd/baixa
 //
-// BAIXA_CHAOS_SEED replays a run's choices (its seed is printed).
+// BAIXA_CHAOS_SEED replays a run's choices (its seed is printed). On
+// PostgreSQL the outage is a proxy cutting every connection; with
+// BAIXA_CHAOS_PG_RESTART set to a command (pg_ctlcluster ... restart), the
+// server itself is restarted instead: only by hand, since other tests share
+// that server.
 
 import (
 	"bytes"
@@ -237,10 +241,17 @@ func (c *chaos) run() {
 	for k := range c.kills {
 		time.Sleep(time.Duration(200+c.rng.IntN(1200)) * time.Millisecond)
 		if k == outage {
-			c.proxy.Cut()
-			time.Sleep(time.Duration(1000+c.rng.IntN(2000)) * time.Millisecond)
-			if err := c.proxy.Restore(); err != nil {
-				t.Fatal(err)
+			if restart := os.Getenv("BAIXA_CHAOS_PG_RESTART"); restart != "" {
+				// By hand only: the server is shared with every other test.
+				if out, err := exec.Command("sh", "-c", restart).CombinedOutput(); err != nil {
+					t.Fatalf("restart PostgreSQL: %v: %s", err, out)
+				}
+			} else {
+				c.proxy.Cut()
+				time.Sleep(time.Duration(1000+c.rng.IntN(2000)) * time.Millisecond)
+				if err := c.proxy.Restore(); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		c.stop(syscall.SIGKILL)
@@ -312,8 +323,9 @@ func (c *chaos) start() {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--database-url", c.url, "--listen", c.addr, "--api-key", c.apiKey,
 		"--secret-key", c.secret, "--webhook-allow-http", "--webhook-allow-addresses", "127.0.0.0/8",
-		"--webhook-retry-schedule", "500ms,1s,2s,4s,8s", "--log-level", "debug", "--log-format", "json", "--shutdown-timeout", "5s")
+		"--webhook-retry-schedule", "500ms,1s,2s,4s,8s", "--log-level", "debug", "--log-format", "json", "--shutdown-timeout", "5s", "--rate-limit", "0")
 	cmd.Env = append(os.Environ(), envChild+"=1")
+	dieWithParent(cmd)
 	cmd.Stdout, cmd.Stderr = c.log, c.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -473,13 +473,16 @@ func TestMeasureDrainAfterOutage(t *testing.T) {
 		})
 		c.endpoint(fmt.Sprintf(`{"url": %q}`, e.srv.URL))
 		acct := c.account()
+		// Payments in the outage's first 5 s: their first retry (5 s later)
+		// fails too, and the next is 5 minutes away when the ERP returns.
 		start := time.Now()
 		n := 0
-		for time.Since(start) < 20*time.Second {
+		for time.Since(start) < 5*time.Second {
 			c.pay(c.charge(acct, fmt.Sprintf("%d", 800+n), "10.00"), "10.00")
 			n++
-			time.Sleep(500 * time.Millisecond)
+			time.Sleep(250 * time.Millisecond)
 		}
+		time.Sleep(time.Until(start.Add(20 * time.Second)))
 		down.Store(false)
 		up := time.Now()
 		if traffic {
