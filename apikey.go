@@ -40,6 +40,9 @@ type APIKey struct {
 	Name   string `json:"name"`
 	Role   string `json:"role" enum:"read,operator,admin"`
 	Prefix string `json:"prefix" doc:"The key's first characters, to tell keys apart; the rest is never shown again"`
+	// AccountID, when set, confines the key to one account: its charges
+	// (with their payments), its events, movements and imports.
+	AccountID string `json:"account_id,omitempty" doc:"Confines the key to this account's charges, events, movements and imports"`
 	// Secret is set only on the answer that creates or rotates the key.
 	Secret     string    `json:"key,omitempty" doc:"The key itself: shown only here, never again"`
 	CreatedAt  time.Time `json:"created_at"`

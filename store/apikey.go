@@ -14,12 +14,12 @@ var (
 	_ baixa.AuditService  = (*DB)(nil)
 )
 
-const apiKeyColumns = `id, name, role, prefix, created_at, last_used_at, expires_at, revoked_at`
+const apiKeyColumns = `id, name, role, account_id, prefix, created_at, last_used_at, expires_at, revoked_at`
 
 func scanAPIKey(s scanner) (*baixa.APIKey, error) {
 	var k baixa.APIKey
 	var created, used, expires, revoked int64
-	if err := s.Scan(&k.ID, &k.Name, &k.Role, &k.Prefix, &created, &used, &expires, &revoked); err != nil {
+	if err := s.Scan(&k.ID, &k.Name, &k.Role, &k.AccountID, &k.Prefix, &created, &used, &expires, &revoked); err != nil {
 		return nil, err
 	}
 	k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.RevokedAt = fromMicros(created), fromMicros(used), fromMicros(expires), fromMicros(revoked)
@@ -34,14 +34,21 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *baixa.APIKey, secret string) 
 	if !baixa.RoleAllows(k.Role, baixa.RoleRead) {
 		return baixa.FieldError("role", "want read, operator or admin")
 	}
+	if k.AccountID != "" {
+		if _, err := db.FindAccountByID(ctx, k.AccountID); baixa.IsCode(err, baixa.ENotFound) {
+			return baixa.FieldError("account_id", "no account %s", k.AccountID)
+		} else if err != nil {
+			return err
+		}
+	}
 	now := db.now()
 	k.ID, k.CreatedAt, k.Prefix = baixa.NewID("key", now), now, baixa.KeyPrefix(secret)
 	return db.inTx(ctx, func(tx *sql.Tx) error { return insertAPIKey(ctx, db, tx, k, secret) })
 }
 
 func insertAPIKey(ctx context.Context, db *DB, tx *sql.Tx, k *baixa.APIKey, secret string) error {
-	_, err := db.on(tx).ExecContext(ctx, `INSERT INTO api_keys (id, name, role, prefix, hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.Name, k.Role, k.Prefix, baixa.HashAPIKey(secret), micros(k.CreatedAt), micros(k.ExpiresAt))
+	_, err := db.on(tx).ExecContext(ctx, `INSERT INTO api_keys (id, name, role, account_id, prefix, hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, k.ID, k.Name, k.Role, k.AccountID, k.Prefix, baixa.HashAPIKey(secret), micros(k.CreatedAt), micros(k.ExpiresAt))
 	return err
 }
 
@@ -94,7 +101,7 @@ func (db *DB) RotateAPIKey(ctx context.Context, id, secret string, overlap time.
 	if !old.Active(now) {
 		return nil, baixa.Errorf(baixa.EConflict, "API key %s was revoked or has expired", id)
 	}
-	k := &baixa.APIKey{ID: baixa.NewID("key", now), Name: old.Name, Role: old.Role, Prefix: baixa.KeyPrefix(secret), CreatedAt: now}
+	k := &baixa.APIKey{ID: baixa.NewID("key", now), Name: old.Name, Role: old.Role, AccountID: old.AccountID, Prefix: baixa.KeyPrefix(secret), CreatedAt: now}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := insertAPIKey(ctx, db, tx, k, secret); err != nil {
 			return err

@@ -13,7 +13,8 @@ import (
 type apiKeyCreateInput struct {
 	Body struct {
 		Name string `json:"name" minLength:"1" maxLength:"200"`
-		Role string `json:"role" enum:"read,operator,admin" doc:"read: reads only; operator: also settles by hand, imports, runs connections, retries deliveries; admin: everything"`
+		Role      string `json:"role" enum:"read,operator,admin" doc:"read: reads only; operator: also settles by hand, imports, runs connections, retries deliveries; admin: everything"`
+		AccountID string `json:"account_id,omitempty" maxLength:"64" doc:"Confine the key to this account's charges, events, movements and imports"`
 	}
 }
 
@@ -40,7 +41,7 @@ func (s *Server) registerAPIKeys(api huma.API) {
 		Description: "The answer is the only one that shows the key; baixa keeps only its hash. Admin only.", DefaultStatus: http.StatusCreated,
 	}, func(ctx context.Context, in *apiKeyCreateInput) (*apiKeyOutput, error) {
 		secret := baixa.NewAPIKeySecret()
-		k := &baixa.APIKey{Name: in.Body.Name, Role: in.Body.Role}
+		k := &baixa.APIKey{Name: in.Body.Name, Role: in.Body.Role, AccountID: in.Body.AccountID}
 		if err := s.Keys.CreateAPIKey(ctx, k, secret); err != nil {
 			return nil, s.problem(ctx, err, "body")
 		}

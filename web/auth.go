@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -99,6 +100,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if need := roleFor(r.Method, r.URL.Path); !baixa.RoleAllows(k.Role, need) {
 			writeProblem(w, http.StatusForbidden, fmt.Sprintf("this API key's role (%s) does not allow %s %s: it needs %s", k.Role, r.Method, r.URL.Path, need), nil)
 			return
+		}
+		if k.AccountID != "" {
+			var ok bool
+			if r, ok = s.withinAccount(w, r, k); !ok {
+				return
+			}
 		}
 		if !s.limits.allow("key:"+k.ID, s.KeyRate) {
 			tooMany(w, "API key "+k.Prefix+"…")
@@ -272,3 +279,81 @@ type discard struct{}
 func (discard) Header() http.Header         { return http.Header{} }
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 func (discard) WriteHeader(int)             {}
+
+// withinAccount lets a key confined to an account reach that account's
+// charges (and their payments, write-offs and cancellations), events,
+// movements and imports, and nothing else. Lists are narrowed to the
+// account; a request naming another account, or a charge of another
+// account, is refused (404 for a charge: a confined key does not learn
+// what other accounts hold). It returns the request to serve, with its
+// body put back when it read it.
+func (s *Server) withinAccount(w http.ResponseWriter, r *http.Request, k *baixa.APIKey) (*http.Request, bool) {
+	refuse := func(why string) (*http.Request, bool) {
+		writeProblem(w, http.StatusForbidden, "this API key is confined to account "+k.AccountID+": "+why, nil)
+		return r, false
+	}
+	q := r.URL.Query()
+	if a := q.Get("account_id"); a != "" && a != k.AccountID {
+		return refuse("it may not name another account")
+	}
+	narrow := func() *http.Request {
+		q.Set("account_id", k.AccountID)
+		r2 := r.Clone(r.Context())
+		r2.URL.RawQuery = q.Encode()
+		return r2
+	}
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case r.Method == http.MethodGet && (r.URL.Path == "/v1/charges" || r.URL.Path == "/v1/events" || r.URL.Path == "/v1/movements"):
+		return narrow(), true
+	case r.URL.Path == "/v1/imports/generic" || r.URL.Path == "/v1/imports":
+		if q.Get("connection_id") != "" {
+			return refuse("imports name its account, not a connection")
+		}
+		return narrow(), true
+	case r.Method == http.MethodGet && len(parts) == 3 && parts[1] == "accounts":
+		if parts[2] != k.AccountID {
+			return refuse("it reads its own account only")
+		}
+		return r, true
+	case r.Method == http.MethodPost && (r.URL.Path == "/v1/charges" || r.URL.Path == "/v1/charges/bulk"):
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+		if err != nil {
+			writeReadError(w, err, "a request", maxAPIBody)
+			return r, false
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var one struct {
+			AccountID string `json:"account_id"`
+			Charges   []struct {
+				AccountID string `json:"account_id"`
+			} `json:"charges"`
+		}
+		_ = json.Unmarshal(body, &one) // malformed: the route says so
+		ids := []string{one.AccountID}
+		if r.URL.Path == "/v1/charges/bulk" {
+			ids = ids[:0]
+			for _, c := range one.Charges {
+				ids = append(ids, c.AccountID)
+			}
+		}
+		for _, id := range ids {
+			if id != k.AccountID {
+				return refuse("its charges belong to it")
+			}
+		}
+		return r, true
+	case len(parts) >= 3 && parts[1] == "charges":
+		c, err := s.Charges.FindChargeByID(r.Context(), parts[2])
+		if err != nil && !baixa.IsCode(err, baixa.ENotFound) {
+			s.writeError(w, r, err, "")
+			return r, false
+		}
+		if err != nil || c.AccountID != k.AccountID {
+			writeProblem(w, http.StatusNotFound, "charge "+parts[2]+" not found", nil)
+			return r, false
+		}
+		return r, true
+	}
+	return refuse(r.Method + " " + r.URL.Path + " is not an account's")
+}

@@ -233,3 +233,57 @@ func storedKeys(t *testing.T, db *sql.DB) [][5]string {
 	}
 	return out
 }
+
+// A key confined to an account reaches that account's charges, events,
+// movements and imports only.
+func TestAccountKeys(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := startApp(t, url, webhookCfg())
+		mine, theirs := c.account(), c.account()
+		own, other := c.charge(mine, "10", "10.00"), c.charge(theirs, "20", "20.00")
+		c.pay(other, "20.00")
+		c.must(422, "POST", "/v1/api-keys", `{"name": "x", "role": "operator", "account_id": "acc_nope"}`)
+		k := c.must(201, "POST", "/v1/api-keys", fmt.Sprintf(`{"name": "ACME's ERP", "role": "operator", "account_id": %q}`, mine))
+		key := k["key"].(string)
+		if k["account_id"] != mine {
+			t.Fatalf("key = %v", k)
+		}
+		ids := func(path string) []string {
+			var out []string
+			for _, d := range c.as(key, 200, "GET", path, "")["data"].([]any) {
+				m := d.(map[string]any)
+				out = append(out, fmt.Sprint(m["id"], "@", m["account_id"]))
+			}
+			return out
+		}
+		if got := ids("/v1/charges"); len(got) != 1 || !strings.HasPrefix(got[0], own) {
+			t.Errorf("its charges = %v, want only %s", got, own)
+		}
+		c.as(key, 201, "POST", "/v1/charges/"+own+"/payments", `{"amount": "10.00", "paid_on": "2026-11-23"}`)
+		for _, e := range ids("/v1/events") {
+			if !strings.HasSuffix(e, "@"+mine) {
+				t.Errorf("an event of another account: %s", e)
+			}
+		}
+		c.as(key, 404, "GET", "/v1/charges/"+other, "")
+		c.as(key, 404, "POST", "/v1/charges/"+other+"/payments", `{"amount": "1.00", "paid_on": "2026-11-23"}`)
+		c.as(key, 403, "GET", "/v1/charges?account_id="+theirs, "")
+		c.as(key, 403, "POST", "/v1/charges", fmt.Sprintf(`{"account_id": %q, "kind": "boleto", "amount": "1.00"}`, theirs))
+		c.as(key, 201, "POST", "/v1/charges", fmt.Sprintf(`{"account_id": %q, "kind": "boleto", "amount": "1.00", "references": {"nosso_numero": "30"}}`, mine))
+		c.as(key, 403, "POST", "/v1/charges/bulk", fmt.Sprintf(`{"charges": [{"account_id": %q, "kind": "boleto", "amount": "1.00"}]}`, theirs))
+		c.as(key, 200, "GET", "/v1/accounts/"+mine, "")
+		c.as(key, 403, "GET", "/v1/accounts/"+theirs, "")
+		c.as(key, 403, "GET", "/v1/endpoints", "")
+		c.as(key, 403, "GET", "/v1/deliveries", "")
+		c.as(key, 403, "POST", "/v1/imports/generic?account_id="+theirs, `[]`)
+		// A movement naming another account inside its own account's import.
+		status, _, raw := c.do("POST", "/v1/imports/generic", fmt.Sprintf(`[{"id": "m1", "account_id": %q, "kind": "paid",
+			"references": {"nosso_numero": "20"}, "paid_amount": "20.00", "paid_on": "2026-11-23"}]`, theirs), "Authorization", "Bearer "+key)
+		if status != 422 || !strings.Contains(string(raw), "differs from the import's account") {
+			t.Errorf("an import reaching another account = %d %s", status, raw)
+		}
+		if got := c.must(200, "GET", "/v1/charges/"+other, "")["status"]; got != "paid" {
+			t.Errorf("the other account's charge = %v", got)
+		}
+	})
+}

@@ -4,6 +4,7 @@ CREATE TABLE api_keys (
     id           TEXT PRIMARY KEY,
     name         TEXT NOT NULL,
     role         TEXT NOT NULL,
+    account_id   TEXT NOT NULL DEFAULT '',
     prefix       TEXT NOT NULL,
     hash         TEXT NOT NULL UNIQUE,
     created_at   BIGINT NOT NULL,
