@@ -12,7 +12,7 @@ import (
 
 type apiKeyCreateInput struct {
 	Body struct {
-		Name string `json:"name" minLength:"1" maxLength:"200"`
+		Name      string `json:"name" minLength:"1" maxLength:"200"`
 		Role      string `json:"role" enum:"read,operator,admin" doc:"read: reads only; operator: also settles by hand, imports, runs connections, retries deliveries; admin: everything"`
 		AccountID string `json:"account_id,omitempty" maxLength:"64" doc:"Confine the key to this account's charges, events, movements and imports"`
 	}
