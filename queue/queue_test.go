@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -123,4 +124,46 @@ func TestJobOfADeadInstance(t *testing.T) {
 	if state != "running" {
 		t.Errorf("the live instance's job is %s, want left running", state)
 	}
+}
+
+// TestFailingJobIsVisible: a job that fails is told to Config.Failed (the
+// metric) with its kind and attempt, not only to River's own log.
+func TestFailingJobIsVisible(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := dbtest.Open(t, url)
+		type failure struct {
+			kind    string
+			attempt int
+		}
+		failed := make(chan failure, 10)
+		q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener,
+			Settle: func(context.Context, string) error { return errors.New("the decoder is broken") },
+			Failed: func(kind string, attempt int, _ error) { failed <- failure{kind, attempt} }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer q.Stop(ctx)
+		tx, err := db.W.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: "doc_broken"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case f := <-failed:
+			if f.kind != (baixa.SettleDocumentArgs{}).Kind() || f.attempt != 1 {
+				t.Errorf("told %+v", f)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("a failing job was not told")
+		}
+	})
 }
