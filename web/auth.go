@@ -67,7 +67,7 @@ func roleFor(method, path string) string {
 	switch {
 	case strings.HasPrefix(path, "/v1/accounts"):
 		return baixa.RoleAdmin
-	case strings.HasPrefix(path, "/v1/endpoints") && !strings.HasSuffix(path, "/test"):
+	case strings.HasPrefix(path, "/v1/endpoints") && !strings.HasSuffix(path, "/test") && !strings.HasSuffix(path, "/replay"):
 		return baixa.RoleAdmin
 	case strings.HasPrefix(path, "/v1/connections") && !strings.HasSuffix(path, "/run") && !strings.HasSuffix(path, "/check"):
 		return baixa.RoleAdmin

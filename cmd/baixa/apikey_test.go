@@ -46,6 +46,7 @@ func TestAPIKeysAndAudit(t *testing.T) {
 		c.as(rkey, 403, "GET", "/v1/audit", "")
 		c.as(okey, 201, "POST", "/v1/charges/"+charge+"/payments", `{"amount": "10.00", "paid_on": "2026-11-23"}`)
 		c.as(okey, 403, "POST", "/v1/endpoints", `{"url": "https://erp.example.com.br/hook"}`)
+		c.as(okey, 422, "POST", "/v1/endpoints/ep_nope/replay", `{}`) // an operator may replay: past the role check, to validation
 		c.as(okey, 403, "POST", "/v1/api-keys", `{"name": "mine", "role": "admin"}`)
 		c.as(okey, 403, "POST", "/v1/accounts", `{"name": "B", "document": "11222333000181"}`)
 		c.as("bx_"+strings.Repeat("a", 52), 401, "GET", "/v1/charges", "")
@@ -113,8 +114,8 @@ func TestAPIKeysAndAudit(t *testing.T) {
 			t.Errorf("%d refused writes were audited as writes", refused)
 		}
 		mine := c.must(200, "GET", "/v1/audit?key_id="+operator["id"].(string), "")["data"].([]any)
-		if len(mine) != 1 {
-			t.Errorf("the operator key's entries = %v, want its payment", mine)
+		if len(mine) != 2 {
+			t.Errorf("the operator key's entries = %v, want its payment and its replay (refused by validation, audited)", mine)
 		}
 	})
 }
