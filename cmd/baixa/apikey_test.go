@@ -124,8 +124,8 @@ func TestAPIKeysAndAudit(t *testing.T) {
 // Retry-After past it.
 func TestRateLimits(t *testing.T) {
 	cfg := webhookCfg()
-	cfg.KeyRate = webRate(1, 3)
-	cfg.CallbackRate = webRate(1, 2)
+	cfg.KeyRate = webRate(0.01, 3) // slow enough to be deterministic under load
+	cfg.CallbackRate = webRate(0.01, 2)
 	c := startApp(t, dbtest.SQLiteURL(t), cfg)
 	acct := c.account()
 	conn := c.bmpConnection(acct, "tok-0123456789")
