@@ -178,16 +178,14 @@ func (s *Server) audited(w http.ResponseWriter, r *http.Request, k *baixa.APIKey
 	}
 }
 
-// operationOf names a write: its method and its path's nouns, ids left out.
+// operationOf names a write by its method and its route: the path with
+// the id it names as {id} ("POST /v1/charges/{id}/payments").
 func operationOf(r *http.Request) string {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	var nouns []string
-	for i, p := range parts {
-		if i > 0 && i%2 == 0 || i == 1 || len(parts) == 1 {
-			nouns = append(nouns, p)
-		}
+	if len(parts) > 2 && parts[2] != "bulk" && parts[2] != "generic" {
+		parts[2] = "{id}"
 	}
-	return strings.ToLower(r.Method) + " " + strings.Join(nouns, " ")
+	return r.Method + " /" + strings.Join(parts, "/")
 }
 
 // resourceBefore reads, through the API, the resource a write's path names

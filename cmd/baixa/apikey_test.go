@@ -100,7 +100,7 @@ func TestAPIKeysAndAudit(t *testing.T) {
 		if payment == nil {
 			t.Fatalf("no audit entry of the payment in %v", audit)
 		}
-		if payment["key_id"] != operator["id"] || payment["key_name"] != "Finance desk" || payment["method"] != "POST" ||
+		if payment["key_id"] != operator["id"] || payment["key_name"] != "Finance desk" || payment["operation"] != "POST /v1/charges/{id}/payments" ||
 			!strings.Contains(payment["before"].(string), `"status":"open"`) || !strings.Contains(payment["after"].(string), `"partially_paid"`) {
 			t.Errorf("the payment's audit entry = %v", payment)
 		}
