@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,14 +23,6 @@ import (
 // instance takes effect within it (on this one, at once).
 const keyTTL = 2 * time.Second
 
-type ctxKey struct{}
-
-// KeyOf returns the API key a request was made with.
-func KeyOf(ctx context.Context) *baixa.APIKey {
-	k, _ := ctx.Value(ctxKey{}).(*baixa.APIKey)
-	return k
-}
-
 // apiKey finds the active key of secret.
 func (s *Server) apiKey(ctx context.Context, secret string) (*baixa.APIKey, error) {
 	if s.Keys == nil {
@@ -39,7 +30,7 @@ func (s *Server) apiKey(ctx context.Context, secret string) (*baixa.APIKey, erro
 		if s.APIKey == "" || !equalSecret(secret, s.APIKey) {
 			return nil, baixa.Errorf(baixa.ENotFound, "no such API key")
 		}
-		return &baixa.APIKey{ID: "key_configured", Name: "BAIXA_API_KEY", Role: baixa.RoleAdmin}, nil
+		return &baixa.APIKey{ID: baixa.ConfiguredKeyID, Name: "BAIXA_API_KEY", Role: baixa.RoleAdmin}, nil
 	}
 	hash := baixa.HashAPIKey(secret)
 	if k, ok := s.keys.get(hash, keyTTL); ok {
@@ -111,7 +102,6 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			tooMany(w, "API key "+k.Prefix+"…")
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, k))
 		if r.Method == http.MethodGet || r.Method == http.MethodHead || s.Audit == nil {
 			next.ServeHTTP(w, r)
 			return
@@ -178,11 +168,19 @@ func (s *Server) audited(w http.ResponseWriter, r *http.Request, k *baixa.APIKey
 	}
 }
 
+// resourceOf splits a path under /v1 into its parts and says whether it
+// names a resource by id (/v1/NOUN/ID...): the third part is an id unless
+// it is one of the words that name an action on the collection.
+func resourceOf(path string) (parts []string, byID bool) {
+	parts = strings.Split(strings.Trim(path, "/"), "/")
+	return parts, len(parts) > 2 && parts[2] != "bulk" && parts[2] != "generic"
+}
+
 // operationOf names a write by its method and its route: the path with
 // the id it names as {id} ("POST /v1/charges/{id}/payments").
 func operationOf(r *http.Request) string {
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) > 2 && parts[2] != "bulk" && parts[2] != "generic" {
+	parts, byID := resourceOf(r.URL.Path)
+	if byID {
 		parts[2] = "{id}"
 	}
 	return r.Method + " /" + strings.Join(parts, "/")
@@ -191,8 +189,8 @@ func operationOf(r *http.Request) string {
 // resourceBefore reads, through the API, the resource a write's path names
 // (/v1/NOUN/ID...), or returns "".
 func (s *Server) resourceBefore(r *http.Request, api http.Handler) string {
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) < 3 {
+	parts, byID := resourceOf(r.URL.Path)
+	if !byID {
 		return ""
 	}
 	get, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "/"+strings.Join(parts[:3], "/"), nil)
@@ -315,12 +313,10 @@ func (s *Server) withinAccount(w http.ResponseWriter, r *http.Request, k *baixa.
 		}
 		return r, true
 	case r.Method == http.MethodPost && (r.URL.Path == "/v1/charges" || r.URL.Path == "/v1/charges/bulk"):
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
-		if err != nil {
-			writeReadError(w, err, "a request", maxAPIBody)
+		body, ok := bufferBody(w, r)
+		if !ok {
 			return r, false
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		var one struct {
 			AccountID string `json:"account_id"`
 			Charges   []struct {

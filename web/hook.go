@@ -50,13 +50,18 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !c.Enabled {
-		// Refused, not held: the provider keeps the callback and may send
-		// it again once the connection is enabled.
-		s.countCallback(provider, "disabled")
-		writeProblem(w, http.StatusForbidden, "connection "+c.ID+" is disabled: its callbacks are refused and nothing is stored", nil)
+		s.refuseDisabled(w, c)
 		return
 	}
 	s.storeCallback(w, r, body, c)
+}
+
+// refuseDisabled answers a callback of a disabled connection: refused, not
+// held, so that the provider keeps it and may send it again once the
+// connection is enabled.
+func (s *Server) refuseDisabled(w http.ResponseWriter, c *baixa.Connection) {
+	s.countCallback(c.Provider, "disabled")
+	writeProblem(w, http.StatusForbidden, "connection "+c.ID+" is disabled: its callbacks are refused and nothing is stored", nil)
 }
 
 // callbackByCredentials serves a path a provider mandates without naming
@@ -90,8 +95,7 @@ func (s *Server) callbackByCredentials(provider string) http.HandlerFunc {
 			return
 		}
 		if disabled != nil {
-			s.countCallback(provider, "disabled")
-			writeProblem(w, http.StatusForbidden, "connection "+disabled.ID+" is disabled: its callbacks are refused and nothing is stored", nil)
+			s.refuseDisabled(w, disabled)
 			return
 		}
 		s.refuseCallback(w, r, provider, baixa.Errorf(baixa.EUnauthorized, "no %s connection takes these credentials", provider))

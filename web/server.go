@@ -182,14 +182,7 @@ func refuseInvalidUTF8(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		field := invalidUTF8Field(r)
-		for name, vs := range r.Header {
-			for _, v := range vs {
-				if field == "" && !baixa.IsText(v) {
-					field = "header." + name
-				}
-			}
-		}
+		field := cmp.Or(invalidUTF8Field(r), invalidHeader(r))
 		if field != "" {
 			writeProblem(w, http.StatusUnprocessableEntity, field+" is not UTF-8 text", []*huma.ErrorDetail{{
 				Location: field, Message: "invalid UTF-8"}})
@@ -199,9 +192,8 @@ func refuseInvalidUTF8(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
-		if err != nil {
-			writeReadError(w, err, "a request", maxAPIBody)
+		body, ok := bufferBody(w, r)
+		if !ok {
 			return
 		}
 		if !utf8.Valid(body) {
@@ -209,9 +201,21 @@ func refuseInvalidUTF8(next http.Handler) http.Handler {
 				Location: "body", Message: fmt.Sprintf("invalid UTF-8 at byte %d: JSON text must be UTF-8", invalidUTF8At(body))}})
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bufferBody reads r's body (at most maxAPIBody) and puts it back, so that
+// a middleware can look at it before the handler reads it; a body too large
+// or unreadable is answered.
+func bufferBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	if err != nil {
+		writeReadError(w, err, "a request", maxAPIBody)
+		return nil, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -315,11 +319,6 @@ func unavailable(err error) bool {
 // unmarshalJSON names the byte offset of a syntax error, so that a sender
 // can find the fault in what it sent.
 func unmarshalJSON(data []byte, v any) error {
-	// encoding/json would replace invalid UTF-8 with U+FFFD: text is
-	// refused rather than altered.
-	if !utf8.Valid(data) {
-		return fmt.Errorf("invalid UTF-8 at byte %d: JSON text must be UTF-8", invalidUTF8At(data))
-	}
 	err := json.Unmarshal(data, v)
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -388,6 +387,19 @@ func invalidUTF8Field(r *http.Request) string {
 		for _, v := range vs {
 			if !baixa.IsText(v) {
 				return "query." + k
+			}
+		}
+	}
+	return ""
+}
+
+// invalidHeader names the first header of r whose value is not text
+// ("header.NAME"), or returns "".
+func invalidHeader(r *http.Request) string {
+	for name, vs := range r.Header {
+		for _, v := range vs {
+			if !baixa.IsText(v) {
+				return "header." + name
 			}
 		}
 	}
