@@ -57,6 +57,10 @@ func (k *APIKey) Active(now time.Time) bool {
 	return k.RevokedAt.IsZero() && (k.ExpiresAt.IsZero() || now.Before(k.ExpiresAt))
 }
 
+// ConfiguredKeyID is the id of the key baixa is started with
+// (BAIXA_API_KEY, or the one generated on first start): the first admin key.
+const ConfiguredKeyID = "key_configured"
+
 // keyPrefix starts every key baixa makes, so that a leaked one is
 // recognised (by secret scanners too).
 const keyPrefix = "bx_"

@@ -75,7 +75,7 @@ func TestAPIKeysAndAudit(t *testing.T) {
 					t.Errorf("key %s is stored in clear", k[0])
 				}
 			}
-			if k[0] == configuredKeyID && (k[4] != baixa.HashAPIKey(testKey) || k[2] != "admin") {
+			if k[0] == baixa.ConfiguredKeyID && (k[4] != baixa.HashAPIKey(testKey) || k[2] != "admin") {
 				t.Errorf("the configured key is stored as %s %s", k[2], k[4])
 			}
 		}

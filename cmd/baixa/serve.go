@@ -130,57 +130,66 @@ type serveConfig struct {
 	PreviousSecretKeys [][]byte
 }
 
+// sealKeys are the secret key (nil when none is set) and the keys it
+// replaces.
+type sealKeys struct {
+	current  []byte
+	previous [][]byte
+}
+
 // validate checks the settings and returns those that needed parsing: the
-// webhook configuration and the secret key (nil when none is set).
-func (c *serveCmd) validate() (webhookConfig, []byte, error) {
+// webhook configuration and the secret keys.
+func (c *serveCmd) validate() (webhookConfig, sealKeys, error) {
 	if c.RateLimit < 0 || c.CallbackRateLimit < 0 {
-		return webhookConfig{}, nil, errors.New("--rate-limit and --callback-rate-limit must be 0 (no limit) or more")
+		return webhookConfig{}, sealKeys{}, errors.New("--rate-limit and --callback-rate-limit must be 0 (no limit) or more")
 	}
 	if c.Workers < 1 || c.Workers > 256 {
-		return webhookConfig{}, nil, fmt.Errorf("--workers (BAIXA_WORKERS) must be 1 to 256, got %d", c.Workers)
+		return webhookConfig{}, sealKeys{}, fmt.Errorf("--workers (BAIXA_WORKERS) must be 1 to 256, got %d", c.Workers)
 	}
 	if c.ShutdownTimeout <= 0 {
-		return webhookConfig{}, nil, errors.New("--shutdown-timeout (BAIXA_SHUTDOWN_TIMEOUT) must be positive")
+		return webhookConfig{}, sealKeys{}, errors.New("--shutdown-timeout (BAIXA_SHUTDOWN_TIMEOUT) must be positive")
 	}
 	if c.Tick < 100*time.Millisecond || c.Tick > time.Hour {
-		return webhookConfig{}, nil, errors.New("--tick (BAIXA_TICK) must be 100ms to 1h")
+		return webhookConfig{}, sealKeys{}, errors.New("--tick (BAIXA_TICK) must be 100ms to 1h")
 	}
 	if c.MaxImportBytes < 1024 {
-		return webhookConfig{}, nil, errors.New("--max-import-bytes (BAIXA_MAX_IMPORT_BYTES) must be at least 1024")
+		return webhookConfig{}, sealKeys{}, errors.New("--max-import-bytes (BAIXA_MAX_IMPORT_BYTES) must be at least 1024")
 	}
 	if c.APIKey != "" && len(c.APIKey) < 16 {
-		return webhookConfig{}, nil, errors.New("--api-key (BAIXA_API_KEY) must have at least 16 characters")
+		return webhookConfig{}, sealKeys{}, errors.New("--api-key (BAIXA_API_KEY) must have at least 16 characters")
 	}
-	var secretKey []byte
+	var keys sealKeys
 	if c.SecretKey != "" {
 		var err error
-		if secretKey, err = hex.DecodeString(c.SecretKey); err != nil || len(secretKey) != 32 {
-			return webhookConfig{}, nil, errors.New("--secret-key (BAIXA_SECRET_KEY) must be 32 bytes written as 64 hex characters (openssl rand -hex 32)")
+		if keys.current, err = hex.DecodeString(c.SecretKey); err != nil || len(keys.current) != 32 {
+			return webhookConfig{}, sealKeys{}, errors.New("--secret-key (BAIXA_SECRET_KEY) must be 32 bytes written as 64 hex characters (openssl rand -hex 32)")
 		}
 	}
-	if len(c.SecretKeyPrevious) > 0 && secretKey == nil {
-		return webhookConfig{}, nil, errors.New("--secret-key-previous (BAIXA_SECRET_KEY_PREVIOUS) needs the new --secret-key (BAIXA_SECRET_KEY)")
+	if len(c.SecretKeyPrevious) > 0 && keys.current == nil {
+		return webhookConfig{}, sealKeys{}, errors.New("--secret-key-previous (BAIXA_SECRET_KEY_PREVIOUS) needs the new --secret-key (BAIXA_SECRET_KEY)")
 	}
 	for _, k := range c.SecretKeyPrevious {
-		if b, err := hex.DecodeString(strings.TrimSpace(k)); err != nil || len(b) != 32 {
-			return webhookConfig{}, nil, errors.New("--secret-key-previous (BAIXA_SECRET_KEY_PREVIOUS): each key must be 64 hex characters")
+		b, err := hex.DecodeString(strings.TrimSpace(k))
+		if err != nil || len(b) != 32 {
+			return webhookConfig{}, sealKeys{}, errors.New("--secret-key-previous (BAIXA_SECRET_KEY_PREVIOUS): each key must be 64 hex characters")
 		}
+		keys.previous = append(keys.previous, b)
 	}
 	if err := store.CheckURL(c.DatabaseURL); err != nil {
-		return webhookConfig{}, nil, err
+		return webhookConfig{}, sealKeys{}, err
 	}
 	wh, err := c.config()
 	if err != nil {
-		return webhookConfig{}, nil, err
+		return webhookConfig{}, sealKeys{}, err
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return webhookConfig{}, nil, fmt.Errorf("--listen (BAIXA_LISTEN) %q: want HOST:PORT", c.Listen)
+		return webhookConfig{}, sealKeys{}, fmt.Errorf("--listen (BAIXA_LISTEN) %q: want HOST:PORT", c.Listen)
 	}
-	return wh, secretKey, nil
+	return wh, keys, nil
 }
 
 func (c *serveCmd) Run(ctx context.Context, e *env) error {
-	wh, secretKey, err := c.validate()
+	wh, keys, err := c.validate()
 	if err != nil {
 		return err
 	}
@@ -189,7 +198,7 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if secretKey == nil {
+	if keys.current == nil {
 		log.Warn("no BAIXA_SECRET_KEY: webhook signing secrets and provider credentials are stored unencrypted")
 	}
 	ln, err := net.Listen("tcp", c.Listen)
@@ -198,7 +207,7 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	}
 	app, err := newApp(ctx, serveConfig{
 		DatabaseURL: c.DatabaseURL, APIKey: key, Workers: c.Workers, ShutdownTimeout: c.ShutdownTimeout,
-		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh, SecretKey: secretKey, PreviousSecretKeys: previousKeys(c.SecretKeyPrevious), Tick: c.Tick,
+		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh, SecretKey: keys.current, PreviousSecretKeys: keys.previous, Tick: c.Tick,
 		KeyRate:      web.Rate{PerSecond: c.RateLimit, Burst: int(2 * c.RateLimit)},
 		CallbackRate: web.Rate{PerSecond: c.CallbackRateLimit, Burst: int(2 * c.CallbackRateLimit)},
 	})
@@ -214,19 +223,6 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	log.Info("shutting down")
 	return app.shutdown()
 }
-
-// previousKeys decodes keys validated before.
-func previousKeys(hexKeys []string) [][]byte {
-	var out [][]byte
-	for _, k := range hexKeys {
-		b, _ := hex.DecodeString(strings.TrimSpace(k))
-		out = append(out, b)
-	}
-	return out
-}
-
-// configuredKeyID is the id of the key baixa is started with.
-const configuredKeyID = "key_configured"
 
 // apiKey returns the configured key or, with SQLite, the one kept beside
 // the database (generated on first start).
@@ -314,7 +310,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	if cfg.APIKey != "" {
 		// The key baixa is started with is the first admin key; only its
 		// hash is stored. Changing BAIXA_API_KEY replaces it.
-		if err := db.EnsureAPIKey(ctx, configuredKeyID, "BAIXA_API_KEY", cfg.APIKey); err != nil {
+		if err := db.EnsureAPIKey(ctx, baixa.ConfiguredKeyID, "BAIXA_API_KEY", cfg.APIKey); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("store the API key: %w", err)
 		}
