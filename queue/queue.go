@@ -102,12 +102,12 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.Ack != nil {
 		river.AddWorker(workers, &ackWorker{ack: cfg.Ack})
 	}
-	var middleware []rivertype.Middleware
-	if cfg.Settle != nil {
-		middleware = append(middleware, &failureWatch{failed: cfg.Failed, logger: cmp.Or(cfg.Logger, slog.Default())})
-	}
 	id := instanceID()
 	logger := cmp.Or(cfg.Logger, slog.Default())
+	var middleware []rivertype.Middleware
+	if cfg.Settle != nil {
+		middleware = append(middleware, &failureWatch{failed: cfg.Failed, logger: logger})
+	}
 	rc := &river.Config{
 		ID:                id,
 		Logger:            logger,

@@ -125,10 +125,10 @@ func (db *DB) DueEndpoints(ctx context.Context, now time.Time) ([]string, error)
 
 // ProbeFailing makes due now, for each enabled endpoint whose attempts
 // have all failed since before quiet ago and that has no retry due within
-// quiet, its oldest waiting delivery (which is the first of its charge): a probe, so that an endpoint that
-// came back is found within quiet, not at its next retry. Like the
-// recovery it may bring, the probe does not move its delivery along its
-// retry schedule. It returns the endpoints probed.
+// quiet, its oldest waiting delivery (the first of its charge): a probe,
+// so that an endpoint that came back is found within quiet, not at its
+// next retry. Like the recovery it may bring, the probe does not move its
+// delivery along its retry schedule. It returns the endpoints probed.
 func (db *DB) ProbeFailing(ctx context.Context, now time.Time, quiet time.Duration) ([]string, error) {
 	rows, err := db.on(db.W).QueryContext(ctx, `UPDATE deliveries SET next_attempt_at = $1, retry_base = retry_base + 1
 		WHERE id IN (SELECT (SELECT d.id FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.lease_until <= $1

@@ -105,12 +105,8 @@ func (db *DB) ResealSecrets(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, v := range stale {
-			clear, _, err := db.open(v.v)
-			if err != nil {
-				return n, err
-			}
 			res, err := db.on(db.W).ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = $2 WHERE id = $1 AND %s = $3`, col.table, col.column, col.column),
-				v.id, db.seal(clear), v.v)
+				v.id, db.seal(v.clear), v.stored)
 			if err != nil {
 				return n, fmt.Errorf("reseal %s %s: %w", col.table, v.id, err)
 			}
@@ -122,7 +118,8 @@ func (db *DB) ResealSecrets(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-type sealedValue struct{ id, v string }
+// sealedValue is a stored secret as stored, and opened.
+type sealedValue struct{ id, stored, clear string }
 
 // staleSecrets returns the values of table.column that must be sealed again.
 func (db *DB) staleSecrets(ctx context.Context, table, column string) ([]sealedValue, error) {
@@ -134,10 +131,11 @@ func (db *DB) staleSecrets(ctx context.Context, table, column string) ([]sealedV
 	var stale []sealedValue
 	for rows.Next() {
 		var v sealedValue
-		if err := rows.Scan(&v.id, &v.v); err != nil {
+		if err := rows.Scan(&v.id, &v.stored); err != nil {
 			return nil, err
 		}
-		if _, again, err := db.open(v.v); err == nil && again {
+		var again bool
+		if v.clear, again, err = db.open(v.stored); err == nil && again {
 			stale = append(stale, v)
 		}
 	}
