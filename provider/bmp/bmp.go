@@ -117,13 +117,6 @@ func (r Receiver) Receive(_ context.Context, req *http.Request, body []byte, c *
 	if r.Now != nil {
 		cb.ReceivedAt = r.Now().UTC()
 	}
-	for k, vs := range cb.Query {
-		for _, v := range vs {
-			if !baixa.IsText(k) || !baixa.IsText(v) {
-				return nil, baixa.FieldError("query."+strings.ToValidUTF8(k, "?"), "not UTF-8 text")
-			}
-		}
-	}
 	if !utf8.Valid(body) {
 		return nil, baixa.FieldError("body", "not UTF-8 text")
 	}
@@ -138,10 +131,12 @@ func (r Receiver) Receive(_ context.Context, req *http.Request, body []byte, c *
 		}
 		cb.Body = json.RawMessage(bytes.TrimSpace(body))
 	}
+	// What becomes the movement's text must be text a database keeps,
+	// whether it came in the query or in the body (a \u0000 escape).
 	proposal, situation, identifier, occurrence := cb.fields()
 	for _, f := range [][2]string{{"proposta", proposal}, {"situacao", situation}, {"identificador", identifier}, {"descricaoOcorrencia", occurrence}} {
 		if !baixa.IsText(f[1]) {
-			return nil, baixa.FieldError(f[0], "not text (a NUL)")
+			return nil, baixa.FieldError(f[0], "not UTF-8 text without NUL")
 		}
 	}
 	if proposal == "" {
