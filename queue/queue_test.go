@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -29,16 +30,7 @@ func TestJobLeftRunning(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			db := dbtest.Open(t, tc.url(t))
-			tx, err := db.W.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: "doc_left_running"}); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
+			settleJobs(t, db, db.Jobs, "doc_left_running")
 			// What a process killed while it ran the job leaves behind.
 			if _, err := db.W.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = `+tc.attempted); err != nil {
 				t.Fatal(err)
@@ -77,18 +69,7 @@ func TestJobLeftRunning(t *testing.T) {
 func TestJobOfADeadInstance(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Open(t, dbtest.PostgresURL(t))
-	tx, err := db.W.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"doc_dead", "doc_alive"} {
-		if err := db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: id}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	settleJobs(t, db, db.Jobs, "doc_dead", "doc_alive")
 	// One job was taken up a moment ago by an instance that is gone, the
 	// other by one that still beats.
 	if _, err := db.W.ExecContext(ctx, `INSERT INTO baixa_queue_instance (id, seen_at) VALUES ('alive', now() + interval '1 hour')`); err != nil {
@@ -147,16 +128,7 @@ func TestFailingJobIsVisible(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer q.Stop(ctx)
-		tx, err := db.W.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := q.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: "doc_broken"}); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		settleJobs(t, db, q, "doc_broken")
 		select {
 		case f := <-failed:
 			if f.kind != (baixa.SettleDocumentArgs{}).Kind() || f.attempt != 1 {
@@ -166,4 +138,25 @@ func TestFailingJobIsVisible(t *testing.T) {
 			t.Fatal("a failing job was not told")
 		}
 	})
+}
+
+// settleJobs enqueues, with jobs, a settle job for each document id.
+func settleJobs(t *testing.T, db *store.DB, jobs interface {
+	InsertTx(context.Context, *sql.Tx, baixa.JobArgs) error
+}, ids ...string) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	for _, id := range ids {
+		if err := jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -397,15 +397,7 @@ func TestDeliveriesDrainWhenTheERPComesBack(t *testing.T) {
 		cfg.Webhooks.ProbeEvery = 300 * time.Millisecond
 		c := startApp(t, url, cfg)
 		e := newERP(t)
-		var down atomic.Bool
-		down.Store(true)
-		e.setAnswer(func(_ int, _ received, w http.ResponseWriter) bool {
-			if down.Load() {
-				w.WriteHeader(http.StatusInternalServerError)
-				return true
-			}
-			return false
-		})
+		down := e.down(http.StatusInternalServerError)
 		c.endpoint(fmt.Sprintf(`{"url": %q}`, e.srv.URL))
 		acct := c.account()
 		for i := range 4 {
@@ -462,15 +454,7 @@ func TestMeasureDrainAfterOutage(t *testing.T) {
 		cfg.Webhooks.Schedule = webhook.DefaultSchedule
 		c := startApp(t, dbtest.SQLiteURL(t), cfg)
 		e := newERP(t)
-		var down atomic.Bool
-		down.Store(true)
-		e.setAnswer(func(_ int, _ received, w http.ResponseWriter) bool {
-			if down.Load() {
-				w.WriteHeader(http.StatusServiceUnavailable)
-				return true
-			}
-			return false
-		})
+		down := e.down(http.StatusServiceUnavailable)
 		c.endpoint(fmt.Sprintf(`{"url": %q}`, e.srv.URL))
 		acct := c.account()
 		// Payments in the outage's first 5 s: their first retry (5 s later)
@@ -497,4 +481,18 @@ func TestMeasureDrainAfterOutage(t *testing.T) {
 		}
 		t.Logf("traffic after recovery %v: %d deliveries drained %.1f s after a 20 s outage", traffic, n, time.Since(up).Seconds())
 	}
+}
+
+// down makes the ERP answer status until the returned flag is cleared.
+func (e *erp) down(status int) *atomic.Bool {
+	var down atomic.Bool
+	down.Store(true)
+	e.setAnswer(func(_ int, _ received, w http.ResponseWriter) bool {
+		if down.Load() {
+			w.WriteHeader(status)
+			return true
+		}
+		return false
+	})
+	return &down
 }
