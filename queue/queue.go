@@ -28,8 +28,9 @@ import (
 type Config struct {
 	// DB is the write pool (on SQLite its single connection).
 	DB *sql.DB
-	// Postgres selects the PostgreSQL driver; Listener is then required.
-	Postgres bool
+	// Dialect is the database's, as store.DB names it: "sqlite" or
+	// "postgres" (which needs Listener).
+	Dialect  string
 	Listener *pgxpool.Pool
 	// Settle decodes and settles one document (settle.Processor.Process).
 	Settle func(ctx context.Context, documentID string) error
@@ -73,8 +74,8 @@ type Queue struct {
 	logger *slog.Logger
 }
 
-func driver(cfg Config) riverdriver.Driver[*sql.Tx] {
-	if cfg.Postgres {
+func driver(cfg Config, postgres bool) riverdriver.Driver[*sql.Tx] {
+	if postgres {
 		return riverdatabasesql.NewWithPgxListener(cfg.DB, cfg.Listener)
 	}
 	return riversqlite.New(cfg.DB)
@@ -83,7 +84,11 @@ func driver(cfg Config) riverdriver.Driver[*sql.Tx] {
 // New builds the client; call Start to work jobs. With no Settle function the
 // client only inserts (as `baixa migrate` or a read-only tool would).
 func New(cfg Config) (*Queue, error) {
-	if cfg.Postgres && cfg.Listener == nil {
+	postgres, err := isPostgres(cfg.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	if postgres && cfg.Listener == nil {
 		return nil, errors.New("queue: PostgreSQL needs a listener pool")
 	}
 	workers := river.NewWorkers()
@@ -112,7 +117,7 @@ func New(cfg Config) (*Queue, error) {
 		ID:                id,
 		Logger:            logger,
 		Workers:           workers,
-		FetchPollInterval: cmp.Or(cfg.PollInterval, map[bool]time.Duration{true: time.Second, false: 200 * time.Millisecond}[cfg.Postgres]),
+		FetchPollInterval: cmp.Or(cfg.PollInterval, map[bool]time.Duration{true: time.Second, false: 200 * time.Millisecond}[postgres]),
 		FetchCooldown:     20 * time.Millisecond,
 		JobTimeout:        5 * time.Minute,
 		// A job running past the longest timeout has been cancelled: if it
@@ -121,7 +126,7 @@ func New(cfg Config) (*Queue, error) {
 		// freed at start, and PostgreSQL's as soon as their instance stops
 		// beating (liveness).
 		RescueStuckJobsAfter: longestTimeout + 5*time.Minute,
-		PollOnly:             !cfg.Postgres,
+		PollOnly:             !postgres,
 		// An insert-only client (no Settle) knows no workers but may still enqueue.
 		SkipUnknownJobCheck: cfg.Settle == nil,
 		Middleware:          middleware,
@@ -150,15 +155,15 @@ func New(cfg Config) (*Queue, error) {
 			},
 			&river.PeriodicJobOpts{RunOnStart: true})}
 	}
-	client, err := river.NewClient(driver(cfg), rc)
+	client, err := river.NewClient(driver(cfg, postgres), rc)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	q := &Queue{client: client, logger: rc.Logger}
-	if !cfg.Postgres && cfg.Settle != nil {
+	if !postgres && cfg.Settle != nil {
 		q.orphans = cfg.DB
 	}
-	if cfg.Postgres && cfg.Settle != nil {
+	if postgres && cfg.Settle != nil {
 		q.lives = &liveness{db: cfg.DB, id: id, every: cmp.Or(cfg.Heartbeat, 5*time.Second),
 			staleAfter: cmp.Or(cfg.StaleAfter, 30*time.Second), logger: logger}
 	}
@@ -280,7 +285,11 @@ func (q *Queue) Client() *river.Client[*sql.Tx] { return q.client }
 // Migrate applies River's own migrations. On PostgreSQL a session advisory
 // lock, held on a connection of its own, serializes instances that start
 // together (River's migrations cannot all run in one transaction).
-func Migrate(ctx context.Context, db *sql.DB, postgres bool) error {
+func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
+	postgres, err := isPostgres(dialect)
+	if err != nil {
+		return err
+	}
 	var drv riverdriver.Driver[*sql.Tx]
 	if postgres {
 		drv = riverdatabasesql.New(db)
@@ -404,4 +413,15 @@ func snoozeLater(err error) error {
 		return river.JobSnooze(later.After)
 	}
 	return err
+}
+
+// isPostgres tells the two databases River has a driver for here apart.
+func isPostgres(dialect string) (bool, error) {
+	switch dialect {
+	case "postgres":
+		return true, nil
+	case "sqlite":
+		return false, nil
+	}
+	return false, fmt.Errorf("queue: unknown database %q", dialect)
 }

@@ -36,7 +36,7 @@ func TestJobLeftRunning(t *testing.T) {
 				t.Fatal(err)
 			}
 			ran := make(chan string, 1)
-			q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener,
+			q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener,
 				Settle: func(_ context.Context, id string) error {
 					select {
 					case ran <- id:
@@ -80,7 +80,7 @@ func TestJobOfADeadInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := make(chan string, 2)
-	q, err := queue.New(queue.Config{DB: db.W, Postgres: true, Listener: db.Listener,
+	q, err := queue.New(queue.Config{DB: db.W, Dialect: store.Postgres, Listener: db.Listener,
 		Heartbeat: 20 * time.Millisecond, StaleAfter: 200 * time.Millisecond,
 		Settle: func(_ context.Context, id string) error { ran <- id; return nil }})
 	if err != nil {
@@ -118,7 +118,7 @@ func TestFailingJobIsVisible(t *testing.T) {
 			attempt int
 		}
 		failed := make(chan failure, 10)
-		q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener,
+		q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener,
 			Settle: func(context.Context, string) error { return errors.New("the decoder is broken") },
 			Failed: func(kind string, attempt int, _ error) { failed <- failure{kind, attempt} }})
 		if err != nil {

@@ -37,11 +37,7 @@ func scanDelivery(s scanner) (*baixa.Delivery, error) {
 // earliest pending delivery, so a later event of a charge waits while an
 // earlier one is in flight or waiting to be retried. A disabled or deleted
 // endpoint gets nothing.
-//
-// On SQLite nothing is written: one process owns the database, and its
-// deliverer runs one drain per endpoint at a time, so the deliveries it
-// reads are its own until it records them; after a crash they are simply
-// due again.
+// How the lease is taken is the database's (claimDeliveries).
 func (db *DB) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
 	due := `FROM deliveries d WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2 AND d.lease_until <= $2`
 	if ep.Ordered {
@@ -50,31 +46,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.
 	}
 	due += ` AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = d.endpoint_id AND e.disabled_at = 0)
 		ORDER BY d.next_attempt_at, d.id LIMIT $3`
-	if db.Dialect == SQLite {
-		st, done, err := db.cached(ctx, db.R, db.dialect(`SELECT `+deliveryColumns+` `+due))
-		if err != nil {
-			return nil, err
-		}
-		defer done()
-		rows, err := st.QueryContext(ctx, ep.ID, micros(now), limit)
-		if err != nil {
-			return nil, err
-		}
-		return collect(rows, scanDelivery)
-	}
-	// Most claims find nothing due (a drain's last look): a read says so
-	// without a write.
-	if more, err := db.anyDue(ctx, db.R, ep.ID, now); err != nil || !more {
-		return nil, err
-	}
-	// One statement: atomic on its own, no transaction around it.
-	rows, err := db.W.QueryContext(ctx, `UPDATE deliveries SET lease_until = $4 WHERE id IN (SELECT d.id `+due+
-		` FOR UPDATE SKIP LOCKED) RETURNING `+strings.ReplaceAll(deliveryColumns, "d.", ""),
-		ep.ID, micros(now), limit, micros(now.Add(lease)))
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, scanDelivery)
+	return db.d.claimDeliveries(ctx, db, ep.ID, due, now, lease, limit)
 }
 
 // anyDue reports whether an endpoint has a delivery due at now and not
@@ -159,7 +131,7 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 		disabled, added = false, fanned{}
 		// An endpoint deleted during the attempts took its deliveries along:
 		// nothing is left to record.
-		n, err := db.updateDeliveries(ctx, tx, outs)
+		n, err := db.d.updateDeliveries(ctx, tx, outs)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -459,42 +431,8 @@ func replayPage(ctx context.Context, c sqlConn, ep *baixa.Endpoint, since int64,
 const deliveryUpdateTypes = `id text, status text, attempts bigint, next_attempt_at bigint, last_status_code bigint,
 	last_error text, succeeded_at bigint`
 
-// updateDeliveries writes attempts' outcomes and lifts their leases: on
-// PostgreSQL in one statement over arrays, on SQLite row by row through a
-// cached statement. It returns how many deliveries it found.
-func (db *DB) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error) {
-	row := func(i int) []any {
-		d := outs[i].Delivery
-		return []any{d.ID, string(d.Status), int64(d.Attempts), micros(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError, micros(d.SucceededAt)}
-	}
-	if db.Dialect == Postgres {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries AS d SET status = v.status, attempts = v.attempts,
-			next_attempt_at = v.next_attempt_at, lease_until = 0, last_status_code = v.last_status_code,
-			last_error = v.last_error, succeeded_at = v.succeeded_at
-			FROM `+unnestFrom(deliveryUpdateTypes, 1)+` AS v(`+strings.Join(columnNames(deliveryUpdateTypes), ", ")+`)
-			WHERE d.id = v.id`, columnArrays(deliveryUpdateTypes, len(outs), row)...)
-		if err != nil {
-			return 0, err
-		}
-		return res.RowsAffected()
-	}
-	st, done, err := db.cached(ctx, tx, db.dialect(`UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
-		lease_until = 0, last_status_code = $5, last_error = $6, succeeded_at = $7 WHERE id = $1`))
-	if err != nil {
-		return 0, err
-	}
-	defer done()
-	var total int64
-	for i := range outs {
-		res, err := st.ExecContext(ctx, row(i)...)
-		if err != nil {
-			return 0, fmt.Errorf("delivery %s: %w", outs[i].Delivery.ID, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		total += n
-	}
-	return total, nil
+// deliveryUpdateArgs are an outcome's values in deliveryUpdateTypes' order.
+func deliveryUpdateArgs(o baixa.DeliveryOutcome) []any {
+	d := o.Delivery
+	return []any{d.ID, string(d.Status), int64(d.Attempts), micros(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError, micros(d.SucceededAt)}
 }

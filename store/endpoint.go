@@ -220,7 +220,7 @@ func (db *DB) DeleteEndpoint(ctx context.Context, id string) error {
 // subscribers returns every endpoint, enabled or not: a disabled endpoint
 // keeps its deliveries pending, and gets them when enabled again.
 func (db *DB) subscribers(ctx context.Context, tx *sql.Tx) ([]*baixa.Endpoint, error) {
-	st, done, err := db.cached(ctx, tx, `SELECT id, event_types, account_id FROM endpoints`)
+	st, done, err := db.d.stmt(ctx, tx, `SELECT id, event_types, account_id FROM endpoints`)
 	if err != nil {
 		return nil, err
 	}

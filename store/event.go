@@ -13,9 +13,6 @@ import (
 
 var _ baixa.EventService = (*DB)(nil)
 
-// eventLockKey is the PostgreSQL advisory lock that serializes event writers.
-const eventLockKey = 0x6261697861 // "baixa"
-
 // insertEvents appends events to the feed.
 //
 // The feed is read by position (pos > cursor). On PostgreSQL an identity
@@ -38,10 +35,8 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) (
 	if err != nil {
 		return fanned{}, fmt.Errorf("deliveries: %w", err)
 	}
-	if db.Dialect == Postgres {
-		if _, err := db.on(tx).ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(eventLockKey)); err != nil {
-			return fanned{}, fmt.Errorf("lock event feed: %w", err)
-		}
+	if err := db.d.lockEventFeed(ctx, tx); err != nil {
+		return fanned{}, fmt.Errorf("lock event feed: %w", err)
 	}
 	_, err = db.insert(ctx, tx, "events", "id text, type text, account_id text, charge_id text, sequence bigint, movement_id text, payload text, created_at bigint", len(es), func(i int) []any {
 		e := *es[i]

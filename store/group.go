@@ -160,21 +160,8 @@ func (db *DB) writeGroup(batch []*groupReq, res []groupRes) error {
 		for i, r := range batch {
 			res[i].err = r.ctx.Err()
 		}
-		if db.Dialect == Postgres {
-			if err := db.insertSmallMany(tx, batch, res); err != nil {
-				return err
-			}
-		} else {
-			for i, r := range batch {
-				if res[i].err != nil {
-					continue
-				}
-				doc, created, err := db.insertSmall(context.WithoutCancel(r.ctx), tx, r)
-				if err != nil {
-					return err
-				}
-				res[i] = groupRes{doc: doc, created: created}
-			}
+		if err := db.d.insertDocuments(context.Background(), db, tx, batch, res); err != nil {
+			return err
 		}
 		var jobs []baixa.JobArgs
 		for _, r := range res {
@@ -199,73 +186,11 @@ func readSmall(r io.Reader) ([]byte, io.Reader, error) {
 	return nil, io.MultiReader(bytes.NewReader(buf), r), nil
 }
 
-// smallTypes are the columns of a small document, with its one part's data.
-const smallTypes = `id text, provider text, connection_id text, account_id text, content_type text, sha256 text, dedup_key text,
-	size bigint, status text, created_at bigint, skip_bad_lines bigint, data bytea`
-
-// insertSmallMany writes a group's documents on PostgreSQL in one
-// statement: the rows (a duplicate key inserts nothing), and the parts of
-// those inserted.
-func (db *DB) insertSmallMany(tx *sql.Tx, batch []*groupReq, res []groupRes) error {
-	var live []int
-	for i, r := range batch {
-		if res[i].err != nil {
-			continue
-		}
-		doc := newDocument(r.d, baixa.DocPending, db.now())
-		doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
-		res[i].doc = doc
-		live = append(live, i)
-	}
-	if len(live) == 0 {
-		return nil
-	}
-	cols := strings.Join(columnNames(smallTypes), ", ")
-	q := fmt.Sprintf(`WITH v AS (SELECT * FROM %s WITH ORDINALITY AS v(%s, n)),
-		d AS (INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status,
-			created_at, settled_at, skip_bad_lines)
-			SELECT id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, 0, skip_bad_lines
-			FROM v ORDER BY n ON CONFLICT DO NOTHING RETURNING id),
-		p AS (INSERT INTO document_parts (document_id, seq, data) SELECT v.id, 0, v.data FROM v JOIN d ON d.id = v.id WHERE length(v.data) > 0)
-		SELECT id FROM d`, unnestFrom(smallTypes, 1), cols)
-	args := columnArrays(smallTypes, len(live), func(k int) []any {
-		d, body := res[live[k]].doc, batch[live[k]].body
-		return []any{d.ID, d.Provider, d.ConnectionID, d.AccountID, d.ContentType, d.SHA256, d.DedupKey, d.Size,
-			string(d.Status), micros(d.CreatedAt), boolInt(d.SkipBadLines), body}
-	})
-	inserted, err := insertedIDs(tx, q, args)
-	if err != nil {
-		return fmt.Errorf("insert documents: %w", err)
-	}
-	for _, i := range live {
-		res[i].created = inserted[res[i].doc.ID]
-	}
-	return nil
-}
-
-// insertedIDs runs q, which returns the ids it inserted.
-func insertedIDs(tx *sql.Tx, q string, args []any) (map[string]bool, error) {
-	rows, err := tx.QueryContext(context.Background(), q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	inserted := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		inserted[id] = true
-	}
-	return inserted, rows.Err()
-}
-
 // documentRow inserts a document's row; a duplicate key inserts nothing.
 const documentRow = `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size,
 	status, created_at, settled_at, skip_bad_lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11) ON CONFLICT DO NOTHING`
 
-// insertSmall writes a small document on SQLite: its row, with its hash
+// insertSmall writes a small document alone: its row, with its hash
 // and dedup key known up front (created=false, nothing written, when the
 // key exists), and its one part.
 func (db *DB) insertSmall(ctx context.Context, tx *sql.Tx, r *groupReq) (*baixa.Document, bool, error) {

@@ -91,15 +91,10 @@ func (db *DB) findRefs(ctx context.Context, c sqlConn, accountID, kind string, v
 	return out, err
 }
 
-// LoadCharges locks the rows on PostgreSQL (SELECT ... FOR UPDATE, in id
-// order, so that concurrent batches cannot deadlock); SQLite's single writer
-// needs no lock.
+// LoadCharges loads charges by id and locks them for the transaction where
+// the database needs it (lockRows).
 func (t *settleTx) LoadCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error) {
-	lock := ""
-	if t.db.Dialect == Postgres {
-		lock = " ORDER BY id FOR UPDATE"
-	}
-	return loadCharges(ctx, t.db, t.tx, ids, lock)
+	return loadCharges(ctx, t.db, t.tx, ids, t.db.d.lockRows())
 }
 
 func loadCharges(ctx context.Context, db *DB, c sqlConn, ids []string, suffix string) (map[string]*baixa.Charge, error) {
@@ -182,52 +177,13 @@ func chargeUpdateArgs(c *baixa.Charge) []any {
 }
 
 // UpdateCharges writes the settled state of charges whose sequence is
-// still the one they were loaded with: on PostgreSQL in one statement over
-// arrays, on SQLite row by row through one cached statement (a multi-row
-// UPDATE ... FROM a VALUES list was measured slower there).
+// still the one they were loaded with.
 func (t *settleTx) UpdateCharges(ctx context.Context, cs []*baixa.Charge, prev []int64) (int, error) {
 	if len(cs) == 0 {
 		return 0, nil
 	}
-	cols := columnNames(chargeUpdateTypes)
-	if t.db.Dialect == Postgres {
-		sets := make([]string, 0, len(cols)-1)
-		for _, c := range cols[1:] {
-			sets = append(sets, c+" = v."+c)
-		}
-		q := fmt.Sprintf(`UPDATE charges AS c SET %s FROM %s AS v(%s, prev) WHERE c.id = v.id AND c.sequence = v.prev`,
-			strings.Join(sets, ", "), unnestFrom(chargeUpdateTypes+", prev bigint", 1), strings.Join(cols, ", "))
-		args := columnArrays(chargeUpdateTypes+", prev bigint", len(cs), func(i int) []any { return append(chargeUpdateArgs(cs[i]), prev[i]) })
-		res, err := t.tx.ExecContext(ctx, q, args...)
-		if err != nil {
-			return 0, err
-		}
-		n, err := res.RowsAffected()
-		return int(n), err
-	}
-	sets := make([]string, 0, len(cols)-1)
-	for i, c := range cols[1:] {
-		sets = append(sets, fmt.Sprintf("%s = $%d", c, i+2))
-	}
-	q := fmt.Sprintf(`UPDATE charges SET %s WHERE id = $1 AND sequence = $%d`, strings.Join(sets, ", "), len(cols)+1)
-	stmt, done, err := t.db.cached(ctx, t.tx, rebind(q))
-	if err != nil {
-		return 0, err
-	}
-	defer done()
-	var total int64
-	for i, c := range cs {
-		res, err := stmt.ExecContext(ctx, append(chargeUpdateArgs(c), prev[i])...)
-		if err != nil {
-			return 0, fmt.Errorf("update charge %s: %w", c.ID, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		total += n
-	}
-	return int(total), nil
+	n, err := t.db.d.updateCharges(ctx, t.tx, cs, prev)
+	return int(n), err
 }
 
 // PeekCharges loads charges by id on the read pool, without locking them:
@@ -328,10 +284,7 @@ func (db *DB) FindMovements(ctx context.Context, f baixa.MovementFilter) ([]*bai
 	}
 	limit := pageLimit(f.Limit)
 	args = append(args, limit+1)
-	from := "movements"
-	if db.Dialect == SQLite {
-		from += " INDEXED BY movements_attention" // without statistics SQLite would walk the key instead
-	}
+	from := db.d.attentionFrom()
 	q := fmt.Sprintf(`SELECT id, charge_id, result, reason, created_at, data, document_id, account_id, provider, natural_key
 		FROM %s WHERE %s ORDER BY id LIMIT $%d`, from, strings.Join(where, " AND "), len(args))
 	return page(ctx, db, q, args, limit, func(s scanner) (*baixa.Movement, error) {

@@ -31,42 +31,43 @@ type stmtKey struct {
 // repeats (full chunks), so it is never reached in practice.
 const maxCachedStmts = 256
 
-// cached runs fn with a prepared form of q (SQLite SQL, already rebound)
-// valid on c. On PostgreSQL, or when the cache is full, q is run as it is.
-func (db *DB) cached(ctx context.Context, c sqlConn, q string) (sqlStmt, func(), error) {
+// get returns a prepared form of q (SQLite SQL, already rebound) valid on
+// c, whose transactions are all on the writer pool w. When the cache is
+// full, or c is neither a pool nor a transaction, q is run as it is.
+func (cache *stmtCache) get(ctx context.Context, w *sql.DB, c sqlConn, q string) (sqlStmt, func(), error) {
 	var pool *sql.DB
 	var tx *sql.Tx
 	switch v := c.(type) {
 	case *sql.DB:
 		pool = v
 	case *sql.Tx:
-		pool, tx = db.W, v // every transaction is on the writer pool
+		pool, tx = w, v // every transaction is on the writer pool
 	}
-	if db.Dialect != SQLite || pool == nil {
+	if pool == nil {
 		return plainStmt{c, q}, func() {}, nil
 	}
 	k := stmtKey{pool, q}
-	db.stmts.mu.Lock()
-	s, ok := db.stmts.m[k]
+	cache.mu.Lock()
+	s, ok := cache.m[k]
 	if !ok && tx != nil {
-		if len(db.stmts.m)+len(db.stmts.wanted) < maxCachedStmts {
-			if db.stmts.wanted == nil {
-				db.stmts.wanted = map[string]bool{}
+		if len(cache.m)+len(cache.wanted) < maxCachedStmts {
+			if cache.wanted == nil {
+				cache.wanted = map[string]bool{}
 			}
-			db.stmts.wanted[q] = true
+			cache.wanted[q] = true
 		}
-	} else if !ok && len(db.stmts.m) < maxCachedStmts {
+	} else if !ok && len(cache.m) < maxCachedStmts {
 		var err error
 		if s, err = pool.PrepareContext(ctx, q); err != nil {
-			db.stmts.mu.Unlock()
+			cache.mu.Unlock()
 			return nil, nil, err
 		}
-		if db.stmts.m == nil {
-			db.stmts.m = map[stmtKey]*sql.Stmt{}
+		if cache.m == nil {
+			cache.m = map[stmtKey]*sql.Stmt{}
 		}
-		db.stmts.m[k] = s
+		cache.m[k] = s
 	}
-	db.stmts.mu.Unlock()
+	cache.mu.Unlock()
 	if s == nil {
 		return plainStmt{c, q}, func() {}, nil
 	}
@@ -80,8 +81,7 @@ func (db *DB) cached(ctx context.Context, c sqlConn, q string) (sqlStmt, func(),
 // prepareWanted prepares on the writer pool the statements noted inside
 // transactions. It must not be called while holding a writer transaction.
 // A failure only leaves them unprepared.
-func (db *DB) prepareWanted(ctx context.Context) {
-	c := &db.stmts
+func (c *stmtCache) prepareWanted(ctx context.Context, w *sql.DB) {
 	c.mu.Lock()
 	var qs []string
 	for q := range c.wanted {
@@ -92,7 +92,7 @@ func (db *DB) prepareWanted(ctx context.Context) {
 	// Prepared without the lock: the writer's connection may be busy with
 	// another goroutine's transaction, which may itself need the cache.
 	for _, q := range qs {
-		s, err := db.W.PrepareContext(ctx, q) //nolint:sqlclosecheck // kept in the cache; Close closes it
+		s, err := w.PrepareContext(ctx, q) //nolint:sqlclosecheck // kept in the cache; Close closes it
 		if err != nil {
 			continue
 		}
@@ -100,10 +100,10 @@ func (db *DB) prepareWanted(ctx context.Context) {
 		if c.m == nil {
 			c.m = map[stmtKey]*sql.Stmt{}
 		}
-		if old := c.m[stmtKey{db.W, q}]; old != nil {
+		if old := c.m[stmtKey{w, q}]; old != nil {
 			_ = old.Close()
 		}
-		c.m[stmtKey{db.W, q}] = s
+		c.m[stmtKey{w, q}] = s
 		c.mu.Unlock()
 	}
 }
@@ -143,7 +143,7 @@ func (p plainStmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, er
 // queryRow runs a one-row query through the statement cache and hands the
 // row to scan before the statement is released.
 func (db *DB) queryRow(ctx context.Context, c sqlConn, q string, args []any, scan func(scanner) error) error {
-	st, done, err := db.cached(ctx, c, db.dialect(q))
+	st, done, err := db.d.stmt(ctx, c, db.d.sql(q))
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (db *DB) queryRow(ctx context.Context, c sqlConn, q string, args []any, sca
 
 // exec runs a statement through the statement cache.
 func (db *DB) exec(ctx context.Context, c sqlConn, q string, args ...any) (sql.Result, error) {
-	st, done, err := db.cached(ctx, c, db.dialect(q))
+	st, done, err := db.d.stmt(ctx, c, db.d.sql(q))
 	if err != nil {
 		return nil, err
 	}

@@ -20,20 +20,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"baixa"
-)
-
-// Dialects.
-const (
-	SQLite   = "sqlite"
-	Postgres = "postgres"
 )
 
 //go:embed migrations
@@ -49,6 +40,7 @@ type Jobs interface {
 
 // DB is an open database: a pool for writes and one for reads.
 type DB struct {
+	// Dialect names the database: SQLite or Postgres.
 	Dialect string
 	// W takes every write. On SQLite it has a single connection, shared with
 	// River: never use it while holding one of its transactions.
@@ -69,10 +61,10 @@ type DB struct {
 	// URL is the database URL with any password masked, for logs.
 	URL string
 
+	d        dialect       // what differs between the databases
 	aead     cipher.AEAD   // seals secrets at rest when set (SetSecretKey)
 	previous []cipher.AEAD // open what older keys sealed
 	lock     io.Closer     // SQLite: the file lock that keeps other processes out
-	stmts    stmtCache
 	jobNotes sync.Map // endpoint ID -> when this process enqueued its delivery job (fanOut)
 
 	// Group commit of small documents (group.go).
@@ -134,76 +126,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	return openSQLite(ctx, path, maxConns)
 }
 
-func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
-	lock, err := lockSQLite(path)
-	if err != nil {
-		return nil, err
-	}
-	db, err := openSQLiteLocked(ctx, path, maxConns)
-	if err != nil {
-		lock.Close()
-		return nil, err
-	}
-	db.lock = lock
-	return db, nil
-}
-
-func openSQLiteLocked(ctx context.Context, path string, maxConns int) (*DB, error) {
-	// 64 MiB of page cache per connection: matching reads index pages at random.
-	const common = "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
-	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"+common)
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetConnMaxIdleTime(0)
-	w.SetConnMaxLifetime(0)
-	if err := pingWithin(ctx, w); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	r, err := sql.Open("sqlite", "file:"+path+"?mode=ro"+common)
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
-	}
-	r.SetMaxOpenConns(maxConns)
-	r.SetMaxIdleConns(maxConns) // a new connection re-reads the schema and re-prepares statements
-	return &DB{Dialect: SQLite, W: w, R: r, URL: "sqlite:" + path, closing: make(chan struct{})}, nil
-}
-
-func openPostgres(ctx context.Context, raw string, maxConns int) (*DB, error) {
-	masked := maskURL(raw)
-	pcfg, err := pgxpool.ParseConfig(raw)
-	if err != nil {
-		return nil, fmt.Errorf("database URL %s: %w", masked, errors.Unwrap(err))
-	}
-	pcfg.MaxConns = 2
-	listener, err := pgxpool.NewWithConfig(ctx, pcfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", masked, err)
-	}
-	ccfg, err := pgx.ParseConfig(raw)
-	if err != nil {
-		listener.Close()
-		return nil, fmt.Errorf("database URL %s: %w", masked, errors.Unwrap(err))
-	}
-	// Plan every statement with its actual arguments and the tables' current
-	// size. A cached generic plan made while a table was small (or never
-	// analyzed: some servers run without autovacuum) turned index lookups
-	// into scans and settling 50 times slower.
-	if _, set := ccfg.RuntimeParams["plan_cache_mode"]; !set {
-		ccfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	}
-	w := stdlib.OpenDB(*ccfg)
-	w.SetMaxOpenConns(maxConns)
-	w.SetMaxIdleConns(maxConns)
-	if err := pingWithin(ctx, w); err != nil {
-		listener.Close()
-		w.Close()
-		return nil, fmt.Errorf("connect to %s: %w", masked, err)
-	}
-	return &DB{Dialect: Postgres, W: w, R: w, Listener: listener, URL: masked, closing: make(chan struct{})}, nil
+// newDB is an open database on d's pools.
+func newDB(d dialect, w, r *sql.DB, listener *pgxpool.Pool, url string) *DB {
+	return &DB{Dialect: d.name(), d: d, W: w, R: r, Listener: listener, URL: url, closing: make(chan struct{})}
 }
 
 func pingWithin(ctx context.Context, db *sql.DB) error {
@@ -227,20 +152,16 @@ func maskURL(raw string) string {
 	return u.String()
 }
 
-// Writers is how many transactions may usefully write at once: on
-// PostgreSQL two (a settling document keeps two batches in flight, one
-// backend each), on SQLite one (it has a single writer).
-func (db *DB) Writers() int {
-	if db.Dialect == Postgres {
-		return 2
-	}
-	return 1
-}
+// Writers is how many transactions may usefully write at once.
+func (db *DB) Writers() int { return db.d.writers() }
+
+// Analyze refreshes the planner's statistics, as after a bulk load.
+func (db *DB) Analyze(ctx context.Context) error { return db.d.analyze(ctx, db.W) }
 
 // Close closes the pools.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.closing) })
-	errs := []error{db.stmts.close()}
+	errs := []error{db.d.close()}
 	if db.R != db.W {
 		errs = append(errs, db.R.Close())
 	}
@@ -268,15 +189,9 @@ func (db *DB) goose() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	dialect := goose.DialectSQLite3
-	var opts []goose.ProviderOption
-	if db.Dialect == Postgres {
-		dialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
+	dialect, opts, err := db.d.migrations()
+	if err != nil {
+		return nil, err
 	}
 	return goose.NewProvider(dialect, db.W, sub, opts...)
 }
@@ -326,7 +241,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	db.prepareWanted(ctx)
+	db.d.committed(ctx)
 	return nil
 }
 

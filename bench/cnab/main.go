@@ -34,7 +34,6 @@ import (
 	"baixa/cnab"
 	"baixa/internal/measure"
 	"baixa/settle"
-	"baixa/store"
 	"baixa/web"
 )
 
@@ -167,10 +166,7 @@ func fullImport(dir, url string, n int) {
 		}
 		must(db.CreateCharges(ctx, cs))
 	}
-	if db.Dialect == store.Postgres {
-		_, err := db.W.ExecContext(ctx, "ANALYZE") // as autovacuum would after a bulk load
-		must(err)
-	}
+	must(db.Analyze(ctx)) // as autovacuum would after a bulk load
 	path := filepath.Join(dir, "import.ret")
 	size := writeFile(path, n)
 	decoders := map[string]baixa.Decoder{cnab.Provider: cnab.Decoder{}}

@@ -35,7 +35,6 @@ import (
 	"baixa/provider"
 	"baixa/provider/sicoob"
 	"baixa/settle"
-	"baixa/store"
 )
 
 func main() {
@@ -76,11 +75,10 @@ func main() {
 		must(db.CreateCharges(ctx, cs))
 	}
 	fmt.Printf("registered %d boletos in %.1fs\n", *n, time.Since(start).Seconds())
-	if *analyze && db.Dialect == store.Postgres {
+	if *analyze {
 		// What autovacuum does after a bulk load on a server that runs it
 		// (this machine's does not).
-		_, err := db.W.ExecContext(ctx, "ANALYZE")
-		must(err)
+		must(db.Analyze(ctx))
 	}
 
 	// The sandbox learns of N payments, 100,000 per request.

@@ -73,7 +73,7 @@ func main() {
 	must(err)
 	defer db.Close()
 	must(db.Migrate(ctx))
-	must(queue.Migrate(ctx, db.W, db.Dialect == store.Postgres))
+	must(queue.Migrate(ctx, db.W, db.Dialect))
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
@@ -117,7 +117,7 @@ func main() {
 	must(db.CreateEndpoint(ctx, ep))
 	guard := &webhook.Guard{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	d := &webhook.Deliverer{Store: db, Client: webhook.NewClient(guard), Logger: quiet, Linger: *linger}
-	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener,
+	q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener,
 		Deliver: d.Drain, Settle: func(context.Context, string) error { return nil }, Logger: quiet})
 	must(err)
 	db.Jobs = q

@@ -276,7 +276,7 @@ func openAndMigrate(ctx context.Context, url string) (*store.DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := queue.Migrate(ctx, db.W, db.Dialect == store.Postgres); err != nil {
+	if err := queue.Migrate(ctx, db.W, db.Dialect); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -343,7 +343,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	proc := &settle.Processor{Store: db, Decoders: decoders, Settler: settler, Settled: metrics.Settled, Logger: cfg.Logger,
 		Parallel: db.Writers()}
 	q, err := queue.New(queue.Config{
-		DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener, Settle: proc.Process,
+		DB: db.W, Dialect: db.Dialect, Listener: db.Listener, Settle: proc.Process,
 		Deliver: deliverer.Drain, Tick: runner.Tick, TickEvery: cfg.Tick, Fetch: runner.Step, Ack: runner.Ack,
 		Workers: cfg.Workers, Logger: cfg.Logger, PollInterval: cfg.PollInterval, Failed: metrics.JobFailed,
 		Heartbeat: cfg.Heartbeat, StaleAfter: cfg.StaleAfter,

@@ -21,10 +21,10 @@ func Open(t testing.TB, url string) *store.DB {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if err := queue.Migrate(ctx, db.W, db.Dialect == store.Postgres); err != nil {
+	if err := queue.Migrate(ctx, db.W, db.Dialect); err != nil {
 		t.Fatalf("migrate queue: %v", err)
 	}
-	q, err := queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener})
+	q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener})
 	if err != nil {
 		t.Fatalf("queue: %v", err)
 	}

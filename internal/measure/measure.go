@@ -45,11 +45,11 @@ func OpenDB(ctx context.Context, url string) (*store.DB, error) {
 	}
 	err = db.Migrate(ctx)
 	if err == nil {
-		err = queue.Migrate(ctx, db.W, db.Dialect == store.Postgres)
+		err = queue.Migrate(ctx, db.W, db.Dialect)
 	}
 	var q *queue.Queue
 	if err == nil {
-		q, err = queue.New(queue.Config{DB: db.W, Postgres: db.Dialect == store.Postgres, Listener: db.Listener})
+		q, err = queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener})
 	}
 	if err != nil {
 		db.Close()

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"baixa"
+)
+
+// Dialects, as DB.Dialect names them.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// dialect is everything the two databases need written differently: the
+// rest of the package writes its SQL once, with PostgreSQL's $N
+// placeholders, and calls these where they part. sqlite.go and
+// postgres.go implement it; no other file asks which database it is on.
+type dialect interface {
+	name() string
+	// sql returns q, written with $N placeholders, as the database takes it.
+	sql(q string) string
+	// conn returns c taking baixa's SQL.
+	conn(c sqlConn) sqlConn
+	// stmt returns q (already as the database takes it) ready to run on c:
+	// prepared once and kept where preparing costs as much as running.
+	// done releases it.
+	stmt(ctx context.Context, c sqlConn, q string) (st sqlStmt, done func(), err error)
+	// committed is called after a write transaction ends.
+	committed(ctx context.Context)
+	// writers is how many transactions may usefully write at once.
+	writers() int
+	migrations() (goose.Dialect, []goose.ProviderOption, error)
+	// analyze refreshes the planner's statistics after a bulk load.
+	analyze(ctx context.Context, w *sql.DB) error
+
+	// insert inserts n rows into table, whose columns are given with their
+	// PostgreSQL types ("id text, amount bigint"), followed by suffix (an
+	// ON CONFLICT clause). It returns the number of rows inserted.
+	insert(ctx context.Context, c sqlConn, table, typed string, n int, row func(i int) []any, suffix string) (int64, error)
+	// queryIn runs query, whose "IN (%s)" takes values, after the fixed
+	// args; each row goes to scan.
+	queryIn(ctx context.Context, c sqlConn, query string, fixed []any, values []string, scan func(*sql.Rows) error) error
+	// updateCharges writes cs where each one's sequence is still prev[i].
+	updateCharges(ctx context.Context, tx *sql.Tx, cs []*baixa.Charge, prev []int64) (int64, error)
+	// updateDeliveries writes attempts' outcomes and lifts their leases.
+	updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error)
+	// insertDocuments writes a group's small documents (group commit).
+	insertDocuments(ctx context.Context, db *DB, tx *sql.Tx, batch []*groupReq, res []groupRes) error
+
+	// lockRows is the suffix of a SELECT of charges by id that locks them
+	// for the transaction.
+	lockRows() string
+	// lockEventFeed serializes the transactions that add events, so the
+	// feed's order is the order they commit in.
+	lockEventFeed(ctx context.Context, tx *sql.Tx) error
+	// attentionFrom names the movements table for the attention list.
+	attentionFrom() string
+	// claimDeliveries leases the deliveries selected by due (a FROM ...
+	// LIMIT $3 clause over deliveries d, taking the endpoint $1 and now $2).
+	claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error)
+
+	close() error
+}

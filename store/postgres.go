@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"baixa"
+)
+
+// postgresDialect is PostgreSQL's side of the dialect seam: a statement
+// that carries many rows takes one array per column (unnest, = ANY), so a
+// batch is one short statement that plans in microseconds; rows are locked
+// where several instances may write them.
+type postgresDialect struct{}
+
+func openPostgres(ctx context.Context, raw string, maxConns int) (*DB, error) {
+	masked := maskURL(raw)
+	pcfg, err := pgxpool.ParseConfig(raw)
+	if err != nil {
+		return nil, fmt.Errorf("database URL %s: %w", masked, errors.Unwrap(err))
+	}
+	pcfg.MaxConns = 2
+	listener, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", masked, err)
+	}
+	ccfg, err := pgx.ParseConfig(raw)
+	if err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("database URL %s: %w", masked, errors.Unwrap(err))
+	}
+	// Plan every statement with its actual arguments and the tables' current
+	// size. A cached generic plan made while a table was small (or never
+	// analyzed: some servers run without autovacuum) turned index lookups
+	// into scans and settling 50 times slower.
+	if _, set := ccfg.RuntimeParams["plan_cache_mode"]; !set {
+		ccfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	w := stdlib.OpenDB(*ccfg)
+	w.SetMaxOpenConns(maxConns)
+	w.SetMaxIdleConns(maxConns)
+	if err := pingWithin(ctx, w); err != nil {
+		listener.Close()
+		w.Close()
+		return nil, fmt.Errorf("connect to %s: %w", masked, err)
+	}
+	return newDB(postgresDialect{}, w, w, listener, masked), nil
+}
+
+func (postgresDialect) name() string { return Postgres }
+
+func (postgresDialect) sql(q string) string { return q }
+
+func (postgresDialect) conn(c sqlConn) sqlConn { return c }
+
+// stmt runs q as it is: pgx caches statements per connection itself.
+func (postgresDialect) stmt(_ context.Context, c sqlConn, q string) (sqlStmt, func(), error) {
+	return plainStmt{c, q}, func() {}, nil
+}
+
+func (postgresDialect) committed(context.Context) {}
+
+// writers is two: a settling document keeps two batches in flight, one
+// backend each (more measured slower on two cores).
+func (postgresDialect) writers() int { return 2 }
+
+// migrations takes a session lock, so that instances starting at once
+// migrate one after the other.
+func (postgresDialect) migrations() (goose.Dialect, []goose.ProviderOption, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return "", nil, err
+	}
+	return goose.DialectPostgres, []goose.ProviderOption{goose.WithSessionLocker(locker)}, nil
+}
+
+// analyze is what autovacuum does after a bulk load on a server that runs it.
+func (postgresDialect) analyze(ctx context.Context, w *sql.DB) error {
+	_, err := w.ExecContext(ctx, "ANALYZE")
+	return err
+}
+
+func (postgresDialect) close() error { return nil }
+
+func (postgresDialect) insert(ctx context.Context, c sqlConn, table, typed string, n int, row func(i int) []any, suffix string) (int64, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	names := strings.Join(columnNames(typed), ", ")
+	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM %s%s", table, names, unnestFrom(typed, 1), suffix)
+	res, err := c.ExecContext(ctx, q, columnArrays(typed, n, row)...)
+	if err != nil {
+		return 0, fmt.Errorf("insert %s: %w", table, err)
+	}
+	return res.RowsAffected()
+}
+
+// queryIn sends the values as one array argument (= ANY).
+func (postgresDialect) queryIn(ctx context.Context, c sqlConn, query string, fixed []any, values []string, scan func(*sql.Rows) error) error {
+	if len(values) == 0 {
+		return nil
+	}
+	q := strings.Replace(query, "IN (%s)", fmt.Sprintf("= ANY($%d::text[])", len(fixed)+1), 1)
+	return queryChunk(ctx, c, q, append(append([]any{}, fixed...), values), scan)
+}
+
+// updateCharges is one statement over arrays.
+func (postgresDialect) updateCharges(ctx context.Context, tx *sql.Tx, cs []*baixa.Charge, prev []int64) (int64, error) {
+	cols := columnNames(chargeUpdateTypes)
+	sets := make([]string, 0, len(cols)-1)
+	for _, c := range cols[1:] {
+		sets = append(sets, c+" = v."+c)
+	}
+	q := fmt.Sprintf(`UPDATE charges AS c SET %s FROM %s AS v(%s, prev) WHERE c.id = v.id AND c.sequence = v.prev`,
+		strings.Join(sets, ", "), unnestFrom(chargeUpdateTypes+", prev bigint", 1), strings.Join(cols, ", "))
+	args := columnArrays(chargeUpdateTypes+", prev bigint", len(cs), func(i int) []any { return append(chargeUpdateArgs(cs[i]), prev[i]) })
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// updateDeliveries is one statement over arrays.
+func (postgresDialect) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries AS d SET status = v.status, attempts = v.attempts,
+		next_attempt_at = v.next_attempt_at, lease_until = 0, last_status_code = v.last_status_code,
+		last_error = v.last_error, succeeded_at = v.succeeded_at
+		FROM `+unnestFrom(deliveryUpdateTypes, 1)+` AS v(`+strings.Join(columnNames(deliveryUpdateTypes), ", ")+`)
+		WHERE d.id = v.id`, columnArrays(deliveryUpdateTypes, len(outs), func(i int) []any { return deliveryUpdateArgs(outs[i]) })...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// smallTypes are the columns of a small document, with its one part's data.
+const smallTypes = `id text, provider text, connection_id text, account_id text, content_type text, sha256 text, dedup_key text,
+	size bigint, status text, created_at bigint, skip_bad_lines bigint, data bytea`
+
+// insertDocuments writes a group's documents in one statement: the rows (a
+// duplicate key inserts nothing), and the parts of those inserted.
+func (postgresDialect) insertDocuments(ctx context.Context, db *DB, tx *sql.Tx, batch []*groupReq, res []groupRes) error {
+	var live []int
+	for i, r := range batch {
+		if res[i].err != nil {
+			continue
+		}
+		doc := newDocument(r.d, baixa.DocPending, db.now())
+		doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
+		res[i].doc = doc
+		live = append(live, i)
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	cols := strings.Join(columnNames(smallTypes), ", ")
+	q := fmt.Sprintf(`WITH v AS (SELECT * FROM %s WITH ORDINALITY AS v(%s, n)),
+		d AS (INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status,
+			created_at, settled_at, skip_bad_lines)
+			SELECT id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, 0, skip_bad_lines
+			FROM v ORDER BY n ON CONFLICT DO NOTHING RETURNING id),
+		p AS (INSERT INTO document_parts (document_id, seq, data) SELECT v.id, 0, v.data FROM v JOIN d ON d.id = v.id WHERE length(v.data) > 0)
+		SELECT id FROM d`, unnestFrom(smallTypes, 1), cols)
+	args := columnArrays(smallTypes, len(live), func(k int) []any {
+		d, body := res[live[k]].doc, batch[live[k]].body
+		return []any{d.ID, d.Provider, d.ConnectionID, d.AccountID, d.ContentType, d.SHA256, d.DedupKey, d.Size,
+			string(d.Status), micros(d.CreatedAt), boolInt(d.SkipBadLines), body}
+	})
+	inserted, err := insertedIDs(ctx, tx, q, args)
+	if err != nil {
+		return fmt.Errorf("insert documents: %w", err)
+	}
+	for _, i := range live {
+		res[i].created = inserted[res[i].doc.ID]
+	}
+	return nil
+}
+
+// insertedIDs runs q, which returns the ids it inserted.
+func insertedIDs(ctx context.Context, tx *sql.Tx, q string, args []any) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		inserted[id] = true
+	}
+	return inserted, rows.Err()
+}
+
+// lockRows locks the charges in id order, so that concurrent batches
+// cannot deadlock.
+func (postgresDialect) lockRows() string { return " ORDER BY id FOR UPDATE" }
+
+// eventLockKey is the advisory lock that serializes event writers.
+const eventLockKey = 0x6261697861 // "baixa"
+
+func (postgresDialect) lockEventFeed(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(eventLockKey))
+	return err
+}
+
+func (postgresDialect) attentionFrom() string { return "movements" }
+
+// claimDeliveries leases in one statement (atomic on its own, no
+// transaction around it), skipping rows another instance holds. Most
+// claims find nothing due (a drain's last look): a read says so first
+// without a write.
+func (postgresDialect) claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
+	if more, err := db.anyDue(ctx, db.R, endpointID, now); err != nil || !more {
+		return nil, err
+	}
+	rows, err := db.W.QueryContext(ctx, `UPDATE deliveries SET lease_until = $4 WHERE id IN (SELECT d.id `+due+
+		` FOR UPDATE SKIP LOCKED) RETURNING `+strings.ReplaceAll(deliveryColumns, "d.", ""),
+		endpointID, micros(now), limit, micros(now.Add(lease)))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanDelivery)
+}
