@@ -65,7 +65,7 @@ type DB struct {
 	aead     cipher.AEAD   // seals secrets at rest when set (SetSecretKey)
 	previous []cipher.AEAD // open what older keys sealed
 	lock     io.Closer     // SQLite: the file lock that keeps other processes out
-	jobNotes sync.Map // endpoint ID -> when this process enqueued its delivery job (fanOut)
+	jobNotes sync.Map      // endpoint ID -> when this process enqueued its delivery job (fanOut)
 
 	// Group commit of small documents (group.go).
 	group     chan *groupReq
