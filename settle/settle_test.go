@@ -28,7 +28,7 @@ func setup(t *testing.T, url string, nossos ...string) *fixture {
 	db := dbtest.Open(t, url)
 	ctx := context.Background()
 	a := &baixa.Account{Name: "ACME", Document: "11222333000181"}
-	if err := db.CreateAccount(ctx, a); err != nil {
+	if err := db.Accounts.CreateAccount(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, account: a, charges: map[string]*baixa.Charge{}, settler: &settle.Settler{}}
@@ -39,7 +39,7 @@ func setup(t *testing.T, url string, nossos ...string) *fixture {
 		cs = append(cs, c)
 	}
 	if len(cs) > 0 {
-		if err := db.CreateCharges(ctx, cs); err != nil {
+		if err := db.Charges.CreateCharges(ctx, cs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,7 +49,7 @@ func setup(t *testing.T, url string, nossos ...string) *fixture {
 func (f *fixture) settle(t *testing.T, ms ...*baixa.Movement) baixa.Counts {
 	t.Helper()
 	var counts baixa.Counts
-	err := f.db.WriteTx(context.Background(), func(tx baixa.SettleTx) error {
+	err := f.db.Movements.WriteTx(context.Background(), func(tx baixa.SettleTx) error {
 		var err error
 		counts, err = f.settler.Settle(context.Background(), tx, ms)
 		return err
@@ -67,7 +67,7 @@ func (f *fixture) paid(key, nosso string, cents baixa.Amount) *baixa.Movement {
 
 func (f *fixture) charge(t *testing.T, nosso string) *baixa.Charge {
 	t.Helper()
-	c, err := f.db.FindChargeByID(context.Background(), f.charges[nosso].ID)
+	c, err := f.db.Charges.FindChargeByID(context.Background(), f.charges[nosso].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestSettleMatchingAndDuplicates(t *testing.T) {
 		if again != (baixa.Counts{Duplicate: 2}) {
 			t.Errorf("second import: %+v", again)
 		}
-		es, err := f.db.FindEvents(context.Background(), baixa.EventFilter{})
+		es, err := f.db.Events.FindEvents(context.Background(), baixa.EventFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestSettleConflictsAndSequence(t *testing.T) {
 		if c2.Status != baixa.StatusPaid || c2.Conflict == "" || c2.Sequence != 3 {
 			t.Errorf("paid after write-off: %+v", c2)
 		}
-		es, _ := f.db.FindEvents(context.Background(), baixa.EventFilter{ChargeID: c2.ID})
+		es, _ := f.db.Events.FindEvents(context.Background(), baixa.EventFilter{ChargeID: c2.ID})
 		var got []string
 		for i, e := range es {
 			got = append(got, string(e.Type))
@@ -191,7 +191,7 @@ func TestFeedUnderConcurrency(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := range txs {
-					err := f.db.WriteTx(ctx, func(tx baixa.SettleTx) error {
+					err := f.db.Movements.WriteTx(ctx, func(tx baixa.SettleTx) error {
 						var es []*baixa.Event
 						for j := range perTx {
 							es = append(es, &baixa.Event{ID: fmt.Sprintf("evt_%d_%d_%d", w, i, j), Type: baixa.EventMovementUnmatched,
@@ -214,7 +214,7 @@ func TestFeedUnderConcurrency(t *testing.T) {
 		seen := map[string]bool{}
 		cursor, last := "", int64(0)
 		read := func() {
-			es, err := f.db.FindEvents(ctx, baixa.EventFilter{After: cursor, Limit: 7})
+			es, err := f.db.Events.FindEvents(ctx, baixa.EventFilter{After: cursor, Limit: 7})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -253,7 +253,7 @@ func TestProcessorGenericDocument(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		f := setup(t, url, "10", "11", "12")
 		ctx := context.Background()
-		p := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 2}
+		p := &settle.Processor{Store: f.db.Settling, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 2}
 		body := fmt.Sprintf(`[
 			{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00", "paid_on": "2026-11-20", "fee_amount": "1.70"},
 			{"id": "m2", "kind": "paid", "references": {"nosso_numero": "11"}, "paid_amount": "40.00", "paid_on": "2026-11-20"},
@@ -261,14 +261,14 @@ func TestProcessorGenericDocument(t *testing.T) {
 			{"id": "m4", "kind": "paid", "references": {"seu_numero": "X"}, "paid_amount": "1.00"},
 			{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00", "paid_on": "2026-11-20"}
 		]`, f.account.ID)
-		doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
+		doc, _, err := f.db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := p.Process(ctx, doc.ID); err != nil {
 			t.Fatal(err)
 		}
-		doc, _ = f.db.FindDocumentByID(ctx, doc.ID)
+		doc, _ = f.db.Documents.FindDocumentByID(ctx, doc.ID)
 		if doc.Status != baixa.DocSettled || doc.Total != 5 || doc.Progress != 5 || doc.Applied != 3 || doc.Unmatched != 1 || doc.Duplicate != 1 {
 			t.Fatalf("document: %+v", doc)
 		}
@@ -285,7 +285,7 @@ func TestProcessorGenericDocument(t *testing.T) {
 		if err := p.Process(ctx, doc.ID); err != nil {
 			t.Fatal(err)
 		}
-		es, _ := f.db.FindEvents(ctx, baixa.EventFilter{})
+		es, _ := f.db.Events.FindEvents(ctx, baixa.EventFilter{})
 		if len(es) != 4 {
 			t.Errorf("%d events, want 4", len(es))
 		}
@@ -296,7 +296,7 @@ func TestProcessorBadDocumentAppliesNothing(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		f := setup(t, url, "10")
 		ctx := context.Background()
-		p := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 1}
+		p := &settle.Processor{Store: f.db.Settling, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 1}
 		for name, body := range map[string]string{
 			"bad amount late": `[{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00"},
 				{"id": "m2", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "1.234"}]`,
@@ -307,14 +307,14 @@ func TestProcessorBadDocumentAppliesNothing(t *testing.T) {
 			// failing again and again.
 			"NUL in text": `[{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00", "note": "a\u0000b"}]`,
 		} {
-			doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
+			doc, _, err := f.db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := p.Process(ctx, doc.ID); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			doc, _ = f.db.FindDocumentByID(ctx, doc.ID)
+			doc, _ = f.db.Documents.FindDocumentByID(ctx, doc.ID)
 			if doc.Status != baixa.DocFailed || doc.Error == "" || doc.Progress != 0 {
 				t.Errorf("%s: %+v", name, doc)
 			}
@@ -341,14 +341,14 @@ func TestProcessorResumes(t *testing.T) {
 			fmt.Fprintf(&b, `{"id": "m%d", "kind": "paid", "references": {"nosso_numero": "%d"}, "paid_amount": "100.00"}`, i, i)
 		}
 		b.WriteString("]")
-		doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(b.String())})
+		doc, _, err := f.db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(b.String())})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Crash after the second batch: the context ends during the third.
 		crashCtx, crash := context.WithCancel(ctx)
 		batches := 0
-		p := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 2,
+		p := &settle.Processor{Store: f.db.Settling, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 2,
 			Settled: func(string, baixa.Counts) {
 				if batches++; batches == 1 {
 					crash()
@@ -357,7 +357,7 @@ func TestProcessorResumes(t *testing.T) {
 		if err := p.Process(crashCtx, doc.ID); err == nil {
 			t.Fatal("no error from a cancelled run")
 		}
-		mid, _ := f.db.FindDocumentByID(ctx, doc.ID)
+		mid, _ := f.db.Documents.FindDocumentByID(ctx, doc.ID)
 		if mid.Status != baixa.DocPending || mid.Progress != 2 {
 			t.Fatalf("after the crash: %+v", mid)
 		}
@@ -365,7 +365,7 @@ func TestProcessorResumes(t *testing.T) {
 		if err := p.Process(ctx, doc.ID); err != nil {
 			t.Fatal(err)
 		}
-		end, _ := f.db.FindDocumentByID(ctx, doc.ID)
+		end, _ := f.db.Documents.FindDocumentByID(ctx, doc.ID)
 		if end.Status != baixa.DocSettled || end.Applied != 5 || end.Duplicate != 0 {
 			t.Fatalf("after resuming: %+v", end)
 		}
@@ -389,15 +389,15 @@ func TestProcessorParallelKeepsOrder(t *testing.T) {
 		}
 		add(`{"id": "a-wo", "kind": "written_off", "references": {"nosso_numero": "1"}}`)
 		add(`{"id": "a-late", "kind": "paid", "references": {"nosso_numero": "1"}, "paid_amount": "20.00", "paid_on": "2026-11-20"}`)
-		doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader("[" + strings.Join(ms, ",") + "]")})
+		doc, _, err := f.db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader("[" + strings.Join(ms, ",") + "]")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 3, Parallel: 3}
+		p := &settle.Processor{Store: f.db.Settling, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler, BatchSize: 3, Parallel: 3}
 		if err := p.Process(ctx, doc.ID); err != nil {
 			t.Fatal(err)
 		}
-		doc, _ = f.db.FindDocumentByID(ctx, doc.ID)
+		doc, _ = f.db.Documents.FindDocumentByID(ctx, doc.ID)
 		if doc.Status != baixa.DocSettled || doc.Progress != int64(len(ms)) || doc.Applied != 17 || doc.Duplicate != 8 || doc.Unmatched != 8 || doc.Conflict != 1 {
 			t.Fatalf("document: %+v", doc)
 		}
@@ -405,7 +405,7 @@ func TestProcessorParallelKeepsOrder(t *testing.T) {
 		if a.Status != baixa.StatusPaid || a.PaidAmount != 10000 || a.Sequence != 11 {
 			t.Errorf("charge 1: %s %s seq %d", a.Status, a.PaidAmount, a.Sequence)
 		}
-		es, _ := f.db.FindEvents(ctx, baixa.EventFilter{ChargeID: a.ID, Limit: 100})
+		es, _ := f.db.Events.FindEvents(ctx, baixa.EventFilter{ChargeID: a.ID, Limit: 100})
 		var got []string
 		for i, e := range es {
 			got = append(got, string(e.Type))
@@ -429,13 +429,13 @@ func TestProcessorParallelKeepsOrder(t *testing.T) {
 // racingStore is the real store with one concurrent settlement slipped in
 // between the processor's peek at a batch's charges and its transaction.
 type racingStore struct {
-	*store.DB
+	store.Settling
 	once sync.Once
 	race func()
 }
 
 func (r *racingStore) PeekCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error) {
-	got, err := r.DB.PeekCharges(ctx, ids)
+	got, err := r.Settling.PeekCharges(ctx, ids)
 	r.once.Do(r.race)
 	return got, err
 }
@@ -451,15 +451,15 @@ func TestProcessorStalePeek(t *testing.T) {
 			References: baixa.References{NossoNumero: "21"}})
 		process := func(body string, race func()) *baixa.Document {
 			t.Helper()
-			p := &settle.Processor{Store: &racingStore{DB: f.db, race: race}, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler}
-			doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
+			p := &settle.Processor{Store: &racingStore{Settling: f.db.Settling, race: race}, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler}
+			doc, _, err := f.db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := p.Process(ctx, doc.ID); err != nil {
 				t.Fatal(err)
 			}
-			doc, _ = f.db.FindDocumentByID(ctx, doc.ID)
+			doc, _ = f.db.Documents.FindDocumentByID(ctx, doc.ID)
 			return doc
 		}
 		// Meanwhile, elsewhere, 40.00 is paid on charge 20: on the peeked
@@ -488,35 +488,35 @@ func TestProcessorRetryFailedDocument(t *testing.T) {
 		f := setup(t, url, "10")
 		ctx := context.Background()
 		body := `[{"id": "m1", "kind": "paid", "references": {"nosso_numero": "10"}, "paid_amount": "100.00"}]`
-		doc, _, err := f.db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
+		doc, _, err := f.db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", AccountID: f.account.ID, Body: strings.NewReader(body)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		without := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{}, Settler: f.settler}
+		without := &settle.Processor{Store: f.db.Settling, Decoders: map[string]baixa.Decoder{}, Settler: f.settler}
 		if err := without.Process(ctx, doc.ID); err != nil {
 			t.Fatal(err)
 		}
-		if doc, _ = f.db.FindDocumentByID(ctx, doc.ID); doc.Status != baixa.DocFailed || !strings.Contains(doc.Error, "no decoder") {
+		if doc, _ = f.db.Documents.FindDocumentByID(ctx, doc.ID); doc.Status != baixa.DocFailed || !strings.Contains(doc.Error, "no decoder") {
 			t.Fatalf("document without a decoder: %+v", doc)
 		}
-		retried, err := f.db.RetryDocument(ctx, doc.ID)
+		retried, err := f.db.Documents.RetryDocument(ctx, doc.ID)
 		if err != nil || retried.Status != baixa.DocPending || retried.Error != "" {
 			t.Fatalf("retry: %+v, %v", retried, err)
 		}
-		with := &settle.Processor{Store: f.db, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler}
+		with := &settle.Processor{Store: f.db.Settling, Decoders: map[string]baixa.Decoder{"generic": generic.Decoder{}}, Settler: f.settler}
 		if err := with.Process(ctx, doc.ID); err != nil {
 			t.Fatal(err)
 		}
-		if doc, _ = f.db.FindDocumentByID(ctx, doc.ID); doc.Status != baixa.DocSettled || doc.Applied != 1 {
+		if doc, _ = f.db.Documents.FindDocumentByID(ctx, doc.ID); doc.Status != baixa.DocSettled || doc.Applied != 1 {
 			t.Fatalf("document after retry: %+v", doc)
 		}
 		if c := f.charge(t, "10"); c.Status != baixa.StatusPaid {
 			t.Fatalf("charge after retry: %s", c.Status)
 		}
-		if _, err := f.db.RetryDocument(ctx, doc.ID); !baixa.IsCode(err, baixa.EConflict) {
+		if _, err := f.db.Documents.RetryDocument(ctx, doc.ID); !baixa.IsCode(err, baixa.EConflict) {
 			t.Fatalf("retrying a settled document: %v", err)
 		}
-		if _, err := f.db.RetryDocument(ctx, "doc_nope"); !baixa.IsCode(err, baixa.ENotFound) {
+		if _, err := f.db.Documents.RetryDocument(ctx, "doc_nope"); !baixa.IsCode(err, baixa.ENotFound) {
 			t.Fatalf("retrying an unknown document: %v", err)
 		}
 	})

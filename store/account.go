@@ -8,10 +8,11 @@ import (
 	"baixa"
 )
 
-var _ baixa.AccountService = (*DB)(nil)
+var _ baixa.AccountService = (*Accounts)(nil)
 
 // CreateAccount validates and stores a new account, setting its ID.
-func (db *DB) CreateAccount(ctx context.Context, a *baixa.Account) error {
+func (s *Accounts) CreateAccount(ctx context.Context, a *baixa.Account) error {
+	db := s.db
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -25,7 +26,8 @@ func (db *DB) CreateAccount(ctx context.Context, a *baixa.Account) error {
 }
 
 // FindAccountByID returns ENotFound for an unknown id.
-func (db *DB) FindAccountByID(ctx context.Context, id string) (*baixa.Account, error) {
+func (s *Accounts) FindAccountByID(ctx context.Context, id string) (*baixa.Account, error) {
+	db := s.db
 	var a baixa.Account
 	var created int64
 	err := db.on(db.R).QueryRowContext(ctx, `SELECT id, name, document, created_at FROM accounts WHERE id = $1`, id).
@@ -41,7 +43,8 @@ func (db *DB) FindAccountByID(ctx context.Context, id string) (*baixa.Account, e
 }
 
 // FindAccounts lists accounts in creation order.
-func (db *DB) FindAccounts(ctx context.Context, p baixa.Page) ([]*baixa.Account, string, error) {
+func (s *Accounts) FindAccounts(ctx context.Context, p baixa.Page) ([]*baixa.Account, string, error) {
+	db := s.db
 	limit := pageLimit(p.Limit)
 	return page(ctx, db, `SELECT id, name, document, created_at FROM accounts WHERE id > $1 ORDER BY id LIMIT $2`, []any{p.After, limit + 1}, limit,
 		func(s scanner) (*baixa.Account, error) {

@@ -10,8 +10,8 @@ import (
 )
 
 var (
-	_ baixa.APIKeyService = (*DB)(nil)
-	_ baixa.AuditService  = (*DB)(nil)
+	_ baixa.APIKeyService = (*APIKeys)(nil)
+	_ baixa.AuditService  = (*APIKeys)(nil)
 )
 
 const apiKeyColumns = `id, name, role, account_id, prefix, created_at, last_used_at, expires_at, revoked_at`
@@ -27,7 +27,8 @@ func scanAPIKey(s scanner) (*baixa.APIKey, error) {
 }
 
 // CreateAPIKey validates and stores k, setting its id, prefix and time.
-func (db *DB) CreateAPIKey(ctx context.Context, k *baixa.APIKey, secret string) error {
+func (s *APIKeys) CreateAPIKey(ctx context.Context, k *baixa.APIKey, secret string) error {
+	db := s.db
 	if k.Name == "" {
 		return baixa.FieldError("name", "is required")
 	}
@@ -35,7 +36,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *baixa.APIKey, secret string) 
 		return baixa.FieldError("role", "want read, operator or admin")
 	}
 	if k.AccountID != "" {
-		if _, err := db.FindAccountByID(ctx, k.AccountID); baixa.IsCode(err, baixa.ENotFound) {
+		if _, err := db.Accounts.FindAccountByID(ctx, k.AccountID); baixa.IsCode(err, baixa.ENotFound) {
 			return baixa.FieldError("account_id", "no account %s", k.AccountID)
 		} else if err != nil {
 			return err
@@ -54,7 +55,8 @@ func insertAPIKey(ctx context.Context, db *DB, tx *sql.Tx, k *baixa.APIKey, secr
 
 // FindAPIKeyBySecret looks the key up by its hash. Its last use is noted
 // at most once a minute, so that reads stay reads.
-func (db *DB) FindAPIKeyBySecret(ctx context.Context, secret string) (*baixa.APIKey, error) {
+func (s *APIKeys) FindAPIKeyBySecret(ctx context.Context, secret string) (*baixa.APIKey, error) {
+	db := s.db
 	k, err := scanAPIKey(db.on(db.R).QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, baixa.HashAPIKey(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "no such API key")
@@ -75,7 +77,8 @@ func (db *DB) FindAPIKeyBySecret(ctx context.Context, secret string) (*baixa.API
 }
 
 // FindAPIKeyByID returns ENotFound for an unknown id.
-func (db *DB) FindAPIKeyByID(ctx context.Context, id string) (*baixa.APIKey, error) {
+func (s *APIKeys) FindAPIKeyByID(ctx context.Context, id string) (*baixa.APIKey, error) {
+	db := s.db
 	k, err := scanAPIKey(db.on(db.R).QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "API key %s not found", id)
@@ -84,7 +87,8 @@ func (db *DB) FindAPIKeyByID(ctx context.Context, id string) (*baixa.APIKey, err
 }
 
 // FindAPIKeys lists keys in creation order.
-func (db *DB) FindAPIKeys(ctx context.Context, p baixa.Page) ([]*baixa.APIKey, string, error) {
+func (s *APIKeys) FindAPIKeys(ctx context.Context, p baixa.Page) ([]*baixa.APIKey, string, error) {
+	db := s.db
 	limit := pageLimit(p.Limit)
 	return page(ctx, db, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2`, []any{p.After, limit + 1}, limit,
 		scanAPIKey, func(k *baixa.APIKey) string { return k.ID })
@@ -92,8 +96,9 @@ func (db *DB) FindAPIKeys(ctx context.Context, p baixa.Page) ([]*baixa.APIKey, s
 
 // RotateAPIKey stores the new key and sets the old one's end, in one
 // transaction; a revoked or expired key is not rotated.
-func (db *DB) RotateAPIKey(ctx context.Context, id, secret string, overlap time.Duration) (*baixa.APIKey, error) {
-	old, err := db.FindAPIKeyByID(ctx, id)
+func (s *APIKeys) RotateAPIKey(ctx context.Context, id, secret string, overlap time.Duration) (*baixa.APIKey, error) {
+	db := s.db
+	old, err := db.APIKeys.FindAPIKeyByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -113,8 +118,9 @@ func (db *DB) RotateAPIKey(ctx context.Context, id, secret string, overlap time.
 }
 
 // RevokeAPIKey ends the key's use; revoking it again changes nothing.
-func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
-	if _, err := db.FindAPIKeyByID(ctx, id); err != nil {
+func (s *APIKeys) RevokeAPIKey(ctx context.Context, id string) error {
+	db := s.db
+	if _, err := db.APIKeys.FindAPIKeyByID(ctx, id); err != nil {
 		return err
 	}
 	_, err := db.on(db.W).ExecContext(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at = 0`, id, micros(db.now()))
@@ -123,7 +129,8 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
 
 // EnsureAPIKey stores secret as the admin key id (insert or replace the
 // hash), active.
-func (db *DB) EnsureAPIKey(ctx context.Context, id, name, secret string) error {
+func (s *APIKeys) EnsureAPIKey(ctx context.Context, id, name, secret string) error {
+	db := s.db
 	now := db.now()
 	_, err := db.on(db.W).ExecContext(ctx, `INSERT INTO api_keys (id, name, role, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, prefix = excluded.prefix, role = excluded.role, revoked_at = 0, expires_at = 0`,
@@ -132,7 +139,8 @@ func (db *DB) EnsureAPIKey(ctx context.Context, id, name, secret string) error {
 }
 
 // AddAudit stores e, setting its id and time.
-func (db *DB) AddAudit(ctx context.Context, e *baixa.AuditEntry) error {
+func (s *APIKeys) AddAudit(ctx context.Context, e *baixa.AuditEntry) error {
+	db := s.db
 	now := db.now()
 	e.ID, e.At = baixa.NewID("aud", now), now
 	_, err := db.on(db.W).ExecContext(ctx, `INSERT INTO audit_log (id, at, key_id, key_name, method, path, operation, status, before_json, after_json)
@@ -142,7 +150,8 @@ func (db *DB) AddAudit(ctx context.Context, e *baixa.AuditEntry) error {
 }
 
 // FindAudit lists entries newest first, of one key when keyID is set.
-func (db *DB) FindAudit(ctx context.Context, keyID string, p baixa.Page) ([]*baixa.AuditEntry, string, error) {
+func (s *APIKeys) FindAudit(ctx context.Context, keyID string, p baixa.Page) ([]*baixa.AuditEntry, string, error) {
+	db := s.db
 	limit := pageLimit(p.Limit)
 	after := p.After
 	if after == "" {

@@ -12,7 +12,7 @@ import (
 	"baixa"
 )
 
-var _ baixa.ChargeService = (*DB)(nil)
+var _ baixa.ChargeService = (*Charges)(nil)
 
 // chargeTypes lists the columns of charges with their PostgreSQL types.
 const chargeTypes = `id text, account_id text, kind text, status text, provider_status text, amount bigint,
@@ -85,7 +85,8 @@ const refNossoNumeroBase = "nosso_numero_base"
 // CreateCharges stores every charge or none. Per-item problems come back as
 // one *baixa.Error whose Details name "[i].field"; its code is EConflict
 // when every problem is a reference already taken, EInvalid otherwise.
-func (db *DB) CreateCharges(ctx context.Context, cs []*baixa.Charge) error {
+func (s *Charges) CreateCharges(ctx context.Context, cs []*baixa.Charge) error {
+	db := s.db
 	if len(cs) == 0 {
 		return baixa.FieldError("charges", "at least one charge is required")
 	}
@@ -210,7 +211,8 @@ func queryChunk(ctx context.Context, q sqlConn, query string, args []any, scan f
 }
 
 // FindChargeByID returns ENotFound for an unknown id.
-func (db *DB) FindChargeByID(ctx context.Context, id string) (*baixa.Charge, error) {
+func (s *Charges) FindChargeByID(ctx context.Context, id string) (*baixa.Charge, error) {
+	db := s.db
 	var c *baixa.Charge
 	err := db.queryRow(ctx, db.R, `SELECT `+chargeColumns+` FROM charges WHERE id = $1`, []any{id}, func(s scanner) error {
 		var err error
@@ -224,7 +226,8 @@ func (db *DB) FindChargeByID(ctx context.Context, id string) (*baixa.Charge, err
 }
 
 // FindCharges lists charges matching f in creation order.
-func (db *DB) FindCharges(ctx context.Context, f baixa.ChargeFilter) ([]*baixa.Charge, string, error) {
+func (s *Charges) FindCharges(ctx context.Context, f baixa.ChargeFilter) ([]*baixa.Charge, string, error) {
+	db := s.db
 	var where []string
 	var args []any
 	add := func(cond string, v any) {

@@ -24,7 +24,7 @@ func TestConnectionsAndFetches(t *testing.T) {
 		a := newAccount(t, db)
 		c := &baixa.Connection{AccountID: a.ID, Provider: "sicoob", Settings: json.RawMessage(`{"x":1}`),
 			Secrets: map[string]string{"certificate_password": "hunter2", "empty": ""}, EverySeconds: 60, Enabled: true}
-		if err := db.CreateConnection(ctx, c); err != nil {
+		if err := db.Connections.CreateConnection(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		var stored string
@@ -34,32 +34,32 @@ func TestConnectionsAndFetches(t *testing.T) {
 		if strings.Contains(stored, "hunter2") || !strings.HasPrefix(stored, "sealed:v1:") {
 			t.Fatalf("secrets stored in clear: %q", stored)
 		}
-		got, err := db.FindConnectionByID(ctx, c.ID)
+		got, err := db.Connections.FindConnectionByID(ctx, c.ID)
 		if err != nil || got.Secrets["certificate_password"] != "hunter2" || len(got.SecretsSet) != 1 {
 			t.Fatalf("read back %+v, %v", got, err)
 		}
-		if err := db.CreateConnection(ctx, &baixa.Connection{AccountID: "acc_nope", Provider: "sicoob", Settings: json.RawMessage(`{}`)}); !baixa.IsCode(err, baixa.EInvalid) {
+		if err := db.Connections.CreateConnection(ctx, &baixa.Connection{AccountID: "acc_nope", Provider: "sicoob", Settings: json.RawMessage(`{}`)}); !baixa.IsCode(err, baixa.EInvalid) {
 			t.Fatalf("connection for an unknown account: %v", err)
 		}
 
 		// A run: planned fetches, one of them clashing with an active one.
 		now := time.Now()
-		due, err := db.DueConnections(ctx, now, 10)
+		due, err := db.Fetches.DueConnections(ctx, now, 10)
 		if err != nil || len(due) != 1 {
 			t.Fatalf("due = %v, %v", due, err)
 		}
 		day := baixa.Date{Year: 2026, Month: 11, Day: 20}
 		plan := []*baixa.Fetch{{WindowFrom: day, WindowTo: day.AddDays(1), Scope: "5"}, {WindowFrom: day, WindowTo: day.AddDays(1), Scope: "5"}}
 		stale := *due[0]
-		ok, err := db.StartRun(ctx, due[0], plan, "2026-11-20", now)
+		ok, err := db.Fetches.StartRun(ctx, due[0], plan, "2026-11-20", now)
 		if err != nil || !ok {
 			t.Fatalf("start run: %v %v", ok, err)
 		}
 		// The connection as read before: its next run moved, so no.
-		if ok, err := db.StartRun(ctx, &stale, plan, "2026-11-20", now); err != nil || ok {
+		if ok, err := db.Fetches.StartRun(ctx, &stale, plan, "2026-11-20", now); err != nil || ok {
 			t.Fatalf("second start with a stale next run: %v %v", ok, err)
 		}
-		fs, err := db.FetchesSince(ctx, c.ID, day)
+		fs, err := db.Fetches.FetchesSince(ctx, c.ID, day)
 		if err != nil || len(fs) != 1 {
 			t.Fatalf("fetches = %d (want 1: at most one active per window and scope), %v", len(fs), err)
 		}
@@ -67,44 +67,44 @@ func TestConnectionsAndFetches(t *testing.T) {
 
 		// Two files with the same bytes: the second is not stored again.
 		f.Status, f.RequestCode, f.Files = baixa.FetchListed, "1001", []string{"1", "2"}
-		if err := db.SaveFetch(ctx, f); err != nil {
+		if err := db.Fetches.SaveFetch(ctx, f); err != nil {
 			t.Fatal(err)
 		}
 		doc := func(file string) baixa.NewDocument {
 			return baixa.NewDocument{Provider: "sicoob", ConnectionID: c.ID, AccountID: a.ID, DedupKey: c.ID + "/1001/" + file,
 				Body: strings.NewReader(`{"resultado":{"arquivo":"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}}`)}
 		}
-		d1, err := db.StoreFetchFile(ctx, f, "1", doc("1"))
+		d1, err := db.Fetches.StoreFetchFile(ctx, f, "1", doc("1"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		d2, err := db.StoreFetchFile(ctx, f, "2", doc("2"))
+		d2, err := db.Fetches.StoreFetchFile(ctx, f, "2", doc("2"))
 		if err != nil || d2.ID != d1.ID {
 			t.Fatalf("same content stored twice: %v %v, %v", d1.ID, d2, err)
 		}
 		// The same file again (a retried download): still one document.
-		if d3, err := db.StoreFetchFile(ctx, f, "1", doc("1")); err != nil || d3.ID != d1.ID {
+		if d3, err := db.Fetches.StoreFetchFile(ctx, f, "1", doc("1")); err != nil || d3.ID != d1.ID {
 			t.Fatalf("re-stored: %v, %v", d3, err)
 		}
-		f, err = db.FindFetchByID(ctx, f.ID)
+		f, err = db.Fetches.FindFetchByID(ctx, f.ID)
 		if err != nil || len(f.Pending()) != 0 {
 			t.Fatalf("fetch after storing: %+v, %v", f, err)
 		}
-		st, err := db.ConnectionStats(ctx, c.ID)
+		st, err := db.Connections.ConnectionStats(ctx, c.ID)
 		if err != nil || st.Documents != 1 || st.DocumentsPending != 1 || len(st.Active) != 1 {
 			t.Fatalf("stats %+v, %v", st, err)
 		}
 		f.Status = baixa.FetchDone
-		if err := db.SaveFetch(ctx, f); err != nil {
+		if err := db.Fetches.SaveFetch(ctx, f); err != nil {
 			t.Fatal(err)
 		}
-		if st, _ := db.ConnectionStats(ctx, c.ID); len(st.Active) != 0 || len(st.Recent) != 1 || st.Recent[0].DoneAt.IsZero() {
+		if st, _ := db.Connections.ConnectionStats(ctx, c.ID); len(st.Active) != 0 || len(st.Recent) != 1 || st.Recent[0].DoneAt.IsZero() {
 			t.Fatalf("stats after done %+v", st)
 		}
-		if err := db.DeleteConnection(ctx, c.ID); err != nil {
+		if err := db.Connections.DeleteConnection(ctx, c.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.FindFetchByID(ctx, f.ID); !baixa.IsCode(err, baixa.ENotFound) {
+		if _, err := db.Fetches.FindFetchByID(ctx, f.ID); !baixa.IsCode(err, baixa.ENotFound) {
 			t.Fatalf("fetch survived its connection: %v", err)
 		}
 	})
@@ -128,7 +128,7 @@ func TestGroupCommit(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				key := fmt.Sprintf("k-%d", i/2) // every key twice
-				doc, created, err := db.CreateDocument(ctx, baixa.NewDocument{Provider: "bmp", DedupKey: key,
+				doc, created, err := db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "bmp", DedupKey: key,
 					Body: strings.NewReader(fmt.Sprintf(`{"n": %d}`, i))})
 				if err != nil {
 					t.Error(err)

@@ -38,7 +38,8 @@ func scanDelivery(s scanner) (*baixa.Delivery, error) {
 // earlier one is in flight or waiting to be retried. A disabled or deleted
 // endpoint gets nothing.
 // How the lease is taken is the database's (claimDeliveries).
-func (db *DB) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
+func (s *Deliveries) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
+	db := s.db
 	due := `FROM deliveries d WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2 AND d.lease_until <= $2`
 	if ep.Ordered {
 		due += ` AND (d.charge_id = '' OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id
@@ -51,7 +52,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.
 
 // anyDue reports whether an endpoint has a delivery due at now and not
 // leased.
-func (db *DB) anyDue(ctx context.Context, c sqlConn, endpointID string, now time.Time) (bool, error) {
+func anyDue(db *DB, ctx context.Context, c sqlConn, endpointID string, now time.Time) (bool, error) {
 	var one int
 	err := db.queryRow(ctx, c, `SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'
 		AND next_attempt_at <= $2 AND lease_until <= $2 LIMIT 1`, []any{endpointID, micros(now)}, func(s scanner) error { return s.Scan(&one) })
@@ -63,7 +64,8 @@ func (db *DB) anyDue(ctx context.Context, c sqlConn, endpointID string, now time
 
 // EventBodies returns the events with the given ids as their JSON bodies
 // (the feed's representation).
-func (db *DB) EventBodies(ctx context.Context, ids []string) (map[string][]byte, error) {
+func (s *Deliveries) EventBodies(ctx context.Context, ids []string) (map[string][]byte, error) {
+	db := s.db
 	out := make(map[string][]byte, len(ids))
 	err := db.queryIn(ctx, db.R, eventSelect+` WHERE e.id IN (%s)`, nil, ids, func(rows *sql.Rows) error {
 		e, err := scanEvent(rows)
@@ -82,7 +84,8 @@ func (db *DB) EventBodies(ctx context.Context, ids []string) (map[string][]byte,
 
 // DueEndpoints returns the endpoints, enabled, with deliveries due at now
 // and not leased.
-func (db *DB) DueEndpoints(ctx context.Context, now time.Time) ([]string, error) {
+func (s *Deliveries) DueEndpoints(ctx context.Context, now time.Time) ([]string, error) {
+	db := s.db
 	rows, err := db.on(db.R).QueryContext(ctx, `SELECT e.id FROM endpoints e WHERE e.disabled_at = 0 AND EXISTS (
 		SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1
 		AND d.lease_until <= $1)`, micros(now))
@@ -101,7 +104,8 @@ func (db *DB) DueEndpoints(ctx context.Context, now time.Time) ([]string, error)
 // so that an endpoint that came back is found within quiet, not at its
 // next retry. Like the recovery it may bring, the probe does not move its
 // delivery along its retry schedule. It returns the endpoints probed.
-func (db *DB) ProbeFailing(ctx context.Context, now time.Time, quiet time.Duration) ([]string, error) {
+func (s *Deliveries) ProbeFailing(ctx context.Context, now time.Time, quiet time.Duration) ([]string, error) {
+	db := s.db
 	rows, err := db.on(db.W).QueryContext(ctx, `UPDATE deliveries SET next_attempt_at = $1, retry_base = retry_base + 1
 		WHERE id IN (SELECT (SELECT d.id FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.lease_until <= $1
 				ORDER BY d.event_created_at, d.id LIMIT 1)
@@ -124,7 +128,8 @@ func (db *DB) ProbeFailing(ctx context.Context, now time.Time, quiet time.Durati
 // it. It returns whether the endpoint was disabled now, and whether more
 // of its deliveries are due (looked up in the same transaction, where it
 // is cheap, so that a drain need not look again when none is).
-func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, ch baixa.EndpointHealth) (disabled, more bool, err error) {
+func (s *Deliveries) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, ch baixa.EndpointHealth) (disabled, more bool, err error) {
+	db := s.db
 	now := db.now()
 	var added fanned
 	record := func(tx *sql.Tx) error {
@@ -198,7 +203,7 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 		if err != nil {
 			return err
 		}
-		added, err = db.insertEvents(ctx, tx, []*baixa.Event{{
+		added, err = insertEvents(db, ctx, tx, []*baixa.Event{{
 			ID: baixa.NewID("evt", now), Type: baixa.EventEndpointDisabled, AccountID: cur.AccountID,
 			Endpoint: cur, CreatedAt: now,
 		}})
@@ -209,17 +214,18 @@ func (db *DB) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []bai
 			return err
 		}
 		var err error
-		more, err = db.anyDue(ctx, tx, ep.ID, now)
+		more, err = anyDue(db, ctx, tx, ep.ID, now)
 		return err
 	})
 	if err == nil {
-		db.committed(added)
+		committed(db, added)
 	}
 	return disabled, more, err
 }
 
 // FindDeliveries lists deliveries, newest first.
-func (db *DB) FindDeliveries(ctx context.Context, f baixa.DeliveryFilter) ([]*baixa.Delivery, string, error) {
+func (s *Deliveries) FindDeliveries(ctx context.Context, f baixa.DeliveryFilter) ([]*baixa.Delivery, string, error) {
+	db := s.db
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -255,7 +261,8 @@ func (db *DB) FindDeliveries(ctx context.Context, f baixa.DeliveryFilter) ([]*ba
 }
 
 // FindDeliveryByID returns a delivery with its attempts.
-func (db *DB) FindDeliveryByID(ctx context.Context, id string) (*baixa.Delivery, error) {
+func (s *Deliveries) FindDeliveryByID(ctx context.Context, id string) (*baixa.Delivery, error) {
+	db := s.db
 	d, err := scanDelivery(db.on(db.R).QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "delivery %s not found", id)
@@ -280,7 +287,8 @@ func (db *DB) FindDeliveryByID(ctx context.Context, id string) (*baixa.Delivery,
 
 // RetryDelivery makes a delivery due now: a pending one is moved up, a dead
 // or succeeded one is armed again with a fresh schedule.
-func (db *DB) RetryDelivery(ctx context.Context, id string) (*baixa.Delivery, error) {
+func (s *Deliveries) RetryDelivery(ctx context.Context, id string) (*baixa.Delivery, error) {
+	db := s.db
 	now := db.now()
 	var endpoint string
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -295,16 +303,17 @@ func (db *DB) RetryDelivery(ctx context.Context, id string) (*baixa.Delivery, er
 	if err != nil {
 		return nil, err
 	}
-	db.deliveriesAdded([]string{endpoint})
-	return db.FindDeliveryByID(ctx, id)
+	deliveriesAdded(db, []string{endpoint})
+	return db.Deliveries.FindDeliveryByID(ctx, id)
 }
 
 // Replay re-sends an endpoint's deliveries since r.Since. Without All, dead
 // deliveries are armed again. With All, every event the endpoint wants gets
 // a pending delivery, unless it has one pending already or, without Force,
 // one that succeeded. It returns how many deliveries it armed or created.
-func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayRequest) (int64, error) {
-	ep, err := db.FindEndpointByID(ctx, endpointID)
+func (s *Deliveries) Replay(ctx context.Context, endpointID string, r baixa.ReplayRequest) (int64, error) {
+	db := s.db
+	ep, err := db.Endpoints.FindEndpointByID(ctx, endpointID)
 	if err != nil {
 		return 0, err
 	}
@@ -329,7 +338,7 @@ func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayReque
 	})
 	if err != nil || !r.All {
 		if total > 0 {
-			db.deliveriesAdded([]string{endpointID})
+			deliveriesAdded(db, []string{endpointID})
 		}
 		return total, err
 	}
@@ -365,7 +374,7 @@ func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayReque
 		}
 		total += added
 		if added > 0 {
-			db.deliveriesAdded([]string{endpointID})
+			deliveriesAdded(db, []string{endpointID})
 		}
 		if scanned == 0 {
 			return total, nil
@@ -375,7 +384,8 @@ func (db *DB) Replay(ctx context.Context, endpointID string, r baixa.ReplayReque
 
 // WebhookStats returns pending deliveries by endpoint and the number of
 // disabled endpoints (for metrics).
-func (db *DB) WebhookStats(ctx context.Context) (map[string]int64, int64, error) {
+func (s *Deliveries) WebhookStats(ctx context.Context) (map[string]int64, int64, error) {
+	db := s.db
 	pending := map[string]int64{}
 	rows, err := db.R.QueryContext(ctx, `SELECT e.id, (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending')
 		FROM endpoints e`)

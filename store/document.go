@@ -15,7 +15,7 @@ import (
 	"baixa"
 )
 
-var _ baixa.DocumentService = (*DB)(nil)
+var _ baixa.DocumentService = (*Documents)(nil)
 
 // partSize is the size of the chunks a document's bytes are stored in.
 const partSize = 1 << 20
@@ -40,21 +40,22 @@ func scanDocument(s scanner) (*baixa.Document, error) {
 // CreateDocument stores the document and queues its settling in one
 // transaction. It reads d.Body inside that transaction: pass something quick
 // to read (a spooled file or memory), never a network stream.
-func (db *DB) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.Document, bool, error) {
+func (s *Documents) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.Document, bool, error) {
+	db := s.db
 	small, rest, err := readSmall(d.Body)
 	if err != nil {
 		return nil, false, fmt.Errorf("read document: %w", err)
 	}
 	if rest == nil && d.Follow == nil && !d.Ack {
 		// A duplicate is found by its savepoint's unique key, not a read first.
-		return db.createGrouped(ctx, d, small)
+		return createGrouped(db, ctx, d, small)
 	}
 	if rest == nil {
 		rest = bytes.NewReader(small)
 	}
 	if d.DedupKey != "" {
-		if doc, err := db.findDocumentByKey(ctx, db.R, d.Provider, d.DedupKey); err == nil {
-			return db.seenAgain(ctx, d, doc)
+		if doc, err := findDocumentByKey(db, ctx, db.R, d.Provider, d.DedupKey); err == nil {
+			return seenAgain(db, ctx, d, doc)
 		} else if !baixa.IsCode(err, baixa.ENotFound) {
 			return nil, false, err
 		}
@@ -63,18 +64,18 @@ func (db *DB) CreateDocument(ctx context.Context, d baixa.NewDocument) (*baixa.D
 	var doc *baixa.Document
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		doc, err = db.insertDocument(ctx, tx, d, baixa.DocPending)
+		doc, err = insertDocument(db, ctx, tx, d, baixa.DocPending)
 		if err != nil {
 			return err
 		}
-		return db.documentJobs(ctx, tx, d, doc)
+		return documentJobs(db, ctx, tx, d, doc)
 	})
 	if errors.Is(err, errDuplicateDocument) {
-		existing, ferr := db.findDocumentByKey(ctx, db.W, d.Provider, cmp.Or(d.DedupKey, doc.SHA256))
+		existing, ferr := findDocumentByKey(db, ctx, db.W, d.Provider, cmp.Or(d.DedupKey, doc.SHA256))
 		if ferr != nil {
 			return nil, false, ferr
 		}
-		return db.seenAgain(ctx, d, existing)
+		return seenAgain(db, ctx, d, existing)
 	}
 	if err != nil {
 		return nil, false, err
@@ -86,12 +87,12 @@ var errDuplicateDocument = errors.New("duplicate document")
 
 // documentJobs queues, in tx, what follows a new document: its settling or
 // the fetch it is the input of, and its acknowledgement.
-func (db *DB) documentJobs(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
+func documentJobs(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
 	if db.Jobs == nil {
 		return errors.New("store: no job queue configured")
 	}
 	if d.Follow != nil {
-		if err := db.insertFollow(ctx, tx, d, doc); err != nil {
+		if err := insertFollow(db, ctx, tx, d, doc); err != nil {
 			return err
 		}
 	} else if err := db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: doc.ID}); err != nil {
@@ -104,13 +105,13 @@ func (db *DB) documentJobs(ctx context.Context, tx *sql.Tx, d baixa.NewDocument,
 }
 
 // insertFollow stores the fetch whose input doc is, with its job.
-func (db *DB) insertFollow(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
+func insertFollow(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
 	f, now := d.Follow, db.now()
 	f.Scope, f.Final = f.Scope+doc.ID, true
 	if f.WindowFrom.IsZero() {
 		f.WindowFrom, f.WindowTo = baixa.Today(now), baixa.Today(now)
 	}
-	inserted, err := db.insertFetch(ctx, tx, d.ConnectionID, f, now)
+	inserted, err := insertFetch(db, ctx, tx, d.ConnectionID, f, now)
 	if err == nil && !inserted {
 		err = fmt.Errorf("insert fetch: a fetch of %s is under way already", f.Scope)
 	}
@@ -121,7 +122,7 @@ func (db *DB) insertFollow(ctx context.Context, tx *sql.Tx, d baixa.NewDocument,
 // that its acknowledgement is queued again (a no-op while one waits), and
 // that a fetch input that failed (an upload PlugBoleto refused) is
 // followed again.
-func (db *DB) seenAgain(ctx context.Context, d baixa.NewDocument, doc *baixa.Document) (*baixa.Document, bool, error) {
+func seenAgain(db *DB, ctx context.Context, d baixa.NewDocument, doc *baixa.Document) (*baixa.Document, bool, error) {
 	restart := d.Follow != nil && doc.Status == baixa.DocFailed
 	if !d.Ack && !restart {
 		return doc, false, nil
@@ -135,10 +136,10 @@ func (db *DB) seenAgain(ctx context.Context, d baixa.NewDocument, doc *baixa.Doc
 		if !restart {
 			return nil
 		}
-		if reopened, err := db.reopen(ctx, tx, doc.ID); err != nil || !reopened {
+		if reopened, err := reopen(db, ctx, tx, doc.ID); err != nil || !reopened {
 			return err // another import restarted it first
 		}
-		return db.insertFollow(ctx, tx, d, doc)
+		return insertFollow(db, ctx, tx, d, doc)
 	})
 	if err != nil {
 		return nil, false, err
@@ -150,7 +151,7 @@ func (db *DB) seenAgain(ctx context.Context, d baixa.NewDocument, doc *baixa.Doc
 }
 
 // reopen makes a failed document pending again; false when it was not failed.
-func (db *DB) reopen(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
+func reopen(db *DB, ctx context.Context, tx *sql.Tx, id string) (bool, error) {
 	res, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = '' WHERE id = $1 AND status = $3`,
 		id, string(baixa.DocPending), string(baixa.DocFailed))
 	if err != nil {
@@ -161,7 +162,8 @@ func (db *DB) reopen(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
 }
 
 // FinishDocument marks a fetch's input document settled, or failed.
-func (db *DB) FinishDocument(ctx context.Context, id, failure, report string) error {
+func (s *Documents) FinishDocument(ctx context.Context, id, failure, report string) error {
+	db := s.db
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		status := baixa.DocSettled
 		if failure != "" {
@@ -187,7 +189,7 @@ func newDocument(d baixa.NewDocument, status baixa.DocumentStatus, now time.Time
 
 // insertDocument writes the document row and its parts, hashing as it
 // reads; errDuplicateDocument means the provider and dedup key exist.
-func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocument, status baixa.DocumentStatus) (*baixa.Document, error) {
+func insertDocument(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, status baixa.DocumentStatus) (*baixa.Document, error) {
 	now := db.now()
 	doc := newDocument(d, status, now)
 	// The row first (parts refer to it), with a provisional dedup key.
@@ -231,7 +233,7 @@ func (db *DB) insertDocument(ctx context.Context, tx *sql.Tx, d baixa.NewDocumen
 	return doc, nil
 }
 
-func (db *DB) findDocumentByKey(ctx context.Context, q sqlConn, provider, key string) (*baixa.Document, error) {
+func findDocumentByKey(db *DB, ctx context.Context, q sqlConn, provider, key string) (*baixa.Document, error) {
 	rows, err := db.on(q).QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE provider = $1 AND dedup_key = $2`, provider, key)
 	if err != nil {
 		return nil, err
@@ -247,14 +249,16 @@ func (db *DB) findDocumentByKey(ctx context.Context, q sqlConn, provider, key st
 }
 
 // FindDocumentByID returns ENotFound for an unknown id.
-func (db *DB) FindDocumentByID(ctx context.Context, id string) (*baixa.Document, error) {
+func (s *Documents) FindDocumentByID(ctx context.Context, id string) (*baixa.Document, error) {
+	db := s.db
 	return findDocument(ctx, db, db.R, id)
 }
 
 // OpenDocument streams a document's bytes one stored part at a time; no
 // query stays open between reads.
-func (db *DB) OpenDocument(ctx context.Context, id string) (io.ReadCloser, error) {
-	if _, err := db.FindDocumentByID(ctx, id); err != nil {
+func (s *Documents) OpenDocument(ctx context.Context, id string) (io.ReadCloser, error) {
+	db := s.db
+	if _, err := db.Documents.FindDocumentByID(ctx, id); err != nil {
 		return nil, err
 	}
 	return &partReader{ctx: ctx, db: db.on(db.R), id: id}, nil
@@ -293,15 +297,16 @@ func (r *partReader) Close() error { return nil }
 
 // RetryDocument makes a failed document pending again and queues its
 // settling, in one transaction.
-func (db *DB) RetryDocument(ctx context.Context, id string) (*baixa.Document, error) {
+func (s *Documents) RetryDocument(ctx context.Context, id string) (*baixa.Document, error) {
+	db := s.db
 	var doc *baixa.Document
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		reopened, err := db.reopen(ctx, tx, id)
+		reopened, err := reopen(db, ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if !reopened {
-			d, err := db.FindDocumentByID(ctx, id)
+			d, err := db.Documents.FindDocumentByID(ctx, id)
 			if err != nil {
 				return err
 			}

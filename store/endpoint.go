@@ -12,13 +12,16 @@ import (
 	"baixa"
 )
 
-var _ baixa.EndpointService = (*DB)(nil)
+var _ baixa.EndpointService = struct {
+	*Endpoints
+	*Deliveries
+}{}
 
 const endpointColumns = `id, url, description, event_types, account_id, headers, timeout_seconds, rate_limit,
 	max_concurrency, ordered, disabled_at, disabled_reason, failing_since, secret, previous_secret,
 	previous_secret_expires, created_at, updated_at`
 
-func (db *DB) scanEndpoint(s scanner) (*baixa.Endpoint, error) {
+func scanEndpoint(db *DB, s scanner) (*baixa.Endpoint, error) {
 	var e baixa.Endpoint
 	var types, headers string
 	var ordered, disabled, failing, prevExp, created, updated int64
@@ -71,14 +74,15 @@ func boolInt(b bool) int64 {
 
 // CreateEndpoint validates and stores e, setting its ID. e.Secret must be
 // set (baixa.NewWebhookSecret).
-func (db *DB) CreateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
+func (s *Endpoints) CreateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
+	db := s.db
 	if err := e.Validate(); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(e.Secret, "whsec_") {
 		return baixa.Errorf(baixa.EInternal, "endpoint without a signing secret")
 	}
-	if err := db.checkEndpointAccount(ctx, e); err != nil {
+	if err := checkEndpointAccount(db, ctx, e); err != nil {
 		return err
 	}
 	now := db.now()
@@ -98,7 +102,8 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
 }
 
 // FindEndpointByID returns ENotFound for an unknown id.
-func (db *DB) FindEndpointByID(ctx context.Context, id string) (*baixa.Endpoint, error) {
+func (s *Endpoints) FindEndpointByID(ctx context.Context, id string) (*baixa.Endpoint, error) {
+	db := s.db
 	return findEndpoint(ctx, db, db.R, id)
 }
 
@@ -106,7 +111,7 @@ func findEndpoint(ctx context.Context, db *DB, c sqlConn, id string) (*baixa.End
 	var e *baixa.Endpoint
 	err := db.queryRow(ctx, c, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1`, []any{id}, func(s scanner) error {
 		var err error
-		e, err = db.scanEndpoint(s)
+		e, err = scanEndpoint(db, s)
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -116,18 +121,19 @@ func findEndpoint(ctx context.Context, db *DB, c sqlConn, id string) (*baixa.End
 }
 
 // FindEndpoints lists endpoints in creation order.
-func (db *DB) FindEndpoints(ctx context.Context, after string, limit int) ([]*baixa.Endpoint, string, error) {
+func (s *Endpoints) FindEndpoints(ctx context.Context, after string, limit int) ([]*baixa.Endpoint, string, error) {
+	db := s.db
 	limit = pageLimit(limit)
 	return page(ctx, db, `SELECT `+endpointColumns+` FROM endpoints WHERE id > $1 ORDER BY id LIMIT $2`, []any{after, limit + 1}, limit,
-		db.scanEndpoint, func(e *baixa.Endpoint) string { return e.ID })
+		func(sc scanner) (*baixa.Endpoint, error) { return scanEndpoint(db, sc) }, func(e *baixa.Endpoint) string { return e.ID })
 }
 
 // checkEndpointAccount refuses an account filter naming no account.
-func (db *DB) checkEndpointAccount(ctx context.Context, e *baixa.Endpoint) error {
+func checkEndpointAccount(db *DB, ctx context.Context, e *baixa.Endpoint) error {
 	if e.AccountID == "" {
 		return nil
 	}
-	_, err := db.FindAccountByID(ctx, e.AccountID)
+	_, err := db.Accounts.FindAccountByID(ctx, e.AccountID)
 	if baixa.IsCode(err, baixa.ENotFound) {
 		return baixa.FieldError("account_id", "no such account")
 	}
@@ -135,11 +141,12 @@ func (db *DB) checkEndpointAccount(ctx context.Context, e *baixa.Endpoint) error
 }
 
 // UpdateEndpoint writes e's settings.
-func (db *DB) UpdateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
+func (s *Endpoints) UpdateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
+	db := s.db
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	if err := db.checkEndpointAccount(ctx, e); err != nil {
+	if err := checkEndpointAccount(db, ctx, e); err != nil {
 		return err
 	}
 	headers, err := json.Marshal(e.Headers)
@@ -163,7 +170,8 @@ func (db *DB) UpdateEndpoint(ctx context.Context, e *baixa.Endpoint) error {
 
 // SetEndpointDisabled disables or enables an endpoint. Enabling clears its
 // failure run, so that it gets the full grace period again.
-func (db *DB) SetEndpointDisabled(ctx context.Context, id string, disabled bool, reason string) (*baixa.Endpoint, error) {
+func (s *Endpoints) SetEndpointDisabled(ctx context.Context, id string, disabled bool, reason string) (*baixa.Endpoint, error) {
+	db := s.db
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var res sql.Result
@@ -181,14 +189,15 @@ func (db *DB) SetEndpointDisabled(ctx context.Context, id string, disabled bool,
 		return nil, err
 	}
 	if !disabled {
-		db.deliveriesAdded([]string{id}) // what waited can go now
+		deliveriesAdded(db, []string{id}) // what waited can go now
 	}
 	return findEndpoint(ctx, db, db.W, id)
 }
 
 // RotateSecret makes secret the endpoint's signing secret; the current one
 // keeps signing too for overlap.
-func (db *DB) RotateSecret(ctx context.Context, id, secret string, overlap time.Duration) (*baixa.Endpoint, error) {
+func (s *Endpoints) RotateSecret(ctx context.Context, id, secret string, overlap time.Duration) (*baixa.Endpoint, error) {
+	db := s.db
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := db.on(tx).ExecContext(ctx, `UPDATE endpoints SET previous_secret = secret, previous_secret_expires = $3,
@@ -202,7 +211,8 @@ func (db *DB) RotateSecret(ctx context.Context, id, secret string, overlap time.
 }
 
 // DeleteEndpoint removes an endpoint, its deliveries and their attempts.
-func (db *DB) DeleteEndpoint(ctx context.Context, id string) error {
+func (s *Endpoints) DeleteEndpoint(ctx context.Context, id string) error {
+	db := s.db
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		c := db.on(tx)
 		res, err := c.ExecContext(ctx, `DELETE FROM endpoints WHERE id = $1`, id)
@@ -219,7 +229,7 @@ func (db *DB) DeleteEndpoint(ctx context.Context, id string) error {
 
 // subscribers returns every endpoint, enabled or not: a disabled endpoint
 // keeps its deliveries pending, and gets them when enabled again.
-func (db *DB) subscribers(ctx context.Context, tx *sql.Tx) ([]*baixa.Endpoint, error) {
+func subscribers(db *DB, ctx context.Context, tx *sql.Tx) ([]*baixa.Endpoint, error) {
 	st, done, err := db.d.stmt(ctx, tx, `SELECT id, event_types, account_id FROM endpoints`)
 	if err != nil {
 		return nil, err
@@ -251,8 +261,8 @@ const deliveryTypes = `id text, endpoint_id text, event_id text, event_type text
 // finished yet, fanOut skips the insert as River would, and saves its
 // cost. The note expires after jobNoteTTL, in case another process ran
 // that job.
-func (db *DB) fanOut(ctx context.Context, tx *sql.Tx, es []*baixa.Event) (hit, enqueued []string, err error) {
-	eps, err := db.subscribers(ctx, tx)
+func fanOut(db *DB, ctx context.Context, tx *sql.Tx, es []*baixa.Event) (hit, enqueued []string, err error) {
+	eps, err := subscribers(db, ctx, tx)
 	if err != nil || len(eps) == 0 {
 		return nil, nil, err
 	}
@@ -288,7 +298,7 @@ func (db *DB) fanOut(ctx context.Context, tx *sql.Tx, es []*baixa.Event) (hit, e
 		return nil, nil, errors.New("store: no job queue to deliver events with")
 	}
 	for _, id := range hit {
-		if db.deliveryJobWaiting(id) {
+		if deliveryJobWaiting(db, id) {
 			continue
 		}
 		if err := db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: id}); err != nil {
@@ -302,14 +312,14 @@ func (db *DB) fanOut(ctx context.Context, tx *sql.Tx, es []*baixa.Event) (hit, e
 // jobNoteTTL bounds how long fanOut trusts its note of a waiting job.
 const jobNoteTTL = 5 * time.Second
 
-func (db *DB) deliveryJobWaiting(endpointID string) bool {
+func deliveryJobWaiting(db *DB, endpointID string) bool {
 	v, ok := db.jobNotes.Load(endpointID)
-	return ok && time.Since(v.(time.Time)) < jobNoteTTL
+	return ok && db.now().Sub(v.(time.Time)) < jobNoteTTL
 }
 
 // noteDeliveryJobs records, after the commit, the delivery jobs it made.
-func (db *DB) noteDeliveryJobs(endpointIDs []string) {
-	now := time.Now()
+func noteDeliveryJobs(db *DB, endpointIDs []string) {
+	now := db.now()
 	for _, id := range endpointIDs {
 		db.jobNotes.Store(id, now)
 	}
@@ -317,7 +327,7 @@ func (db *DB) noteDeliveryJobs(endpointIDs []string) {
 
 // DeliveryJobDone is called when this process's delivery job for an
 // endpoint ends: the next event enqueues a new one.
-func (db *DB) DeliveryJobDone(endpointID string) { db.jobNotes.Delete(endpointID) }
+func (s *Deliveries) DeliveryJobDone(endpointID string) { s.db.jobNotes.Delete(endpointID) }
 
 // found turns an update or delete that touched no row into ENotFound.
 func found(res sql.Result, err error, what, id string) error {

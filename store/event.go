@@ -11,7 +11,7 @@ import (
 	"baixa"
 )
 
-var _ baixa.EventService = (*DB)(nil)
+var _ baixa.EventService = (*Events)(nil)
 
 // insertEvents appends events to the feed.
 //
@@ -25,13 +25,13 @@ var _ baixa.EventService = (*DB)(nil)
 //
 // Each event's deliveries to the endpoints that want it are recorded with
 // it (fanOut), before the lock; insertEvents returns what fanOut did.
-func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, es []*baixa.Event) (fanned, error) {
+func insertEvents(db *DB, ctx context.Context, tx *sql.Tx, es []*baixa.Event) (fanned, error) {
 	if len(es) == 0 {
 		return fanned{}, nil
 	}
 	var f fanned
 	var err error
-	f.endpoints, f.jobs, err = db.fanOut(ctx, tx, es)
+	f.endpoints, f.jobs, err = fanOut(db, ctx, tx, es)
 	if err != nil {
 		return fanned{}, fmt.Errorf("deliveries: %w", err)
 	}
@@ -85,7 +85,8 @@ func scanEvent(s scanner) (*baixa.Event, error) {
 
 // FindEvents returns events after f.After in feed order. Every committed
 // event appears exactly once, after all those before it (see insertEvents).
-func (db *DB) FindEvents(ctx context.Context, f baixa.EventFilter) ([]*baixa.Event, error) {
+func (s *Events) FindEvents(ctx context.Context, f baixa.EventFilter) ([]*baixa.Event, error) {
+	db := s.db
 	after := int64(0)
 	if f.After != "" {
 		v, err := strconv.ParseInt(f.After, 10, 64)
@@ -115,7 +116,8 @@ func (db *DB) FindEvents(ctx context.Context, f baixa.EventFilter) ([]*baixa.Eve
 }
 
 // FindEventByID returns ENotFound for an unknown id.
-func (db *DB) FindEventByID(ctx context.Context, id string) (*baixa.Event, error) {
+func (s *Events) FindEventByID(ctx context.Context, id string) (*baixa.Event, error) {
+	db := s.db
 	e, err := scanEvent(db.on(db.R).QueryRowContext(ctx, eventSelect+` WHERE e.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baixa.Errorf(baixa.ENotFound, "event %s not found", id)

@@ -45,14 +45,14 @@ type groupRes struct {
 }
 
 // createGrouped hands d to the committer and waits for its transaction.
-func (db *DB) createGrouped(ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
+func createGrouped(db *DB, ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
 	db.groupOnce.Do(func() {
 		db.group = make(chan *groupReq, groupMax)
 		// PostgreSQL takes two transactions side by side (each statement
 		// is a round trip; more measured slower on two cores); SQLite has
 		// one writer.
 		for range db.Writers() {
-			go db.committer()
+			go committer(db)
 		}
 	})
 	sum := sha256.Sum256(body)
@@ -75,7 +75,7 @@ func (db *DB) createGrouped(ctx context.Context, d baixa.NewDocument, body []byt
 
 // committer writes waiting documents, as many as are there, one
 // transaction at a time.
-func (db *DB) committer() {
+func committer(db *DB) {
 	for {
 		var batch []*groupReq
 		select {
@@ -93,11 +93,11 @@ func (db *DB) committer() {
 				break more
 			}
 		}
-		db.commitGroup(batch)
+		commitGroup(db, batch)
 	}
 }
 
-func (db *DB) commitGroup(batch []*groupReq) {
+func commitGroup(db *DB, batch []*groupReq) {
 	// Keys are inserted in one order in every transaction, so that two
 	// committers taking the same keys at once wait for each other rather
 	// than deadlock.
@@ -109,7 +109,7 @@ func (db *DB) commitGroup(batch []*groupReq) {
 	var err error
 	for try := 0; try < 3; try++ {
 		clear(res)
-		if err = db.writeGroup(batch, res); err == nil || !retriable(err) {
+		if err = writeGroup(db, batch, res); err == nil || !retriable(err) {
 			break
 		}
 	}
@@ -118,7 +118,7 @@ func (db *DB) commitGroup(batch []*groupReq) {
 		// must not fail the others that shared its transaction: each is
 		// stored again alone, and only the faulty one gets the error.
 		for _, r := range batch {
-			db.commitGroup([]*groupReq{r})
+			commitGroup(db, []*groupReq{r})
 		}
 		return
 	}
@@ -129,7 +129,7 @@ func (db *DB) commitGroup(batch []*groupReq) {
 		case err != nil:
 			r.done <- groupRes{err: fmt.Errorf("store document: %w", err)}
 		case !res[i].created && res[i].err == nil: // a duplicate: the stored one
-			existing, ferr := db.findDocumentByKey(r.ctx, db.W, r.d.Provider, r.key)
+			existing, ferr := findDocumentByKey(db, r.ctx, db.W, r.d.Provider, r.key)
 			r.done <- groupRes{doc: existing, err: ferr}
 		default:
 			r.done <- res[i]
@@ -151,7 +151,7 @@ func retriable(err error) bool {
 	return strings.Contains(s, "SQLSTATE 40P01") || strings.Contains(s, "SQLSTATE 40001")
 }
 
-func (db *DB) writeGroup(batch []*groupReq, res []groupRes) error {
+func writeGroup(db *DB, batch []*groupReq, res []groupRes) error {
 	return db.inTx(context.Background(), func(tx *sql.Tx) error {
 		if db.Jobs == nil {
 			return errors.New("store: no job queue configured")
@@ -193,7 +193,7 @@ const documentRow = `INSERT INTO documents (id, provider, connection_id, account
 // insertSmall writes a small document alone: its row, with its hash
 // and dedup key known up front (created=false, nothing written, when the
 // key exists), and its one part.
-func (db *DB) insertSmall(ctx context.Context, tx *sql.Tx, r *groupReq) (*baixa.Document, bool, error) {
+func insertSmall(db *DB, ctx context.Context, tx *sql.Tx, r *groupReq) (*baixa.Document, bool, error) {
 	doc := newDocument(r.d, baixa.DocPending, db.now())
 	doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
 	args := []any{doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,

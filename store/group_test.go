@@ -28,7 +28,7 @@ func TestGroupIsolatesAFailingDocument(t *testing.T) {
 				if i%10 == 0 {
 					key = "conn/\xff/2" // PostgreSQL's text refuses it
 				}
-				_, _, errs[i] = db.CreateDocument(ctx, baixa.NewDocument{Provider: "bmp", DedupKey: key, ContentType: "application/json",
+				_, _, errs[i] = db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "bmp", DedupKey: key, ContentType: "application/json",
 					Body: strings.NewReader(fmt.Sprintf(`{"n": %d}`, i))})
 			}()
 		}

@@ -21,7 +21,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		}
 		secret := baixa.NewWebhookSecret()
 		e := &baixa.Endpoint{URL: "https://erp.example.com/hooks", Secret: secret, Ordered: true}
-		if err := db.CreateEndpoint(ctx, e); err != nil {
+		if err := db.Endpoints.CreateEndpoint(ctx, e); err != nil {
 			t.Fatal(err)
 		}
 		var stored string
@@ -31,12 +31,12 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		if strings.Contains(stored, secret[6:]) || !strings.HasPrefix(stored, "sealed:v1:") {
 			t.Fatalf("stored in clear: %q", stored)
 		}
-		got, err := db.FindEndpointByID(ctx, e.ID)
+		got, err := db.Endpoints.FindEndpointByID(ctx, e.ID)
 		if err != nil || got.Secret != secret {
 			t.Fatalf("read back %q, %v", got.Secret, err)
 		}
 		rotated := baixa.NewWebhookSecret()
-		got, err = db.RotateSecret(ctx, e.ID, rotated, 3600e9)
+		got, err = db.Endpoints.RotateSecret(ctx, e.ID, rotated, 3600e9)
 		if err != nil || got.Secret != rotated || got.PreviousSecret != secret {
 			t.Fatalf("rotated: %q %q %v", got.Secret, got.PreviousSecret, err)
 		}
@@ -45,7 +45,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		if err := db.SetSecretKey(bytes.Repeat([]byte{8}, 32)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.FindEndpointByID(ctx, e.ID); !baixa.IsCode(err, baixa.EUnavailable) || !strings.Contains(err.Error(), "BAIXA_SECRET_KEY") {
+		if _, err := db.Endpoints.FindEndpointByID(ctx, e.ID); !baixa.IsCode(err, baixa.EUnavailable) || !strings.Contains(err.Error(), "BAIXA_SECRET_KEY") {
 			t.Errorf("wrong key: %v", err)
 		}
 		if err := db.SetSecretKey([]byte("short")); err == nil {
@@ -67,20 +67,20 @@ func TestSecretKeyRotation(t *testing.T) {
 		}
 		secret := baixa.NewWebhookSecret()
 		e := &baixa.Endpoint{URL: "https://erp.example.com/hooks", Secret: secret, Ordered: true}
-		if err := db.CreateEndpoint(ctx, e); err != nil {
+		if err := db.Endpoints.CreateEndpoint(ctx, e); err != nil {
 			t.Fatal(err)
 		}
 		a := newAccount(t, db)
 		c := &baixa.Connection{AccountID: a.ID, Provider: "bmp", Settings: json.RawMessage(`{}`), Secrets: map[string]string{"token": "tok-0123456789"}}
-		if err := db.CreateConnection(ctx, c); err != nil {
+		if err := db.Connections.CreateConnection(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		read := func(what string) {
 			t.Helper()
-			if got, err := db.FindEndpointByID(ctx, e.ID); err != nil || got.Secret != secret {
+			if got, err := db.Endpoints.FindEndpointByID(ctx, e.ID); err != nil || got.Secret != secret {
 				t.Errorf("%s: endpoint %v, %v", what, got, err)
 			}
-			if got, err := db.FindConnectionByID(ctx, c.ID); err != nil || got.Secrets["token"] != "tok-0123456789" {
+			if got, err := db.Connections.FindConnectionByID(ctx, c.ID); err != nil || got.Secrets["token"] != "tok-0123456789" {
 				t.Errorf("%s: connection secrets %v, %v", what, got, err)
 			}
 		}
@@ -102,7 +102,7 @@ func TestSecretKeyRotation(t *testing.T) {
 		if err := db.SetSecretKey(oldKey); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.FindEndpointByID(ctx, e.ID); !baixa.IsCode(err, baixa.EUnavailable) {
+		if _, err := db.Endpoints.FindEndpointByID(ctx, e.ID); !baixa.IsCode(err, baixa.EUnavailable) {
 			t.Errorf("the old key still opens what was resealed: %v", err)
 		}
 	})

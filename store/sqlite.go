@@ -249,7 +249,7 @@ func (*sqliteDialect) insertDocuments(ctx context.Context, db *DB, tx *sql.Tx, b
 		if res[i].err != nil {
 			continue
 		}
-		doc, created, err := db.insertSmall(context.WithoutCancel(r.ctx), tx, r)
+		doc, created, err := insertSmall(db, context.WithoutCancel(r.ctx), tx, r)
 		if err != nil {
 			return err
 		}

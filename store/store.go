@@ -38,8 +38,24 @@ type Jobs interface {
 	InsertManyTx(ctx context.Context, tx *sql.Tx, args []baixa.JobArgs) error
 }
 
-// DB is an open database: a pool for writes and one for reads.
+// DB is an open database: a pool for writes and one for reads, and the
+// services that store baixa's nouns in it, one per noun (services.go).
 type DB struct {
+	Accounts    *Accounts
+	APIKeys     *APIKeys
+	Charges     *Charges
+	Connections *Connections
+	Fetches     *Fetches
+	Documents   *Documents
+	Movements   *Movements
+	Events      *Events
+	Endpoints   *Endpoints
+	Deliveries  *Deliveries
+	// Views over several services (services.go).
+	Settling   Settling
+	Fetching   Fetching
+	Delivering Delivering
+
 	// Dialect names the database: SQLite or Postgres.
 	Dialect string
 	// W takes every write. On SQLite it has a single connection, shared with
@@ -128,7 +144,15 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 
 // newDB is an open database on d's pools.
 func newDB(d dialect, w, r *sql.DB, listener *pgxpool.Pool, url string) *DB {
-	return &DB{Dialect: d.name(), d: d, W: w, R: r, Listener: listener, URL: url, closing: make(chan struct{})}
+	db := &DB{Dialect: d.name(), d: d, W: w, R: r, Listener: listener, URL: url, closing: make(chan struct{})}
+	db.Accounts, db.APIKeys, db.Charges = &Accounts{db}, &APIKeys{db}, &Charges{db}
+	db.Connections, db.Fetches, db.Documents = &Connections{db}, &Fetches{db}, &Documents{db}
+	db.Movements, db.Events = &Movements{db}, &Events{db}
+	db.Endpoints, db.Deliveries = &Endpoints{db}, &Deliveries{db}
+	db.Settling = Settling{db.Movements, db.Documents, db.Charges}
+	db.Fetching = Fetching{db.Connections, db.Fetches, db.Documents}
+	db.Delivering = Delivering{db.Endpoints, db.Deliveries}
+	return db
 }
 
 func pingWithin(ctx context.Context, db *sql.DB) error {

@@ -18,7 +18,7 @@ import (
 func newAccount(t *testing.T, db *store.DB) *baixa.Account {
 	t.Helper()
 	a := &baixa.Account{Name: "ACME Cobranças", Document: "11.222.333/0001-81"}
-	if err := db.CreateAccount(context.Background(), a); err != nil {
+	if err := db.Accounts.CreateAccount(context.Background(), a); err != nil {
 		t.Fatalf("create account: %v", err)
 	}
 	return a
@@ -50,14 +50,14 @@ func TestAccounts(t *testing.T) {
 		if a.Document != "11222333000181" {
 			t.Errorf("document not normalized: %q", a.Document)
 		}
-		got, err := db.FindAccountByID(ctx, a.ID)
+		got, err := db.Accounts.FindAccountByID(ctx, a.ID)
 		if err != nil || got.Name != a.Name || !got.CreatedAt.Equal(a.CreatedAt) {
 			t.Fatalf("FindAccountByID = %+v, %v", got, err)
 		}
-		if _, err := db.FindAccountByID(ctx, "acc_nope"); !baixa.IsCode(err, baixa.ENotFound) {
+		if _, err := db.Accounts.FindAccountByID(ctx, "acc_nope"); !baixa.IsCode(err, baixa.ENotFound) {
 			t.Errorf("unknown account: %v", err)
 		}
-		err = db.CreateAccount(ctx, &baixa.Account{Name: "X", Document: "123"})
+		err = db.Accounts.CreateAccount(ctx, &baixa.Account{Name: "X", Document: "123"})
 		var e *baixa.Error
 		if !errors.As(err, &e) || e.Field != "document" {
 			t.Errorf("bad document: %v", err)
@@ -65,11 +65,11 @@ func TestAccounts(t *testing.T) {
 		for range 4 {
 			newAccount(t, db)
 		}
-		page1, next, err := db.FindAccounts(ctx, baixa.Page{Limit: 3})
+		page1, next, err := db.Accounts.FindAccounts(ctx, baixa.Page{Limit: 3})
 		if err != nil || len(page1) != 3 || next == "" {
 			t.Fatalf("page 1: %d, %q, %v", len(page1), next, err)
 		}
-		page2, next2, err := db.FindAccounts(ctx, baixa.Page{After: next, Limit: 3})
+		page2, next2, err := db.Accounts.FindAccounts(ctx, baixa.Page{After: next, Limit: 3})
 		if err != nil || len(page2) != 2 || next2 != "" || page2[0].ID <= page1[2].ID {
 			t.Fatalf("page 2: %d, %q, %v", len(page2), next2, err)
 		}
@@ -81,7 +81,7 @@ func TestCreateChargesAllOrNothing(t *testing.T) {
 		db := dbtest.Open(t, url)
 		ctx := context.Background()
 		a := newAccount(t, db)
-		if err := db.CreateCharges(ctx, []*baixa.Charge{boleto(a.ID, "0000000083", 200)}); err != nil {
+		if err := db.Charges.CreateCharges(ctx, []*baixa.Charge{boleto(a.ID, "0000000083", 200)}); err != nil {
 			t.Fatal(err)
 		}
 		bad := []*baixa.Charge{
@@ -92,7 +92,7 @@ func TestCreateChargesAllOrNothing(t *testing.T) {
 			{AccountID: a.ID, Kind: baixa.KindInvoice, Amount: 1000, Payer: baixa.Payer{Document: "529.982.247-24"}},
 			boleto("acc_unknown", "7", 1000),
 		}
-		err := db.CreateCharges(ctx, bad)
+		err := db.Charges.CreateCharges(ctx, bad)
 		var e *baixa.Error
 		if !errors.As(err, &e) {
 			t.Fatalf("CreateCharges = %v", err)
@@ -107,11 +107,11 @@ func TestCreateChargesAllOrNothing(t *testing.T) {
 				t.Errorf("no error for %s in %v", f, e.Details)
 			}
 		}
-		err = db.CreateCharges(ctx, []*baixa.Charge{boleto(a.ID, "100", 1000), boleto(a.ID, "83", 1000), boleto("acc_unknown", "7", 1000)})
+		err = db.Charges.CreateCharges(ctx, []*baixa.Charge{boleto(a.ID, "100", 1000), boleto(a.ID, "83", 1000), boleto("acc_unknown", "7", 1000)})
 		if !errors.As(err, &e) || len(e.Details) != 2 || e.Details[0].Field != "[1].references.nosso_numero" || e.Details[1].Field != "[2].account_id" {
 			t.Fatalf("stored-state errors: %v %+v", err, e)
 		}
-		all, _, _ := db.FindCharges(ctx, baixa.ChargeFilter{})
+		all, _, _ := db.Charges.FindCharges(ctx, baixa.ChargeFilter{})
 		if len(all) != 1 {
 			t.Errorf("a failed bulk stored %d charges", len(all)-1)
 		}
@@ -131,12 +131,12 @@ func TestFindCharges(t *testing.T) {
 			cs = append(cs, c)
 		}
 		cs = append(cs, &baixa.Charge{AccountID: a.ID, Kind: baixa.KindInvoice, Amount: 500, References: baixa.References{InvoiceNumber: "F-1"}, Metadata: []byte(`{"erp":42}`)})
-		if err := db.CreateCharges(ctx, cs); err != nil {
+		if err := db.Charges.CreateCharges(ctx, cs); err != nil {
 			t.Fatal(err)
 		}
 		count := func(f baixa.ChargeFilter) int {
 			t.Helper()
-			got, _, err := db.FindCharges(ctx, f)
+			got, _, err := db.Charges.FindCharges(ctx, f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,13 +160,13 @@ func TestFindCharges(t *testing.T) {
 				t.Errorf("%s: %d charges, want %d", c.name, got, c.want)
 			}
 		}
-		got, err := db.FindChargeByID(ctx, cs[4].ID)
+		got, err := db.Charges.FindChargeByID(ctx, cs[4].ID)
 		if err != nil || string(got.Metadata) != `{"erp":42}` || got.References.InvoiceNumber != "F-1" {
 			t.Errorf("FindChargeByID = %+v, %v", got, err)
 		}
 		var seen []string
 		for after := ""; ; {
-			page, next, err := db.FindCharges(ctx, baixa.ChargeFilter{Page: baixa.Page{After: after, Limit: 2}})
+			page, next, err := db.Charges.FindCharges(ctx, baixa.ChargeFilter{Page: baixa.Page{After: after, Limit: 2}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,11 +190,11 @@ func TestDocuments(t *testing.T) {
 		ctx := context.Background()
 		body := make([]byte, 2<<20+12345) // three parts
 		_, _ = rand.Read(body)
-		d, created, err := db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", Body: bytes.NewReader(body)})
+		d, created, err := db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", Body: bytes.NewReader(body)})
 		if err != nil || !created || d.Size != int64(len(body)) || d.Status != baixa.DocPending {
 			t.Fatalf("CreateDocument = %+v, %v, %v", d, created, err)
 		}
-		r, err := db.OpenDocument(ctx, d.ID)
+		r, err := db.Documents.OpenDocument(ctx, d.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,13 +203,13 @@ func TestDocuments(t *testing.T) {
 			t.Fatalf("read back %d bytes, %v", len(back), err)
 		}
 		// Same bytes: the same document, nothing new stored.
-		again, created, err := db.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", Body: bytes.NewReader(body)})
+		again, created, err := db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "generic", Body: bytes.NewReader(body)})
 		if err != nil || created || again.ID != d.ID {
 			t.Fatalf("duplicate by hash: %+v, %v, %v", again, created, err)
 		}
 		// Same provider key with other bytes: deduplicated by key.
-		k1, c1, err := db.CreateDocument(ctx, baixa.NewDocument{Provider: "sicoob", DedupKey: "req-1/file-1", Body: strings.NewReader("a")})
-		k2, c2, err2 := db.CreateDocument(ctx, baixa.NewDocument{Provider: "sicoob", DedupKey: "req-1/file-1", Body: strings.NewReader("b")})
+		k1, c1, err := db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "sicoob", DedupKey: "req-1/file-1", Body: strings.NewReader("a")})
+		k2, c2, err2 := db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: "sicoob", DedupKey: "req-1/file-1", Body: strings.NewReader("b")})
 		if err != nil || err2 != nil || !c1 || c2 || k1.ID != k2.ID {
 			t.Fatalf("duplicate by key: %v %v %v %v", c1, c2, err, err2)
 		}

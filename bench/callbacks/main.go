@@ -55,14 +55,14 @@ func main() {
 	defer db.Close()
 
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
-	must(db.CreateAccount(ctx, a))
+	must(db.Accounts.CreateAccount(ctx, a))
 	c := &baixa.Connection{AccountID: a.ID, Provider: bmp.Provider, Settings: []byte(`{"auth": {"method": "bearer"}}`),
 		Secrets: map[string]string{baixa.SecretToken: "bench-token-0123456789"}, EverySeconds: 3600, Enabled: true}
 	must(bmp.Connector.Prepare(c, time.Now()))
-	must(db.CreateConnection(ctx, c))
+	must(db.Connections.CreateConnection(ctx, c))
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	verifier := &hook.Verifier{}
-	srv := &http.Server{Handler: (&web.Server{Accounts: db, Charges: db, Documents: db, Events: db, Connections: &provider.Connections{ConnectionService: db, Connectors: map[string]baixa.Connector{bmp.Provider: bmp.Connector}},
+	srv := &http.Server{Handler: (&web.Server{Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events, Connections: &provider.Connections{ConnectionService: db.Connections, Connectors: map[string]baixa.Connector{bmp.Provider: bmp.Connector}},
 		Receivers:     map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}},
 		CheckCallback: verifier.Check, APIKey: "bench-key-0123456789", Logger: quiet}).Handler()}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

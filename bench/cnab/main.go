@@ -157,24 +157,24 @@ func fullImport(dir, url string, n int) {
 	must(err)
 	defer db.Close()
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
-	must(db.CreateAccount(ctx, a))
+	must(db.Accounts.CreateAccount(ctx, a))
 	for i := 0; i < n; i += 5000 {
 		var cs []*baixa.Charge
 		for j := i; j < min(n, i+5000); j++ {
 			cs = append(cs, &baixa.Charge{AccountID: a.ID, Kind: baixa.KindBoleto, Amount: baixa.Amount(10000 + j%90000),
 				DueDate: day.AddDays(5), References: baixa.References{NossoNumero: fmt.Sprint(1000000 + j)}})
 		}
-		must(db.CreateCharges(ctx, cs))
+		must(db.Charges.CreateCharges(ctx, cs))
 	}
 	must(db.Analyze(ctx)) // as autovacuum would after a bulk load
 	path := filepath.Join(dir, "import.ret")
 	size := writeFile(path, n)
 	decoders := map[string]baixa.Decoder{cnab.Provider: cnab.Decoder{}}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer((&web.Server{Accounts: db, Charges: db, Documents: db, Events: db, Decoders: decoders,
+	srv := httptest.NewServer((&web.Server{Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events, Decoders: decoders,
 		APIKey: "bench-key-0123456789", Logger: quiet, MaxImportBytes: 1 << 30}).Handler())
 	defer srv.Close()
-	proc := &settle.Processor{Store: db, Decoders: decoders, Settler: &settle.Settler{}, Parallel: db.Writers(), Logger: quiet}
+	proc := &settle.Processor{Store: db.Settling, Decoders: decoders, Settler: &settle.Settler{}, Parallel: db.Writers(), Logger: quiet}
 
 	start := time.Now()
 	f, err := os.Open(path)
@@ -193,7 +193,7 @@ func fullImport(dir, url string, n int) {
 	id := between(string(body), `"id":"`, `"`)
 	must(proc.Process(ctx, id))
 	took := time.Since(start)
-	doc, err := db.FindDocumentByID(ctx, id)
+	doc, err := db.Documents.FindDocumentByID(ctx, id)
 	must(err)
 	if doc.Applied != int64(n) {
 		log.Fatalf("applied %d of %d: %+v", doc.Applied, n, doc)

@@ -64,13 +64,13 @@ func main() {
 	fmt.Printf("database: %s (%s), %d charges and payments, %d per transaction, %d in flight, GOMAXPROCS=%d\n", db.Dialect, db.URL, *n, *batch, *parallel, runtime.GOMAXPROCS(0))
 
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
-	must(db.CreateAccount(ctx, a))
+	must(db.Accounts.CreateAccount(ctx, a))
 	for i := 0; i < *endpoints; i++ {
-		must(db.CreateEndpoint(ctx, &baixa.Endpoint{URL: fmt.Sprintf("https://erp%d.example.com/hooks", i), Ordered: true, Secret: baixa.NewWebhookSecret()}))
+		must(db.Endpoints.CreateEndpoint(ctx, &baixa.Endpoint{URL: fmt.Sprintf("https://erp%d.example.com/hooks", i), Ordered: true, Secret: baixa.NewWebhookSecret()}))
 	}
 
 	// 1. Registration through the bulk API (HTTP on loopback, JSON both ways).
-	srv := httptest.NewServer((&web.Server{Accounts: db, Charges: db, Documents: db, Events: db, APIKey: "bench-key-0123456789",
+	srv := httptest.NewServer((&web.Server{Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events, APIKey: "bench-key-0123456789",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
 	defer srv.Close()
 	start := time.Now()
@@ -111,13 +111,13 @@ func main() {
 	}
 	doc.WriteString("]")
 	size := doc.Len()
-	stored, _, err := db.CreateDocument(ctx, baixa.NewDocument{Provider: generic.Provider, AccountID: a.ID, ContentType: "application/json", Body: &doc})
+	stored, _, err := db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: generic.Provider, AccountID: a.ID, ContentType: "application/json", Body: &doc})
 	must(err)
 	doc = bytes.Buffer{}
 	runtime.GC()
 
 	// 3. Settle it: decode (two passes: check, then settle), match, apply, events.
-	proc := &settle.Processor{Store: db, Decoders: map[string]baixa.Decoder{generic.Provider: generic.Decoder{}},
+	proc := &settle.Processor{Store: db.Settling, Decoders: map[string]baixa.Decoder{generic.Provider: generic.Decoder{}},
 		Settler: &settle.Settler{}, BatchSize: *batch, Parallel: *parallel, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -126,14 +126,14 @@ func main() {
 		must(proc.Process(ctx, stored.ID))
 	})
 	took := time.Since(start)
-	final, err := db.FindDocumentByID(ctx, stored.ID)
+	final, err := db.Documents.FindDocumentByID(ctx, stored.ID)
 	must(err)
 	if final.Applied != int64(*n) {
 		log.Fatalf("applied %d of %d: %+v", final.Applied, *n, final)
 	}
 	fmt.Printf("settling: %d payments (%.1f MiB document) in %.2fs = %.0f movements/s; peak Go heap during settling %.1f MiB\n",
 		*n, float64(size)/(1<<20), took.Seconds(), float64(*n)/took.Seconds(), float64(peak)/(1<<20))
-	es, err := db.FindEvents(ctx, baixa.EventFilter{Limit: 1})
+	es, err := db.Events.FindEvents(ctx, baixa.EventFilter{Limit: 1})
 	must(err)
 	if len(es) != 1 || es[0].Type != baixa.EventChargePaid {
 		log.Fatalf("no charge.paid event: %v", es)

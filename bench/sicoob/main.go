@@ -63,7 +63,7 @@ func main() {
 	fmt.Printf("database: %s, %d boletos and LIQUI records, GOMAXPROCS=%d\n", db.Dialect, *n, runtime.GOMAXPROCS(0))
 
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
-	must(db.CreateAccount(ctx, a))
+	must(db.Accounts.CreateAccount(ctx, a))
 	today := baixa.Today(time.Now())
 	start := time.Now()
 	for i := 0; i < *n; i += 5000 {
@@ -72,7 +72,7 @@ func main() {
 			cs = append(cs, &baixa.Charge{AccountID: a.ID, Kind: baixa.KindBoleto, Amount: baixa.Amount(10000 + j%90000),
 				DueDate: today.AddDays(10), References: baixa.References{NossoNumero: fmt.Sprint(1000000 + j)}})
 		}
-		must(db.CreateCharges(ctx, cs))
+		must(db.Charges.CreateCharges(ctx, cs))
 	}
 	fmt.Printf("registered %d boletos in %.1fs\n", *n, time.Since(start).Seconds())
 	if *analyze {
@@ -118,8 +118,8 @@ func main() {
 	conn := &sicoob.Connector{TempDir: dir}
 	c := &baixa.Connection{AccountID: a.ID, Provider: sicoob.Provider, Settings: settings, Secrets: secrets, EverySeconds: 3600, Enabled: true}
 	must(conn.Prepare(c, time.Now()))
-	must(db.CreateConnection(ctx, c))
-	runner := &provider.Runner{Store: db, Connectors: map[string]baixa.Connector{sicoob.Provider: conn},
+	must(db.Connections.CreateConnection(ctx, c))
+	runner := &provider.Runner{Store: db.Fetching, Connectors: map[string]baixa.Connector{sicoob.Provider: conn},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -129,7 +129,7 @@ func main() {
 	fetchPeak := measure.PeakHeap(func() {
 		start = time.Now()
 		must(runner.Tick(ctx))
-		fs, err := db.FetchesSince(ctx, c.ID, baixa.Date{})
+		fs, err := db.Fetches.FetchesSince(ctx, c.ID, baixa.Date{})
 		must(err)
 		if len(fs) != 1 {
 			log.Fatalf("%d fetches planned, want 1", len(fs))
@@ -144,12 +144,12 @@ func main() {
 			must(err)
 			break
 		}
-		st, err := db.ConnectionStats(ctx, c.ID)
+		st, err := db.Connections.ConnectionStats(ctx, c.ID)
 		must(err)
 		if len(st.Recent) != 1 || st.Recent[0].Status != baixa.FetchDone {
 			log.Fatalf("fetch did not finish: %+v", st)
 		}
-		docs, err := db.FetchDocuments(ctx, c.ID)
+		docs, err := db.Fetches.FetchDocuments(ctx, c.ID)
 		must(err)
 		doc = docs[0]
 	})
@@ -162,7 +162,7 @@ func main() {
 	count := 0
 	decodePeak := measure.PeakHeap(func() {
 		start = time.Now()
-		r, err := db.OpenDocument(ctx, doc.ID)
+		r, err := db.Documents.OpenDocument(ctx, doc.ID)
 		must(err)
 		must(sicoob.Decoder{TempDir: dir}.Decode(ctx, doc, r, func(*baixa.Movement) error { count++; return nil }))
 	})
@@ -171,7 +171,7 @@ func main() {
 		float64(count)/dec.Seconds(), float64(decodePeak)/(1<<20))
 
 	// Settling, as the queue's job does it.
-	proc := &settle.Processor{Store: db, Decoders: map[string]baixa.Decoder{sicoob.Provider: sicoob.Decoder{TempDir: dir}},
+	proc := &settle.Processor{Store: db.Settling, Decoders: map[string]baixa.Decoder{sicoob.Provider: sicoob.Decoder{TempDir: dir}},
 		Settler: &settle.Settler{}, Parallel: db.Writers(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	runtime.GC()
 	settlePeak := measure.PeakHeap(func() {
@@ -179,7 +179,7 @@ func main() {
 		must(proc.Process(ctx, doc.ID))
 	})
 	took := time.Since(start)
-	final, err := db.FindDocumentByID(ctx, doc.ID)
+	final, err := db.Documents.FindDocumentByID(ctx, doc.ID)
 	must(err)
 	if final.Applied != int64(*n) {
 		log.Fatalf("applied %d of %d: %+v", final.Applied, *n, final)

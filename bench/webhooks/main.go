@@ -77,7 +77,7 @@ func main() {
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	a := &baixa.Account{Name: "Bench", Document: "11222333000181"}
-	must(db.CreateAccount(ctx, a))
+	must(db.Accounts.CreateAccount(ctx, a))
 	steady := *rate * *seconds
 	total := *n + 3*steady
 	cs := make([]*baixa.Charge, total)
@@ -86,7 +86,7 @@ func main() {
 			References: baixa.References{NossoNumero: strconv.Itoa(1000000 + i)}}
 	}
 	for i := 0; i < total; i += 1000 {
-		must(db.CreateCharges(ctx, cs[i:min(total, i+1000)]))
+		must(db.Charges.CreateCharges(ctx, cs[i:min(total, i+1000)]))
 	}
 
 	// The receiver, in its own process.
@@ -97,7 +97,7 @@ func main() {
 	// 0. Baseline: the steady phase's settling with no endpoint, to tell
 	// delivery's CPU from settling's; measured once before and once after
 	// (with the endpoint deleted), and averaged, since the database grows.
-	svc := &settle.Service{Store: db, Settler: &settle.Settler{}}
+	svc := &settle.Service{Store: db.Settling, Settler: &settle.Settler{}}
 	payAtRate := func(from int) {
 		interval := time.Second / time.Duration(*rate)
 		next := time.Now()
@@ -114,9 +114,9 @@ func main() {
 	cpuBase, busyBase := cpuTime()-cpuBase0, machineBusy()-busyBase0
 
 	ep := &baixa.Endpoint{URL: rx.url + "/hook", Ordered: true, MaxConcurrency: *conc, Secret: secret}
-	must(db.CreateEndpoint(ctx, ep))
+	must(db.Endpoints.CreateEndpoint(ctx, ep))
 	guard := &webhook.Guard{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
-	d := &webhook.Deliverer{Store: db, Client: webhook.NewClient(guard), Logger: quiet, Linger: *linger}
+	d := &webhook.Deliverer{Store: db.Delivering, Client: webhook.NewClient(guard), Logger: quiet, Linger: *linger}
 	q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener,
 		Deliver: d.Drain, Settle: func(context.Context, string) error { return nil }, Logger: quiet})
 	must(err)
@@ -134,9 +134,9 @@ func main() {
 		fmt.Fprintf(&doc, `{"id": "b%d", "kind": "paid", "references": {"nosso_numero": "%d"}, "paid_amount": "100.00", "paid_on": "2026-11-20"}`, j, 1000000+j)
 	}
 	doc.WriteString("]")
-	stored, _, err := db.CreateDocument(ctx, baixa.NewDocument{Provider: generic.Provider, AccountID: a.ID, Body: &doc})
+	stored, _, err := db.Documents.CreateDocument(ctx, baixa.NewDocument{Provider: generic.Provider, AccountID: a.ID, Body: &doc})
 	must(err)
-	proc := &settle.Processor{Store: db, Decoders: map[string]baixa.Decoder{generic.Provider: generic.Decoder{}}, Settler: &settle.Settler{}, Logger: quiet}
+	proc := &settle.Processor{Store: db.Settling, Decoders: map[string]baixa.Decoder{generic.Provider: generic.Decoder{}}, Settler: &settle.Settler{}, Logger: quiet}
 	must(proc.Process(ctx, stored.ID))
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -193,7 +193,7 @@ func main() {
 	if *profile != "" {
 		pprof.StopCPUProfile()
 	}
-	must(db.DeleteEndpoint(ctx, ep.ID))
+	must(db.Endpoints.DeleteEndpoint(ctx, ep.ID))
 	cpuBase1, busyBase1 := cpuTime(), machineBusy()
 	payAtRate(*n + 2*steady)
 	cpuBase, busyBase = (cpuBase+cpuTime()-cpuBase1)/2, (busyBase+machineBusy()-busyBase1)/2

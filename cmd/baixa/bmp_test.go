@@ -177,7 +177,7 @@ func TestBMPCrashBeforeAnswer(t *testing.T) {
 	conn := c.must(201, "POST", "/v1/connections", fmt.Sprintf(`{"account_id": %q, "provider": "bmp",
 		"settings": {"auth": {"method": "api_key"}}, "secrets": {"token": "k-0123456789"}}`, acct))["id"].(string)
 	// What the first delivery left: the document stored, no answer sent.
-	stored, err := a.db.FindConnectionByID(context.Background(), conn)
+	stored, err := a.db.Connections.FindConnectionByID(context.Background(), conn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestBMPCrashBeforeAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, created, err := a.db.CreateDocument(context.Background(), *nd)
+	first, created, err := a.db.Documents.CreateDocument(context.Background(), *nd)
 	if err != nil || !created {
 		t.Fatalf("store: %v %v", created, err)
 	}

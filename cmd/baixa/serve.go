@@ -310,7 +310,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	if cfg.APIKey != "" {
 		// The key baixa is started with is the first admin key; only its
 		// hash is stored. Changing BAIXA_API_KEY replaces it.
-		if err := db.EnsureAPIKey(ctx, baixa.ConfiguredKeyID, "BAIXA_API_KEY", cfg.APIKey); err != nil {
+		if err := db.APIKeys.EnsureAPIKey(ctx, baixa.ConfiguredKeyID, "BAIXA_API_KEY", cfg.APIKey); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("store the API key: %w", err)
 		}
@@ -326,21 +326,21 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	receivers := map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}, saurus.Provider: saurus.Receiver{}, plugboleto.Provider: plug,
 		recuperador.Provider: recup}
 	verifier := &hook.Verifier{}
-	runner := &provider.Runner{Store: db, Connectors: connectors, Logger: cfg.Logger}
+	runner := &provider.Runner{Store: db.Fetching, Connectors: connectors, Logger: cfg.Logger}
 	metrics.WatchConnections(func(ctx context.Context) ([]*baixa.Connection, error) {
 		var cs []*baixa.Connection
-		err := baixa.EachConnection(ctx, db, func(c *baixa.Connection) error { cs = append(cs, c); return nil })
+		err := baixa.EachConnection(ctx, db.Connections, func(c *baixa.Connection) error { cs = append(cs, c); return nil })
 		return cs, err
 	})
 	settler := &settle.Settler{}
-	metrics.WatchWebhooks(db.WebhookStats)
+	metrics.WatchWebhooks(db.Deliveries.WebhookStats)
 	guard := cfg.Webhooks.Guard
 	deliverer := &webhook.Deliverer{
-		Store: db, Client: webhook.NewClient(&guard), Schedule: cfg.Webhooks.Schedule, DisableAfter: cfg.Webhooks.DisableAfter,
+		Store: db.Delivering, Client: webhook.NewClient(&guard), Schedule: cfg.Webhooks.Schedule, DisableAfter: cfg.Webhooks.DisableAfter,
 		Sweep: cfg.Webhooks.Sweep, LeaseMargin: cfg.Webhooks.LeaseMargin, ProbeEvery: cfg.Webhooks.ProbeEvery, Linger: cfg.Webhooks.Linger, UserAgent: "baixa-webhooks/" + version(),
 		Observer: metrics, Logger: cfg.Logger,
 	}
-	proc := &settle.Processor{Store: db, Decoders: decoders, Settler: settler, Settled: metrics.Settled, Logger: cfg.Logger,
+	proc := &settle.Processor{Store: db.Settling, Decoders: decoders, Settler: settler, Settled: metrics.Settled, Logger: cfg.Logger,
 		Parallel: db.Writers()}
 	q, err := queue.New(queue.Config{
 		DB: db.W, Dialect: db.Dialect, Listener: db.Listener, Settle: proc.Process,
@@ -355,14 +355,14 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	db.Jobs = q
 	db.OnDeliveries = deliverer.Kick
 	srv := &web.Server{
-		Accounts: db, Charges: db, Documents: db, Events: db,
-		Movements: &settle.Service{Store: db, Settler: settler, Settled: metrics.Settled}, MovementFinder: db,
-		Decoders: decoders, Keys: db, Audit: db, KeyRate: cfg.KeyRate, CallbackRate: cfg.CallbackRate,
+		Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events,
+		Movements: &settle.Service{Store: db.Settling, Settler: settler, Settled: metrics.Settled}, MovementFinder: db.Movements,
+		Decoders: decoders, Keys: db.APIKeys, Audit: db.APIKeys, KeyRate: cfg.KeyRate, CallbackRate: cfg.CallbackRate,
 		Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
-		Connections: &provider.Connections{ConnectionService: db, Connectors: connectors}, Receivers: receivers, CheckCallback: verifier.Check,
+		Connections: &provider.Connections{ConnectionService: db.Connections, Connectors: connectors}, Receivers: receivers, CheckCallback: verifier.Check,
 		Uploads:   map[string]web.Upload{plugboleto.Provider: {Check: cnab.Check, Document: plugboleto.Upload}},
-		Endpoints: db, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
+		Endpoints: db.Delivering, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
 	}
 	return &app{
 		cfg: cfg, db: db, queue: q, deliverer: deliverer, served: make(chan error, 1),

@@ -13,31 +13,36 @@ import (
 	"baixa"
 )
 
-var _ baixa.SettleStore = (*DB)(nil)
+var _ baixa.SettleStore = struct {
+	*Movements
+	*Documents
+	*Charges
+}{}
 
 // WriteTx runs fn in one write transaction, committed if fn returns nil;
 // then it tells OnDeliveries which endpoints have new deliveries.
-func (db *DB) WriteTx(ctx context.Context, fn func(baixa.SettleTx) error) error {
+func (s *Movements) WriteTx(ctx context.Context, fn func(baixa.SettleTx) error) error {
+	db := s.db
 	t := &settleTx{db: db}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		t.tx, t.fanned = tx, fanned{}
 		return fn(t)
 	})
 	if err == nil {
-		db.committed(t.fanned)
+		committed(db, t.fanned)
 	}
 	return err
 }
 
 // committed notes the delivery jobs a committed transaction made, and
 // calls OnDeliveries, if set, for its deliveries.
-func (db *DB) committed(f fanned) {
-	db.noteDeliveryJobs(f.jobs)
-	db.deliveriesAdded(f.endpoints)
+func committed(db *DB, f fanned) {
+	noteDeliveryJobs(db, f.jobs)
+	deliveriesAdded(db, f.endpoints)
 }
 
 // deliveriesAdded calls OnDeliveries, if set, for committed deliveries.
-func (db *DB) deliveriesAdded(endpoints []string) {
+func deliveriesAdded(db *DB, endpoints []string) {
 	if len(endpoints) > 0 && db.OnDeliveries != nil {
 		db.OnDeliveries(endpoints)
 	}
@@ -67,17 +72,18 @@ func (t *settleTx) KnownMovements(ctx context.Context, provider string, keys []s
 }
 
 func (t *settleTx) FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error) {
-	return t.db.findRefs(ctx, t.tx, accountID, kind, values)
+	return findRefs(t.db, ctx, t.tx, accountID, kind, values)
 }
 
 // FindRefs looks references up on the read pool, outside any transaction:
 // settling resolves a batch's charges this way while the previous batch is
 // being written.
-func (db *DB) FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error) {
-	return db.findRefs(ctx, db.R, accountID, kind, values)
+func (s *Charges) FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error) {
+	db := s.db
+	return findRefs(db, ctx, db.R, accountID, kind, values)
 }
 
-func (db *DB) findRefs(ctx context.Context, c sqlConn, accountID, kind string, values []string) (map[string][]string, error) {
+func findRefs(db *DB, ctx context.Context, c sqlConn, accountID, kind string, values []string) (map[string][]string, error) {
 	out := map[string][]string{}
 	err := db.queryIn(ctx, c, `SELECT value, charge_id FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
 		[]any{accountID, kind}, values, func(rows *sql.Rows) error {
@@ -189,7 +195,8 @@ func (t *settleTx) UpdateCharges(ctx context.Context, cs []*baixa.Charge, prev [
 // PeekCharges loads charges by id on the read pool, without locking them:
 // settling loads a batch's charges this way ahead of its transaction, and
 // UpdateCharges then checks that none changed in between.
-func (db *DB) PeekCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error) {
+func (s *Charges) PeekCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error) {
+	db := s.db
 	return loadCharges(ctx, db, db.R, ids, "")
 }
 
@@ -204,14 +211,14 @@ func (t *settleTx) RollbackToSavepoint(ctx context.Context) error {
 }
 
 func (t *settleTx) InsertEvents(ctx context.Context, es []*baixa.Event) error {
-	f, err := t.db.insertEvents(ctx, t.tx, es)
+	f, err := insertEvents(t.db, ctx, t.tx, es)
 	t.fanned.add(f)
 	return err
 }
 
 func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
 	if d.DedupKey != "" {
-		doc, err := t.db.findDocumentByKey(ctx, t.tx, d.Provider, d.DedupKey)
+		doc, err := findDocumentByKey(t.db, ctx, t.tx, d.Provider, d.DedupKey)
 		if err == nil {
 			return doc, false, nil
 		}
@@ -220,7 +227,7 @@ func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body
 		}
 	}
 	d.Body = bytes.NewReader(body)
-	doc, err := t.db.insertDocument(ctx, t.tx, d, baixa.DocSettled)
+	doc, err := insertDocument(t.db, ctx, t.tx, d, baixa.DocSettled)
 	if err != nil {
 		return nil, false, err
 	}
@@ -266,7 +273,8 @@ func (t *settleTx) FailDocument(ctx context.Context, id, reason string) error {
 
 // FindMovements lists unmatched or conflicting movements in the order they
 // were recorded (their ids).
-func (db *DB) FindMovements(ctx context.Context, f baixa.MovementFilter) ([]*baixa.Movement, string, error) {
+func (s *Movements) FindMovements(ctx context.Context, f baixa.MovementFilter) ([]*baixa.Movement, string, error) {
+	db := s.db
 	if f.Result != baixa.ResultUnmatched && f.Result != baixa.ResultConflict {
 		return nil, "", baixa.FieldError("result", "want unmatched or conflict")
 	}
