@@ -425,3 +425,10 @@ func isPostgres(dialect string) (bool, error) {
 	}
 	return false, fmt.Errorf("queue: unknown database %q", dialect)
 }
+
+// Inserter returns an insert-only client on these pools (store.Config.Jobs):
+// it enqueues jobs in the caller's transactions for the clients with
+// workers to take.
+func Inserter(w *sql.DB, dialect string, listener *pgxpool.Pool) (*Queue, error) {
+	return New(Config{DB: w, Dialect: dialect, Listener: listener})
+}

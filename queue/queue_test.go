@@ -30,7 +30,7 @@ func TestJobLeftRunning(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			db := dbtest.Open(t, tc.url(t))
-			settleJobs(t, db, db.Jobs, "doc_left_running")
+			settleJobs(t, db, inserter(t, db), "doc_left_running")
 			// What a process killed while it ran the job leaves behind.
 			if _, err := db.W.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = `+tc.attempted); err != nil {
 				t.Fatal(err)
@@ -69,7 +69,7 @@ func TestJobLeftRunning(t *testing.T) {
 func TestJobOfADeadInstance(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Open(t, dbtest.PostgresURL(t))
-	settleJobs(t, db, db.Jobs, "doc_dead", "doc_alive")
+	settleJobs(t, db, inserter(t, db), "doc_dead", "doc_alive")
 	// One job was taken up a moment ago by an instance that is gone, the
 	// other by one that still beats.
 	if _, err := db.W.ExecContext(ctx, `INSERT INTO baixa_queue_instance (id, seen_at) VALUES ('alive', now() + interval '1 hour')`); err != nil {
@@ -141,6 +141,16 @@ func TestFailingJobIsVisible(t *testing.T) {
 }
 
 // settleJobs enqueues, with jobs, a settle job for each document id.
+// inserter is an insert-only client on db.
+func inserter(t *testing.T, db *store.DB) *queue.Queue {
+	t.Helper()
+	q, err := queue.Inserter(db.W, db.Dialect, db.Listener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
 func settleJobs(t *testing.T, db *store.DB, jobs interface {
 	InsertTx(context.Context, *sql.Tx, baixa.JobArgs) error
 }, ids ...string) {

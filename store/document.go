@@ -88,18 +88,18 @@ var errDuplicateDocument = errors.New("duplicate document")
 // documentJobs queues, in tx, what follows a new document: its settling or
 // the fetch it is the input of, and its acknowledgement.
 func documentJobs(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
-	if db.Jobs == nil {
+	if db.jobs == nil {
 		return errors.New("store: no job queue configured")
 	}
 	if d.Follow != nil {
 		if err := insertFollow(db, ctx, tx, d, doc); err != nil {
 			return err
 		}
-	} else if err := db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: doc.ID}); err != nil {
+	} else if err := db.jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: doc.ID}); err != nil {
 		return err
 	}
 	if d.Ack {
-		return db.Jobs.InsertTx(ctx, tx, baixa.AckArgs{DocumentID: doc.ID})
+		return db.jobs.InsertTx(ctx, tx, baixa.AckArgs{DocumentID: doc.ID})
 	}
 	return nil
 }
@@ -129,7 +129,7 @@ func seenAgain(db *DB, ctx context.Context, d baixa.NewDocument, doc *baixa.Docu
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if d.Ack {
-			if err := db.Jobs.InsertTx(ctx, tx, baixa.AckArgs{DocumentID: doc.ID}); err != nil {
+			if err := db.jobs.InsertTx(ctx, tx, baixa.AckArgs{DocumentID: doc.ID}); err != nil {
 				return err
 			}
 		}
@@ -316,7 +316,7 @@ func (s *Documents) RetryDocument(ctx context.Context, id string) (*baixa.Docume
 		if doc, err = findDocument(ctx, db, tx, id); err != nil {
 			return err
 		}
-		return db.Jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: id})
+		return db.jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: id})
 	})
 	if err != nil {
 		return nil, err

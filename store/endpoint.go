@@ -294,14 +294,14 @@ func fanOut(db *DB, ctx context.Context, tx *sql.Tx, es []*baixa.Event) (hit, en
 	if err != nil {
 		return nil, nil, err
 	}
-	if db.Jobs == nil {
+	if db.jobs == nil {
 		return nil, nil, errors.New("store: no job queue to deliver events with")
 	}
 	for _, id := range hit {
 		if deliveryJobWaiting(db, id) {
 			continue
 		}
-		if err := db.Jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: id}); err != nil {
+		if err := db.jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: id}); err != nil {
 			return nil, nil, fmt.Errorf("enqueue delivery: %w", err)
 		}
 		enqueued = append(enqueued, id)

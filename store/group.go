@@ -153,7 +153,7 @@ func retriable(err error) bool {
 
 func writeGroup(db *DB, batch []*groupReq, res []groupRes) error {
 	return db.inTx(context.Background(), func(tx *sql.Tx) error {
-		if db.Jobs == nil {
+		if db.jobs == nil {
 			return errors.New("store: no job queue configured")
 		}
 		// One caller giving up must not fail the others' transaction.
@@ -169,7 +169,7 @@ func writeGroup(db *DB, batch []*groupReq, res []groupRes) error {
 				jobs = append(jobs, baixa.SettleDocumentArgs{DocumentID: r.doc.ID})
 			}
 		}
-		return db.Jobs.InsertManyTx(context.Background(), tx, jobs)
+		return db.jobs.InsertManyTx(context.Background(), tx, jobs)
 	})
 }
 

@@ -20,7 +20,7 @@ var _ baixa.SettleStore = struct {
 }{}
 
 // WriteTx runs fn in one write transaction, committed if fn returns nil;
-// then it tells OnDeliveries which endpoints have new deliveries.
+// then it tells the OnDeliveries function which endpoints have new deliveries.
 func (s *Movements) WriteTx(ctx context.Context, fn func(baixa.SettleTx) error) error {
 	db := s.db
 	t := &settleTx{db: db}
@@ -35,16 +35,16 @@ func (s *Movements) WriteTx(ctx context.Context, fn func(baixa.SettleTx) error) 
 }
 
 // committed notes the delivery jobs a committed transaction made, and
-// calls OnDeliveries, if set, for its deliveries.
+// calls Config.OnDeliveries, if set, for its deliveries.
 func committed(db *DB, f fanned) {
 	noteDeliveryJobs(db, f.jobs)
 	deliveriesAdded(db, f.endpoints)
 }
 
-// deliveriesAdded calls OnDeliveries, if set, for committed deliveries.
+// deliveriesAdded calls Config.OnDeliveries, if set, for committed deliveries.
 func deliveriesAdded(db *DB, endpoints []string) {
-	if len(endpoints) > 0 && db.OnDeliveries != nil {
-		db.OnDeliveries(endpoints)
+	if len(endpoints) > 0 && db.onDeliveries != nil {
+		db.onDeliveries(endpoints)
 	}
 }
 

@@ -66,22 +66,17 @@ type DB struct {
 	R *sql.DB
 	// Listener is PostgreSQL's pgx pool for River's LISTEN/NOTIFY; nil on SQLite.
 	Listener *pgxpool.Pool
-	// Jobs must be set before anything that enqueues is called.
-	Jobs Jobs
-	// OnDeliveries, when set, is called after a commit that added
-	// deliveries, with their endpoints: a worker in this process can start
-	// on them at once instead of waiting for the queue to hand them out.
-	OnDeliveries func(endpointIDs []string)
-	// Now is the clock (default time.Now).
-	Now func() time.Time
 	// URL is the database URL with any password masked, for logs.
 	URL string
 
-	d        dialect       // what differs between the databases
-	aead     cipher.AEAD   // seals secrets at rest when set (SetSecretKey)
-	previous []cipher.AEAD // open what older keys sealed
-	lock     io.Closer     // SQLite: the file lock that keeps other processes out
-	jobNotes sync.Map      // endpoint ID -> when this process enqueued its delivery job (fanOut)
+	d            dialect // what differs between the databases
+	jobs         Jobs    // Config.Jobs's; nil: nothing may enqueue
+	onDeliveries func(endpointIDs []string)
+	clock        func() time.Time
+	aead         cipher.AEAD   // seals secrets at rest when set (SetSecretKey)
+	previous     []cipher.AEAD // open what older keys sealed
+	lock         io.Closer     // SQLite: the file lock that keeps other processes out
+	jobNotes     sync.Map      // endpoint ID -> when this process enqueued its delivery job (fanOut)
 
 	// Group commit of small documents (group.go).
 	group     chan *groupReq
@@ -96,6 +91,17 @@ type Config struct {
 	URL string
 	// MaxConns bounds the PostgreSQL pool and SQLite's read pool (default 8).
 	MaxConns int
+	// Jobs makes the job queue's insert-only client on the opened
+	// database's pools (queue.New with no workers). Without it, anything
+	// that enqueues (storing a document, an event's deliveries) fails;
+	// migrating and reading do not need it.
+	Jobs func(db *DB) (Jobs, error)
+	// OnDeliveries, when set, is called after a commit that added
+	// deliveries, with their endpoints: a worker in this process can start
+	// on them at once instead of waiting for the queue to hand them out.
+	OnDeliveries func(endpointIDs []string)
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // parseURL splits a database URL into its dialect and, for SQLite, the
@@ -136,10 +142,23 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	maxConns := cmp.Or(cfg.MaxConns, 8)
+	var db *DB
 	if dialect == Postgres {
-		return openPostgres(ctx, strings.TrimSpace(cfg.URL), maxConns)
+		db, err = openPostgres(ctx, strings.TrimSpace(cfg.URL), maxConns)
+	} else {
+		db, err = openSQLite(ctx, path, maxConns)
 	}
-	return openSQLite(ctx, path, maxConns)
+	if err != nil {
+		return nil, err
+	}
+	db.onDeliveries, db.clock = cfg.OnDeliveries, cfg.Now
+	if cfg.Jobs != nil {
+		if db.jobs, err = cfg.Jobs(db); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("job queue: %w", err)
+		}
+	}
+	return db, nil
 }
 
 // newDB is an open database on d's pools.
@@ -202,8 +221,8 @@ func (db *DB) Close() error {
 // now is the clock, at the microsecond precision timestamps are stored in.
 func (db *DB) now() time.Time {
 	t := time.Now()
-	if db.Now != nil {
-		t = db.Now()
+	if db.clock != nil {
+		t = db.clock()
 	}
 	return t.UTC().Truncate(time.Microsecond)
 }

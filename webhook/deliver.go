@@ -60,6 +60,34 @@ type Observer interface {
 // process, and records every attempt. It is started by the queue's job
 // for an endpoint (Drain), by a commit in this process (Kick), and by its
 // own sweep for retries that come due and leases that ran out (Run).
+//
+// # Why a scheduler beside River
+//
+// Deliveries are rows of their own (store: deliveries), not River jobs, and
+// the unit of work is an endpoint, not a delivery:
+//
+//   - Order per endpoint. An ordered endpoint gets a charge's events in
+//     sequence: a later one waits while an earlier one is in flight or
+//     waiting for its retry. The claim (ClaimDeliveries) picks only a
+//     charge's earliest pending delivery; a job per delivery could not see
+//     its siblings.
+//   - Batching. One drain claims up to a batch of due deliveries, sends them
+//     within the endpoint's concurrency and rate limits, and records the
+//     attempts and the endpoint's health in one transaction. A job per
+//     delivery would insert, lock and complete a job row per event, and
+//     record each attempt alone: the cost per payment that matters most.
+//   - Retries far ahead. A retry 10 h away is a timestamp on its delivery
+//     (next_attempt_at), found by the sweep when it comes due; a scheduled
+//     job per waiting delivery would fill the job table during an outage.
+//
+// River still carries what must survive a crash and reach another
+// instance: an event's commit enqueues one job per endpoint (unique while
+// one waits or runs), whose worker calls Drain. Kick is the fast path in
+// the process that committed; the sweep is the safety net for retries and
+// for leases left by a process that died.
+//
+// Time comes from one clock, Now, everywhere: schedules, leases, lingering,
+// the endpoint cache and the probe.
 type Deliverer struct {
 	Store  Store
 	Client *http.Client // NewClient
@@ -94,8 +122,12 @@ type Deliverer struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 
+	// Kicks brings the endpoints that commits in this process gave new
+	// deliveries (store.Config.OnDeliveries) to Run; nil: Kick's own.
+	Kicks *Kicks
+
 	mu       sync.Mutex
-	ctx      context.Context //nolint:containedctx // the lifetime of kicked drains, set by Run
+	ownKicks *Kicks
 	drains   map[string]*drainState
 	ended    map[string]time.Time     // when each endpoint's last drain ended
 	known    map[string]knownEndpoint // endpoints as last read, for endpointTTL
@@ -116,7 +148,7 @@ func (d *Deliverer) endpoint(ctx context.Context, id string) (*baixa.Endpoint, e
 	d.mu.Lock()
 	k, ok := d.known[id]
 	d.mu.Unlock()
-	if ok && time.Since(k.read) < endpointTTL {
+	if ok && d.now().Sub(k.read) < endpointTTL {
 		return k.ep, nil
 	}
 	ep, err := d.Store.FindEndpointByID(ctx, id)
@@ -130,7 +162,7 @@ func (d *Deliverer) endpoint(ctx context.Context, id string) (*baixa.Endpoint, e
 	if d.known == nil {
 		d.known = map[string]knownEndpoint{}
 	}
-	d.known[id] = knownEndpoint{ep, time.Now()}
+	d.known[id] = knownEndpoint{ep, d.now()}
 	d.mu.Unlock()
 	return ep, nil
 }
@@ -184,12 +216,11 @@ func (d *Deliverer) now() time.Time {
 
 func (d *Deliverer) log() *slog.Logger { return cmp.Or(d.Logger, slog.Default()) }
 
-// Run sweeps for due deliveries until ctx ends, then waits for the drains
-// it started. Kick starts drains only while Run runs.
+// Run sweeps for due deliveries until ctx ends, starts the drains Kick asks
+// for, then waits for the drains it started. The drains live as long as
+// ctx: Run is the only owner of their lifetime.
 func (d *Deliverer) Run(ctx context.Context) error {
-	d.mu.Lock()
-	d.ctx = ctx
-	d.mu.Unlock()
+	kicks := d.kicks()
 	t := time.NewTicker(cmp.Or(d.Sweep, time.Second))
 	defer t.Stop()
 	probeEvery := cmp.Or(d.ProbeEvery, 15*time.Second)
@@ -207,25 +238,87 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			d.log().Warn("webhook sweep failed", "err", err)
 		}
-		d.Kick(ids)
-		select {
-		case <-ctx.Done():
-			d.wg.Wait()
-			return nil
-		case <-t.C:
+		d.start(ctx, ids)
+	sweep:
+		for {
+			select {
+			case <-ctx.Done():
+				d.wg.Wait()
+				return nil
+			case <-kicks.wake:
+				d.start(ctx, kicks.take())
+			case <-t.C:
+				break sweep
+			}
 		}
 	}
 }
 
-// Kick starts draining these endpoints in the background (or asks a drain
-// already running to look again).
-func (d *Deliverer) Kick(endpointIDs []string) {
+// Kick asks Run to drain these endpoints now (or a drain already running
+// to look again). Endpoints kicked before Run starts wait for it.
+func (d *Deliverer) Kick(endpointIDs []string) { d.kicks().Add(endpointIDs) }
+
+// kicks returns Kicks, or the deliverer's own when it has none.
+func (d *Deliverer) kicks() *Kicks {
+	if d.Kicks != nil {
+		return d.Kicks
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	ctx := d.ctx
-	if ctx == nil || ctx.Err() != nil {
+	if d.ownKicks == nil {
+		d.ownKicks = NewKicks()
+	}
+	return d.ownKicks
+}
+
+// Kicks carries the endpoints that got new deliveries, from the commits
+// of a process to its deliverer's Run. It is made first and given to both
+// (Add to the store, the Kicks to the Deliverer), so that neither needs
+// the other to exist.
+type Kicks struct {
+	mu   sync.Mutex
+	ids  map[string]bool
+	wake chan struct{} // capacity 1: a wake-up is pending
+}
+
+// NewKicks returns an empty Kicks.
+func NewKicks() *Kicks { return &Kicks{ids: map[string]bool{}, wake: make(chan struct{}, 1)} }
+
+// Add asks for these endpoints to be drained now.
+func (k *Kicks) Add(endpointIDs []string) {
+	if len(endpointIDs) == 0 {
 		return
 	}
+	k.mu.Lock()
+	for _, id := range endpointIDs {
+		k.ids[id] = true
+	}
+	k.mu.Unlock()
+	select {
+	case k.wake <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
+// take returns the endpoints added and forgets them.
+func (k *Kicks) take() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ids := make([]string, 0, len(k.ids))
+	for id := range k.ids {
+		ids = append(ids, id)
+	}
+	clear(k.ids)
+	return ids
+}
+
+// start drains these endpoints in the background until ctx ends.
+func (d *Deliverer) start(ctx context.Context, endpointIDs []string) {
+	if ctx.Err() != nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, id := range endpointIDs {
 		if !d.claimDrain(id) {
 			continue
@@ -281,7 +374,7 @@ func (d *Deliverer) finished(id string, err error) bool {
 	if d.ended == nil || len(d.ended) > 10000 {
 		d.ended = map[string]time.Time{}
 	}
-	d.ended[id] = time.Now()
+	d.ended[id] = d.now()
 	return true
 }
 
@@ -299,7 +392,7 @@ func (d *Deliverer) linger(ctx context.Context, id string) {
 	d.mu.Lock()
 	last, ok := d.ended[id]
 	d.mu.Unlock()
-	if !ok || time.Since(last) > steadyGap {
+	if !ok || d.now().Sub(last) > steadyGap {
 		return
 	}
 	t := time.NewTimer(wait)
@@ -490,7 +583,7 @@ type result struct {
 func (d *Deliverer) try(ctx context.Context, ep *baixa.Endpoint, id string, body []byte) (*baixa.Attempt, result) {
 	start := d.now()
 	r := d.send(ctx, ep, id, body, start)
-	took := time.Since(start)
+	took := d.now().Sub(start)
 	if d.Observer != nil {
 		d.Observer.Attempted(r.class, took)
 	}

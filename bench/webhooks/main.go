@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/internal/measure"
 	"baixa/provider/generic"
 	"baixa/queue"
 	"baixa/settle"
@@ -69,7 +70,8 @@ func main() {
 		defer os.RemoveAll(dir)
 		*dbURL = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
-	db, err := store.Open(ctx, store.Config{URL: *dbURL})
+	kicks := webhook.NewKicks()
+	db, err := store.Open(ctx, store.Config{URL: *dbURL, Jobs: measure.Jobs, OnDeliveries: kicks.Add})
 	must(err)
 	defer db.Close()
 	must(db.Migrate(ctx))
@@ -116,11 +118,10 @@ func main() {
 	ep := &baixa.Endpoint{URL: rx.url + "/hook", Ordered: true, MaxConcurrency: *conc, Secret: secret}
 	must(db.Endpoints.CreateEndpoint(ctx, ep))
 	guard := &webhook.Guard{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
-	d := &webhook.Deliverer{Store: db.Delivering, Client: webhook.NewClient(guard), Logger: quiet, Linger: *linger}
+	d := &webhook.Deliverer{Store: db.Delivering, Kicks: kicks, Client: webhook.NewClient(guard), Logger: quiet, Linger: *linger}
 	q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener,
 		Deliver: d.Drain, Settle: func(context.Context, string) error { return nil }, Logger: quiet})
 	must(err)
-	db.Jobs = q
 	fmt.Printf("database: %s, endpoint max_concurrency %d, GOMAXPROCS=%d\n", db.Dialect, *conc, runtime.GOMAXPROCS(0))
 
 	// 1. Burst: N events committed (one settled document) while nothing
@@ -144,7 +145,6 @@ func main() {
 	cpu0, sys0 := cpuTime(), machineBusy()
 	rx0 := rx.stats()
 	start := time.Now()
-	db.OnDeliveries = d.Kick
 	must(q.Start(runCtx))
 	go func() { _ = d.Run(runCtx) }()
 	rx.waitCount(*n)

@@ -267,8 +267,10 @@ type app struct {
 	stopped       sync.Once
 }
 
-func openAndMigrate(ctx context.Context, url string) (*store.DB, error) {
-	db, err := store.Open(ctx, store.Config{URL: url})
+// openAndMigrate opens the database as cfg says and brings its schema and
+// the queue's up to date.
+func openAndMigrate(ctx context.Context, cfg store.Config) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +289,11 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	db, err := openAndMigrate(ctx, cfg.DatabaseURL)
+	// Commits that add deliveries kick this process's deliverer (made
+	// below) through kicks; jobs go through the queue's insert-only client.
+	kicks := webhook.NewKicks()
+	db, err := openAndMigrate(ctx, store.Config{URL: cfg.DatabaseURL, OnDeliveries: kicks.Add,
+		Jobs: func(db *store.DB) (store.Jobs, error) { return queue.Inserter(db.W, db.Dialect, db.Listener) }})
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +342,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	metrics.WatchWebhooks(db.Deliveries.WebhookStats)
 	guard := cfg.Webhooks.Guard
 	deliverer := &webhook.Deliverer{
-		Store: db.Delivering, Client: webhook.NewClient(&guard), Schedule: cfg.Webhooks.Schedule, DisableAfter: cfg.Webhooks.DisableAfter,
+		Store: db.Delivering, Kicks: kicks, Client: webhook.NewClient(&guard), Schedule: cfg.Webhooks.Schedule, DisableAfter: cfg.Webhooks.DisableAfter,
 		Sweep: cfg.Webhooks.Sweep, LeaseMargin: cfg.Webhooks.LeaseMargin, ProbeEvery: cfg.Webhooks.ProbeEvery, Linger: cfg.Webhooks.Linger, UserAgent: "baixa-webhooks/" + version(),
 		Observer: metrics, Logger: cfg.Logger,
 	}
@@ -352,8 +358,6 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		db.Close()
 		return nil, err
 	}
-	db.Jobs = q
-	db.OnDeliveries = deliverer.Kick
 	srv := &web.Server{
 		Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events,
 		Movements: &settle.Service{Store: db.Settling, Settler: settler, Settled: metrics.Settled}, MovementFinder: db.Movements,
@@ -424,7 +428,7 @@ type migrateCmd struct {
 }
 
 func (c *migrateCmd) Run(ctx context.Context, e *env) error {
-	db, err := openAndMigrate(ctx, c.DatabaseURL)
+	db, err := openAndMigrate(ctx, store.Config{URL: c.DatabaseURL})
 	if err != nil {
 		return err
 	}

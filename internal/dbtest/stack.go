@@ -13,7 +13,7 @@ import (
 func Open(t testing.TB, url string) *store.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{URL: url})
+	db, err := store.Open(ctx, store.Config{URL: url, Jobs: jobs})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -24,10 +24,8 @@ func Open(t testing.TB, url string) *store.DB {
 	if err := queue.Migrate(ctx, db.W, db.Dialect); err != nil {
 		t.Fatalf("migrate queue: %v", err)
 	}
-	q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener})
-	if err != nil {
-		t.Fatalf("queue: %v", err)
-	}
-	db.Jobs = q
 	return db
 }
+
+// jobs is store.Config.Jobs: the queue's insert-only client.
+func jobs(db *store.DB) (store.Jobs, error) { return queue.Inserter(db.W, db.Dialect, db.Listener) }

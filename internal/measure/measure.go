@@ -39,7 +39,7 @@ func PeakHeap(fn func()) uint64 {
 // OpenDB opens and migrates the database at url with an insert-only job
 // queue: jobs are enqueued as baixa serve would, and no worker takes them.
 func OpenDB(ctx context.Context, url string) (*store.DB, error) {
-	db, err := store.Open(ctx, store.Config{URL: url})
+	db, err := store.Open(ctx, store.Config{URL: url, Jobs: Jobs})
 	if err != nil {
 		return nil, err
 	}
@@ -47,14 +47,12 @@ func OpenDB(ctx context.Context, url string) (*store.DB, error) {
 	if err == nil {
 		err = queue.Migrate(ctx, db.W, db.Dialect)
 	}
-	var q *queue.Queue
-	if err == nil {
-		q, err = queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener})
-	}
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	db.Jobs = q
 	return db, nil
 }
+
+// Jobs is store.Config.Jobs: the queue's insert-only client.
+func Jobs(db *store.DB) (store.Jobs, error) { return queue.Inserter(db.W, db.Dialect, db.Listener) }
