@@ -14,6 +14,7 @@ const (
 	ENotFound     = "not_found"    // the thing named does not exist (404)
 	EConflict     = "conflict"     // the input clashes with stored state, e.g. a duplicate reference (409)
 	EUnauthorized = "unauthorized" // missing or wrong credentials (401)
+	EForbidden    = "forbidden"    // known, but refused: a disabled connection (403)
 	ETooLarge     = "too_large"    // the input exceeds a size limit (413)
 	EUnavailable  = "unavailable"  // a dependency is down; try again later (503)
 	EInternal     = "internal"     // a bug or an unexpected failure (500)

@@ -83,7 +83,7 @@ func (s *Server) registerAPIKeys(api huma.API) {
 		if err != nil {
 			return nil, s.problem(ctx, err, "path.id")
 		}
-		s.keys.forget()
+		s.keys.Forget()
 		k.Secret = secret
 		return &apiKeyOutput{Body: k}, nil
 	})
@@ -94,7 +94,7 @@ func (s *Server) registerAPIKeys(api huma.API) {
 		if err := s.Keys.RevokeAPIKey(ctx, in.ID); err != nil {
 			return nil, s.problem(ctx, err, "path.id")
 		}
-		s.keys.forget()
+		s.keys.Forget()
 		return nil, nil
 	})
 	huma.Register(api, huma.Operation{

@@ -33,7 +33,7 @@ func (s *Server) apiKey(ctx context.Context, secret string) (*baixa.APIKey, erro
 		return &baixa.APIKey{ID: baixa.ConfiguredKeyID, Name: "BAIXA_API_KEY", Role: baixa.RoleAdmin}, nil
 	}
 	hash := baixa.HashAPIKey(secret)
-	if k, ok := s.keys.get(hash, keyTTL); ok {
+	if k, ok := s.keys.Get(hash, keyTTL, time.Now()); ok {
 		if k == nil {
 			return nil, baixa.Errorf(baixa.ENotFound, "no such API key")
 		}
@@ -43,7 +43,7 @@ func (s *Server) apiKey(ctx context.Context, secret string) (*baixa.APIKey, erro
 	if err != nil && !baixa.IsCode(err, baixa.ENotFound) {
 		return nil, err
 	}
-	s.keys.put(hash, k) // an unknown key too, so that guessing costs no query each
+	s.keys.Put(hash, k, time.Now()) // an unknown key too, so that guessing costs no query each
 	return k, err
 }
 

@@ -1,16 +1,12 @@
 package web
 
 import (
+	"baixa/ingest"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"os"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -20,9 +16,6 @@ import (
 type documentOutput struct {
 	Body *baixa.Document
 }
-
-// genericProvider is the provider name of baixa's own movement format.
-const genericProvider = "generic"
 
 func (s *Server) registerImports(api huma.API, mux *http.ServeMux) {
 	// The import is streamed to disk, not read into memory, so it is served
@@ -47,7 +40,9 @@ func (s *Server) registerImports(api huma.API, mux *http.ServeMux) {
 			"413": problem, "415": problem, "422": problem,
 		},
 	})
-	mux.HandleFunc("POST /v1/imports/generic", s.importGeneric)
+	if s.Imports != nil {
+		mux.HandleFunc("POST /v1/imports/generic", s.importGeneric)
+	}
 
 	api.OpenAPI().AddOperation(&huma.Operation{
 		OperationID: "import-file", Method: http.MethodPost, Path: "/v1/imports", Tags: []string{"Imports"},
@@ -71,7 +66,9 @@ func (s *Server) registerImports(api huma.API, mux *http.ServeMux) {
 			"404": problem, "413": problem, "422": problem,
 		},
 	})
-	mux.HandleFunc("POST /v1/imports", s.importFile)
+	if s.Imports != nil {
+		mux.HandleFunc("POST /v1/imports", s.importFile)
+	}
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-document", Method: http.MethodGet, Path: "/v1/documents/{id}", Tags: []string{"Imports"},
@@ -102,152 +99,41 @@ func (s *Server) importGeneric(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusUnsupportedMediaType, "send the movements as Content-Type: application/json", nil)
 		return
 	}
-	s.importAs(w, r, importRequest{provider: genericProvider, accountID: r.URL.Query().Get("account_id"), contentType: "application/json"})
+	s.store(w, r, ingest.Import{Provider: ingest.Generic, AccountID: r.URL.Query().Get("account_id"), ContentType: "application/json"})
 }
 
 // importFile takes a provider's file as it is (POST /v1/imports).
 func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	in := importRequest{provider: cmp.Or(q.Get("provider"), "cnab"), accountID: q.Get("account_id"), connectionID: q.Get("connection_id"),
-		contentType: "application/octet-stream"}
+	in := ingest.Import{Provider: cmp.Or(q.Get("provider"), "cnab"), AccountID: q.Get("account_id"), ConnectionID: q.Get("connection_id"),
+		ContentType: "application/octet-stream"}
 	switch v := q.Get("skip_bad_lines"); v {
 	case "", "false", "0":
 	case "true", "1":
-		in.skipBadLines = true
+		in.SkipBadLines = true
 	default:
 		writeProblem(w, http.StatusUnprocessableEntity, "skip_bad_lines: want true or false", nil)
 		return
 	}
-	if in.provider == genericProvider || s.Decoders[in.provider] == nil {
-		writeProblem(w, http.StatusUnprocessableEntity, fmt.Sprintf("provider %q: no import of that kind (generic files go to /v1/imports/generic)", in.provider), nil)
-		return
-	}
-	if in.connectionID != "" && s.Connections != nil {
-		c, err := s.Connections.FindConnectionByID(r.Context(), in.connectionID)
-		if err != nil {
-			s.writeError(w, r, err, "query.connection_id")
-			return
-		}
-		if in.accountID != "" && in.accountID != c.AccountID {
-			writeProblem(w, http.StatusUnprocessableEntity, "account_id is not the connection's account", nil)
-			return
-		}
-		in.accountID = c.AccountID
-		if up, ok := s.Uploads[c.Provider]; ok {
-			if in.provider != "cnab" || in.skipBadLines {
-				writeProblem(w, http.StatusUnprocessableEntity, fmt.Sprintf("a %s connection takes CNAB return files whole (provider=cnab, no skip_bad_lines)", c.Provider), nil)
-				return
-			}
-			in.check, in.upload = up.Check, func(sha string) baixa.NewDocument { return up.Document(c, sha) }
-		}
-	}
-	if in.accountID == "" {
-		writeProblem(w, http.StatusUnprocessableEntity, "name the account the file settles: account_id or connection_id", nil)
-		return
-	}
-	s.importAs(w, r, in)
-}
-
-// Upload is how a provider that reads return files itself takes one: the
-// file is checked whole, then stored as the document Document returns (one
-// whose Follow starts the upload), keyed by its SHA-256.
-type Upload struct {
-	// Check reads the whole file and counts its titles, or says why the
-	// provider would refuse it (cnab.Check: any bank's structure).
-	Check    func(ctx context.Context, r io.Reader) (titles int, err error)
-	Document func(c *baixa.Connection, sha256 string) baixa.NewDocument
-}
-
-type importRequest struct {
-	provider, accountID, connectionID, contentType string
-	skipBadLines                                   bool
-	// check and upload, for a connection of a provider that takes uploads:
-	// how the file is checked, and the document to store instead.
-	check  func(ctx context.Context, r io.Reader) (int, error)
-	upload func(sha256 string) baixa.NewDocument
-}
-
-// importAs spools the body to disk, decodes it whole, and stores it as a
-// Document only if it reads well (or, with skip_bad_lines, if what is bad
-// is single lines).
-func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importRequest) {
-	ctx := r.Context()
-	if in.accountID != "" {
-		if _, err := s.Accounts.FindAccountByID(ctx, in.accountID); err != nil {
-			s.writeError(w, r, err, "query.account_id")
-			return
-		}
-	}
-	limit := cmp.Or(s.MaxImportBytes, 256<<20)
-	f, err := os.CreateTemp(s.TempDir, "baixa-import-*")
+	in, err := s.Imports.ResolveFile(r.Context(), in)
 	if err != nil {
-		s.writeError(w, r, err, "")
+		s.writeImportError(w, r, err)
 		return
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), http.MaxBytesReader(w, r.Body, limit)); err != nil {
+	s.store(w, r, in)
+}
+
+// store has the import checked whole and stored (ingest.Imports), and
+// answers with its document: 202, or 200 when it was imported before.
+func (s *Server) store(w http.ResponseWriter, r *http.Request, in ingest.Import) {
+	limit := cmp.Or(s.MaxImportBytes, 256<<20)
+	stored, created, err := s.Imports.Store(r.Context(), in, http.MaxBytesReader(w, r.Body, limit))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		writeReadError(w, err, "an import", limit)
 		return
 	}
-
-	// Check the whole import before storing anything.
-	dec := s.Decoders[in.provider]
-	doc := &baixa.Document{Provider: in.provider, AccountID: in.accountID, SkipBadLines: in.skipBadLines}
-	accounts := map[string]bool{}
-	n := 0
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		s.writeError(w, r, err, "")
-		return
-	}
-	if in.check != nil {
-		n, err = in.check(ctx, f)
-	} else {
-		err = dec.Decode(ctx, doc, f, func(m *baixa.Movement) error {
-			n++
-			if m.AccountID != "" && len(accounts) < 1000 {
-				accounts[m.AccountID] = true
-			}
-			return nil
-		})
-	}
-	var bad *baixa.BadLines
-	if errors.As(err, &bad) && in.skipBadLines {
-		err = nil
-	}
 	if err != nil {
-		writeProblem(w, http.StatusUnprocessableEntity, err.Error(), []*huma.ErrorDetail{{Location: "body", Message: err.Error()}})
-		return
-	}
-	// An import of nothing is a mistake, unless the decoder says its input
-	// may hold nothing (a return file of a day without movements) and it
-	// read well; a provider that reads the file itself gets nothing to read.
-	if empty, ok := dec.(baixa.EmptyAccepter); n == 0 && (!ok || !empty.AcceptsEmpty() || in.check != nil || bad != nil) {
-		writeProblem(w, http.StatusUnprocessableEntity, "the import holds no movements", nil)
-		return
-	}
-	for id := range accounts {
-		if _, err := s.Accounts.FindAccountByID(ctx, id); err != nil {
-			s.writeError(w, r, baixa.FieldError("account_id", "account %s not found", id), "body")
-			return
-		}
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		s.writeError(w, r, err, "")
-		return
-	}
-	nd := baixa.NewDocument{
-		Provider: in.provider, AccountID: in.accountID, ConnectionID: in.connectionID, ContentType: in.contentType,
-		SkipBadLines: in.skipBadLines,
-	}
-	if in.upload != nil {
-		nd = in.upload(hex.EncodeToString(h.Sum(nil)))
-	}
-	nd.Body = f
-	stored, created, err := s.Documents.CreateDocument(ctx, nd)
-	if err != nil {
-		s.writeError(w, r, err, "")
+		s.writeImportError(w, r, err)
 		return
 	}
 	status := http.StatusAccepted
@@ -256,6 +142,20 @@ func (s *Server) importAs(w http.ResponseWriter, r *http.Request, in importReque
 	}
 	w.Header().Set("Location", "/v1/documents/"+stored.ID)
 	writeJSON(w, status, stored)
+}
+
+// writeImportError answers an import refused: a body that does not read
+// (422 naming the line), an input at fault (located), or another error.
+func (s *Server) writeImportError(w http.ResponseWriter, r *http.Request, err error) {
+	if u, ok := errors.AsType[*ingest.Unreadable](err); ok {
+		writeProblem(w, http.StatusUnprocessableEntity, u.Error(), []*huma.ErrorDetail{{Location: "body", Message: u.Error()}})
+		return
+	}
+	if ie, ok := errors.AsType[*ingest.InputError](err); ok {
+		s.writeError(w, r, ie.Err, ie.In)
+		return
+	}
+	s.writeError(w, r, err, "")
 }
 
 // writeError writes err as a problem from a plain handler.

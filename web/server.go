@@ -5,6 +5,8 @@
 package web
 
 import (
+	"baixa/ingest"
+	"baixa/internal/ttl"
 	"bytes"
 	"cmp"
 	"context"
@@ -41,17 +43,11 @@ type Server struct {
 	Endpoints      baixa.EndpointService
 	// Connections are the providers' connections (provider.Connections).
 	Connections ConnectionService
-	// Receivers take providers' callbacks on /hooks/{provider}/{connection};
-	// CheckCallback authenticates each (hook.Verifier.Check).
-	Receivers map[string]baixa.Receiver
-	// Uploads are the providers to which a file imported for one of their
-	// connections is handed (PlugBoleto reconciles return files itself).
-	Uploads       map[string]Upload
-	CheckCallback func(r *http.Request, body []byte, a baixa.InboundAuth, secrets map[string]string) error
-	// Connections as read (by id), and their credentials' index (by
-	// provider), for connectionTTL.
-	conns       ttlCache[*baixa.Connection]
-	credIndexes ttlCache[*credIndex]
+	// Callbacks take providers' callbacks on /hooks/{provider}/{connection}
+	// and on the paths providers mandate.
+	Callbacks *ingest.Callbacks
+	// Imports check and store what is imported (/v1/imports).
+	Imports *ingest.Imports
 	// CheckEndpointURL refuses endpoint URLs the server will not deliver to
 	// (plain http, internal addresses).
 	CheckEndpointURL func(url string) error
@@ -59,9 +55,6 @@ type Server struct {
 	PingEndpoint func(ctx context.Context, e *baixa.Endpoint) (*baixa.Attempt, error)
 	// SecretOverlap is how long a rotated secret keeps signing (default 24 h).
 	SecretOverlap time.Duration
-	// Decoders check an import before it is stored, so that bad input gets a
-	// 4xx and stores nothing.
-	Decoders map[string]baixa.Decoder
 	// Keys are the API keys a /v1 request may carry (scoped, hashed at
 	// rest); without them, APIKey is the one key, admin.
 	Keys   baixa.APIKeyService
@@ -71,7 +64,7 @@ type Server struct {
 	// KeyRate bounds each API key's requests; CallbackRate each callback
 	// connection's (zero: no bound).
 	KeyRate, CallbackRate Rate
-	keys                  ttlCache[*baixa.APIKey] // by hash, for keyTTL
+	keys                  ttl.Cache[*baixa.APIKey] // by hash, for keyTTL
 	limits                limits
 	// Ready reports whether the service can take traffic (database reachable,
 	// schema current).
@@ -80,8 +73,6 @@ type Server struct {
 	Logger  *slog.Logger
 	// MaxImportBytes bounds an uploaded import (default 256 MiB).
 	MaxImportBytes int64
-	// TempDir is where uploads are spooled before they are stored ("" = OS default).
-	TempDir string
 	Version string
 }
 
@@ -242,6 +233,8 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case baixa.EUnauthorized:
 		return http.StatusUnauthorized
+	case baixa.EForbidden:
+		return http.StatusForbidden
 	case baixa.ETooLarge:
 		return http.StatusRequestEntityTooLarge
 	case baixa.EUnavailable:

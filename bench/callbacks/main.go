@@ -29,6 +29,7 @@ import (
 
 	"baixa"
 	"baixa/hook"
+	"baixa/ingest"
 	"baixa/internal/measure"
 	"baixa/provider"
 	"baixa/provider/bmp"
@@ -63,8 +64,8 @@ func main() {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	verifier := &hook.Verifier{}
 	srv := &http.Server{Handler: (&web.Server{Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events, Connections: &provider.Connections{ConnectionService: db.Connections, Connectors: map[string]baixa.Connector{bmp.Provider: bmp.Connector}},
-		Receivers:     map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}},
-		CheckCallback: verifier.Check, APIKey: "bench-key-0123456789", Logger: quiet}).Handler()}
+		Callbacks: &ingest.Callbacks{Connections: db.Connections, Documents: db.Documents, Receivers: map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}},
+			Check: verifier.Check}, APIKey: "bench-key-0123456789", Logger: quiet}).Handler()}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err)
 	go func() { _ = srv.Serve(ln) }()

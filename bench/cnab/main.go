@@ -32,6 +32,7 @@ import (
 
 	"baixa"
 	"baixa/cnab"
+	"baixa/ingest"
 	"baixa/internal/measure"
 	"baixa/settle"
 	"baixa/web"
@@ -171,8 +172,9 @@ func fullImport(dir, url string, n int) {
 	size := writeFile(path, n)
 	decoders := map[string]baixa.Decoder{cnab.Provider: cnab.Decoder{}}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer((&web.Server{Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events, Decoders: decoders,
-		APIKey: "bench-key-0123456789", Logger: quiet, MaxImportBytes: 1 << 30}).Handler())
+	srv := httptest.NewServer((&web.Server{Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events,
+		Imports: &ingest.Imports{Accounts: db.Accounts, Documents: db.Documents, Decoders: decoders},
+		APIKey:  "bench-key-0123456789", Logger: quiet, MaxImportBytes: 1 << 30}).Handler())
 	defer srv.Close()
 	proc := &settle.Processor{Store: db.Settling, Decoders: decoders, Settler: &settle.Settler{}, Parallel: db.Writers(), Logger: quiet}
 

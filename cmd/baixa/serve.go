@@ -18,6 +18,7 @@ import (
 	"baixa"
 	"baixa/cnab"
 	"baixa/hook"
+	"baixa/ingest"
 	"baixa/provider"
 	"baixa/provider/bmp"
 	"baixa/provider/generic"
@@ -361,11 +362,13 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	srv := &web.Server{
 		Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events,
 		Movements: &settle.Service{Store: db.Settling, Settler: settler, Settled: metrics.Settled}, MovementFinder: db.Movements,
-		Decoders: decoders, Keys: db.APIKeys, Audit: db.APIKeys, KeyRate: cfg.KeyRate, CallbackRate: cfg.CallbackRate,
+		Keys: db.APIKeys, Audit: db.APIKeys, KeyRate: cfg.KeyRate, CallbackRate: cfg.CallbackRate,
 		Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
-		Connections: &provider.Connections{ConnectionService: db.Connections, Connectors: connectors}, Receivers: receivers, CheckCallback: verifier.Check,
-		Uploads:   map[string]web.Upload{plugboleto.Provider: {Check: cnab.Check, Document: plugboleto.Upload}},
+		Connections: &provider.Connections{ConnectionService: db.Connections, Connectors: connectors},
+		Callbacks:   &ingest.Callbacks{Connections: db.Connections, Documents: db.Documents, Receivers: receivers, Check: verifier.Check},
+		Imports: &ingest.Imports{Accounts: db.Accounts, Documents: db.Documents, Connections: db.Connections, Decoders: decoders,
+			Uploads: map[string]ingest.Upload{plugboleto.Provider: {Check: cnab.Check, Document: plugboleto.Upload}}},
 		Endpoints: db.Delivering, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
 	}
 	return &app{
