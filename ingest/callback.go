@@ -33,7 +33,7 @@ type Callbacks struct {
 	Documents   Documents
 	// Receivers read each provider's callbacks.
 	Receivers map[string]baixa.Receiver
-	// Check authenticates a callback (hook.Verifier.Check).
+	// Check authenticates a callback (inbound.Verifier.Check).
 	Check func(r *http.Request, body []byte, a baixa.InboundAuth, secrets map[string]string) error
 	// Now is the clock of the caches (time.Now when nil).
 	Now func() time.Time

@@ -36,15 +36,15 @@ type Config struct {
 	Settle func(ctx context.Context, documentID string) error
 	// Deliver sends an endpoint's due webhook deliveries (webhook.Deliverer.Drain).
 	Deliver func(ctx context.Context, endpointID string) error
-	// Tick starts the runs of due connections (provider.Runner.Tick); the
+	// Tick starts the runs of due connections (fetch.Runner.Tick); the
 	// elected leader runs it every TickEvery (default 15 s).
 	Tick      func(ctx context.Context) error
 	TickEvery time.Duration
-	// Fetch follows one fetch (provider.Runner.Step); a *baixa.RetryLater
+	// Fetch follows one fetch (fetch.Runner.Step); a *baixa.RetryLater
 	// it returns snoozes the job.
 	Fetch func(ctx context.Context, fetchID string) error
 	// Ack acknowledges one stored document to its provider
-	// (provider.Runner.Ack); a *baixa.RetryLater it returns snoozes the job.
+	// (fetch.Runner.Ack); a *baixa.RetryLater it returns snoozes the job.
 	Ack func(ctx context.Context, documentID string) error
 	// Workers is the number of jobs run at once (default 4).
 	Workers int

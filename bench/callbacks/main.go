@@ -28,7 +28,7 @@ import (
 	"time"
 
 	"baixa"
-	"baixa/hook"
+	"baixa/inbound"
 	"baixa/ingest"
 	"baixa/internal/measure"
 	"baixa/provider"
@@ -62,7 +62,7 @@ func main() {
 	must(bmp.Connector.Prepare(c, time.Now()))
 	must(db.Connections.CreateConnection(ctx, c))
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	verifier := &hook.Verifier{}
+	verifier := &inbound.Verifier{}
 	srv := &http.Server{Handler: (&web.Server{Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events, Connections: &provider.Connections{ConnectionService: db.Connections, Connectors: map[string]baixa.Connector{bmp.Provider: bmp.Connector}},
 		Callbacks: &ingest.Callbacks{Connections: db.Connections, Documents: db.Documents, Receivers: map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}},
 			Check: verifier.Check}, APIKey: "bench-key-0123456789", Logger: quiet}).Handler()}

@@ -31,8 +31,8 @@ import (
 	"time"
 
 	"baixa"
+	"baixa/fetch"
 	"baixa/internal/measure"
-	"baixa/provider"
 	"baixa/provider/sicoob"
 	"baixa/settle"
 )
@@ -119,7 +119,7 @@ func main() {
 	c := &baixa.Connection{AccountID: a.ID, Provider: sicoob.Provider, Settings: settings, Secrets: secrets, EverySeconds: 3600, Enabled: true}
 	must(conn.Prepare(c, time.Now()))
 	must(db.Connections.CreateConnection(ctx, c))
-	runner := &provider.Runner{Store: db.Fetching, Connectors: map[string]baixa.Connector{sicoob.Provider: conn},
+	runner := &fetch.Runner{Store: db.Fetching, Connectors: map[string]baixa.Connector{sicoob.Provider: conn},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	runtime.GC()
 	debug.FreeOSMemory()

@@ -17,7 +17,8 @@ import (
 
 	"baixa"
 	"baixa/cnab"
-	"baixa/hook"
+	"baixa/fetch"
+	"baixa/inbound"
 	"baixa/ingest"
 	"baixa/provider"
 	"baixa/provider/bmp"
@@ -332,8 +333,8 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		saurus.Provider: saurus.Connector, plugboleto.Provider: plug, recuperador.Provider: recup}
 	receivers := map[string]baixa.Receiver{bmp.Provider: bmp.Receiver{}, saurus.Provider: saurus.Receiver{}, plugboleto.Provider: plug,
 		recuperador.Provider: recup}
-	verifier := &hook.Verifier{}
-	runner := &provider.Runner{Store: db.Fetching, Connectors: connectors, Logger: cfg.Logger}
+	verifier := &inbound.Verifier{}
+	runner := &fetch.Runner{Store: db.Fetching, Connectors: connectors, Logger: cfg.Logger}
 	metrics.WatchConnections(func(ctx context.Context) ([]*baixa.Connection, error) {
 		var cs []*baixa.Connection
 		err := baixa.EachConnection(ctx, db.Connections, func(c *baixa.Connection) error { cs = append(cs, c); return nil })

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"baixa"
+	"baixa/brazil"
 	"baixa/cnab"
 	"baixa/provider"
 )
@@ -161,7 +162,7 @@ func (Decoder) Decode(_ context.Context, doc *baixa.Document, r io.Reader, emit 
 func amounts(pairs ...any) error {
 	for i := 0; i < len(pairs); i += 3 {
 		name, v, dst := pairs[i].(string), pairs[i+1].(provider.Text), pairs[i+2].(*baixa.Amount)
-		a, err := provider.ParseBRAmount(string(v))
+		a, err := brazil.ParseAmount(string(v))
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -173,7 +174,7 @@ func amounts(pairs ...any) error {
 func dates(pairs ...any) error {
 	for i := 0; i < len(pairs); i += 3 {
 		name, v, dst := pairs[i].(string), pairs[i+1].(provider.Text), pairs[i+2].(*baixa.Date)
-		d, err := provider.ParseBRDate(string(v))
+		d, err := brazil.ParseDate(string(v))
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

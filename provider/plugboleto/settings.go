@@ -43,7 +43,7 @@ type Settings struct {
 	// Environment is production, homologation or custom (BaseURL, up to
 	// /api/v1, e.g. baixa's sandbox); WebhookAuth accepts PlugBoleto's
 	// webhooks (method "header" for the custom header set in its panel).
-	provider.Endpoint
+	provider.Address
 	// CNPJCedente is the beneficiary's CNPJ, sent on every call.
 	CNPJCedente string `json:"cnpj_cedente"`
 	// CNPJSH is the software house's CNPJ, with the secret token_sh; without
@@ -57,7 +57,7 @@ type Settings struct {
 	WatchDir string `json:"watch_dir,omitempty"`
 }
 
-var rules = provider.EndpointRules{
+var rules = provider.AddressRules{
 	Environments: map[string]string{EnvProduction: productionBase, EnvHomologation: homologationBase},
 	Order:        []string{EnvProduction, EnvHomologation}, BaseURLHint: "up to /api/v1", MaxBytes: 64 << 20,
 	Every: MinPollEvery, Max: 2 * time.Minute, GiveUp: 2 * time.Hour, Floor: MinPollEvery, CustomFloor: 10 * time.Millisecond,

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"baixa"
+	"baixa/brazil"
 	"baixa/provider"
 )
 
@@ -100,7 +101,7 @@ func parseEvent(b []byte) (*event, error) {
 		v    provider.Text
 		dst  *baixa.Date
 	}{{"data_vencto", r.DataVencto, &e.DueOn}, {"data_pagto", r.DataPagto, &e.PaidOn}, {"data_rec", r.DataRec, &e.CreditOn}} {
-		v, err := provider.ParseBRDate(string(d.v))
+		v, err := brazil.ParseDate(string(d.v))
 		if err != nil {
 			return e, baixa.FieldError(d.name, "%v", err)
 		}
@@ -222,7 +223,7 @@ func paidMovement(doc *baixa.Document, e *event, raw []byte) *baixa.Movement {
 		Payer: baixa.Payer{Name: e.Name, Document: e.TaxID}, Channel: e.PaymentMethod, ProviderStatus: "parcela aprovada",
 		Raw: raw,
 	}
-	if t, err := provider.ParseBRTime(e.PaidAt); err == nil {
+	if t, err := brazil.ParseTime(e.PaidAt); err == nil {
 		m.OccurredAt = t
 	}
 	if _, ok := e.Values["valor_liquido"]; ok {

@@ -49,14 +49,14 @@ type Settings struct {
 	// Environment is production or custom (BaseURL, e.g. baixa's
 	// sandbox); Polling is the backoff of a failing list or mark-read;
 	// WebhookAuth accepts the push webhook.
-	provider.Endpoint
+	provider.Address
 	// Creditors are the id_credor values read, each on every run.
 	Creditors []int64 `json:"id_credor"`
 	// ReadDays is qtde_dias_leitura: how many days back unread events are listed.
 	ReadDays int `json:"qtde_dias_leitura"`
 }
 
-var rules = provider.EndpointRules{
+var rules = provider.AddressRules{
 	Environments: map[string]string{"production": ProductionBase}, Order: []string{"production"},
 	BaseURLHint: "the part before /v1PayloadWebhookParcelaAprovada", MaxBytes: 32 << 20,
 	Every: 30 * time.Second, Max: 30 * time.Minute, GiveUp: 24 * time.Hour, Floor: 10 * time.Millisecond, CustomFloor: 10 * time.Millisecond,

@@ -1,8 +1,8 @@
-// Package hook checks that a provider's callback comes from the provider:
+// Package inbound checks that a provider's callback comes from the provider:
 // the authentication methods of baixa.InboundAuth, compared in constant
 // time, with an optional source allow-list and a replay window for signed
 // requests.
-package hook
+package inbound
 
 import (
 	"crypto/hmac"

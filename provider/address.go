@@ -9,11 +9,11 @@ import (
 	"baixa"
 )
 
-// Endpoint is what the settings of a provider that baixa polls share:
+// Address is what the settings of a provider that baixa polls share:
 // where its API is, how large an answer may be, how to wait, and how its
 // own webhooks (or pushes) authenticate. Its JSON fields sit beside the
 // provider's own.
-type Endpoint struct {
+type Address struct {
 	// Environment names a known address, or is "custom" with BaseURL.
 	Environment string `json:"environment"`
 	BaseURL     string `json:"base_url,omitempty"`
@@ -28,8 +28,8 @@ type Endpoint struct {
 // EnvCustom is the environment of an address given in base_url.
 const EnvCustom = "custom"
 
-// EndpointRules are a provider's environments and defaults.
-type EndpointRules struct {
+// AddressRules are a provider's environments and defaults.
+type AddressRules struct {
 	// Environments maps each known environment to its address; the first
 	// listed in Order is the default.
 	Environments map[string]string
@@ -42,7 +42,7 @@ type EndpointRules struct {
 }
 
 // Normalize checks e and fills in its defaults.
-func (e *Endpoint) Normalize(r EndpointRules) error {
+func (e *Address) Normalize(r AddressRules) error {
 	if e.Environment == "" {
 		e.Environment = r.Order[0]
 	}
@@ -74,7 +74,7 @@ var inboundSecrets = []string{baixa.SecretToken, baixa.SecretUsername, baixa.Sec
 
 // CheckSecrets refuses a secret that is neither one of own nor one that
 // webhook authentication uses, and checks the webhook authentication.
-func (e *Endpoint) CheckSecrets(secrets map[string]string, own ...string) error {
+func (e *Address) CheckSecrets(secrets map[string]string, own ...string) error {
 	for k := range secrets {
 		if !slices.Contains(own, k) && !slices.Contains(inboundSecrets, k) {
 			return baixa.FieldError("secrets."+k, "unknown secret (want %s, and the webhook's)", strings.Join(own, " or "))
@@ -88,7 +88,7 @@ func (e *Endpoint) CheckSecrets(secrets map[string]string, own ...string) error 
 
 // Auth returns how the provider's webhooks authenticate; without
 // webhook_auth they are refused.
-func (e *Endpoint) Auth() (baixa.InboundAuth, error) {
+func (e *Address) Auth() (baixa.InboundAuth, error) {
 	if e.WebhookAuth == nil {
 		return baixa.InboundAuth{}, baixa.Errorf(baixa.EUnauthorized, "this connection takes no webhooks (set settings.webhook_auth)")
 	}

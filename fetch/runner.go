@@ -1,7 +1,7 @@
-// Package provider runs connections: it plans each due connection's
-// fetches and follows every fetch through its provider's Connector. The
-// providers themselves live in the packages below it.
-package provider
+// Package fetch runs the connections of the providers baixa pulls from:
+// it plans each due connection's fetches and follows every fetch through
+// its provider's Connector (package provider and those below it).
+package fetch
 
 import (
 	"context"
