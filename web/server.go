@@ -73,7 +73,7 @@ type Server struct {
 	Logger  *slog.Logger
 	// MaxImportBytes bounds an uploaded import (default 256 MiB).
 	MaxImportBytes int64
-	Version string
+	Version        string
 }
 
 // Handler returns the HTTP handler.
