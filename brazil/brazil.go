@@ -4,10 +4,11 @@
 package brazil
 
 import (
-	"baixa"
 	"fmt"
 	"strings"
 	"time"
+
+	"baixa"
 )
 
 // ParseAmount reads an amount as Brazilian providers write it: "427,81",

@@ -1,10 +1,11 @@
 package brazil
 
 import (
-	"baixa"
 	"strings"
 	"testing"
 	"time"
+
+	"baixa"
 )
 
 func TestParseAmount(t *testing.T) {

@@ -1,11 +1,12 @@
 package provider
 
 import (
-	"baixa"
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"baixa"
 )
 
 // Polling is how a polled provider's fetch waits: PollEvery first, doubled

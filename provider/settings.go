@@ -1,9 +1,10 @@
 package provider
 
 import (
-	"baixa"
 	"bytes"
 	"encoding/json"
+
+	"baixa"
 )
 
 // DecodeSettings reads a connection's settings strictly: an unknown field

@@ -1,13 +1,14 @@
 package provider
 
 import (
-	"baixa"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"baixa"
 )
 
 // Text is a value a provider writes as a string, a number, a boolean or

@@ -16,6 +16,3 @@ type sqlConn interface {
 // on returns c taking baixa's SQL, written once with PostgreSQL's $N
 // placeholders.
 func (db *DB) on(c sqlConn) sqlConn { return db.d.conn(c) }
-
-// dialect returns q, written with $N placeholders, as the database takes it.
-func (db *DB) dialect(q string) string { return db.d.sql(q) }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"baixa/ingest"
 	"cmp"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"unicode/utf8"
+
+	"baixa/ingest"
 
 	"github.com/danielgtaylor/huma/v2"
 

@@ -1,12 +1,13 @@
 package web
 
 import (
-	"baixa/ingest"
 	"cmp"
 	"context"
 	"errors"
 	"mime"
 	"net/http"
+
+	"baixa/ingest"
 
 	"github.com/danielgtaylor/huma/v2"
 

@@ -5,8 +5,6 @@
 package web
 
 import (
-	"baixa/ingest"
-	"baixa/internal/ttl"
 	"bytes"
 	"cmp"
 	"context"
@@ -23,6 +21,9 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"baixa/ingest"
+	"baixa/internal/ttl"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
