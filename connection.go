@@ -187,20 +187,15 @@ type RetryLater struct {
 
 func (e *RetryLater) Error() string { return fmt.Sprintf("retry in %s: %s", e.After, e.Reason) }
 
-// ConnectionTickArgs is the periodic job that starts the runs of the
-// connections that are due.
-type ConnectionTickArgs struct{}
+// TickJob is the periodic job that starts the runs of the connections
+// that are due.
+type TickJob struct{}
 
-// Kind names the job for the queue.
-func (ConnectionTickArgs) Kind() string { return "connection_tick" }
+// FetchJob follows one fetch to its end.
+type FetchJob struct{ FetchID string }
 
-// FetchArgs is the job that follows one fetch to its end.
-type FetchArgs struct {
-	FetchID string `json:"fetch_id"`
-}
-
-// Kind names the job for the queue.
-func (FetchArgs) Kind() string { return "connection_fetch" }
+func (TickJob) job()  {}
+func (FetchJob) job() {}
 
 // ConnectionLister lists connections a page at a time.
 type ConnectionLister interface {

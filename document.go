@@ -63,7 +63,7 @@ type NewDocument struct {
 	// document settled or failed when it is done with it.
 	Follow *Fetch
 	// Ack queues, in the same transaction, the acknowledgement of the
-	// document to its provider (AckArgs), to be sent after the commit. A
+	// document to its provider (AckJob), to be sent after the commit. A
 	// document stored before is acknowledged again if no acknowledgement of
 	// it is still waiting.
 	Ack  bool
@@ -128,22 +128,18 @@ func (b *BadLines) Add(problem string) {
 	}
 }
 
-// SettleDocumentArgs is the job that decodes and settles one document.
-type SettleDocumentArgs struct {
-	DocumentID string `json:"document_id"`
-}
+// Job is background work that follows a committed change: it is enqueued
+// in the transaction that makes the change, so that it exists if and only
+// if the change does, and the queue runs it. The jobs are SettleJob,
+// AckJob, TickJob, FetchJob and DeliverJob.
+type Job interface{ job() }
 
-// Kind names the job for the queue.
-func (SettleDocumentArgs) Kind() string { return "settle_document" }
+// SettleJob decodes and settles one document.
+type SettleJob struct{ DocumentID string }
 
-// AckArgs is the job that acknowledges a stored document to its provider
-// (Recuperador's mark-read), after the document committed.
-type AckArgs struct {
-	DocumentID string `json:"document_id"`
-}
+// AckJob acknowledges a stored document to its provider (Recuperador's
+// mark-read), after the document committed.
+type AckJob struct{ DocumentID string }
 
-// Kind names the job for the queue.
-func (AckArgs) Kind() string { return "document_ack" }
-
-// JobArgs is a queued job's arguments.
-type JobArgs interface{ Kind() string }
+func (SettleJob) job() {}
+func (AckJob) job()    {}

@@ -176,13 +176,10 @@ type EndpointService interface {
 	Replay(ctx context.Context, endpointID string, r ReplayRequest) (int64, error)
 }
 
-// DeliverArgs is the job that delivers an endpoint's due deliveries.
-type DeliverArgs struct {
-	EndpointID string `json:"endpoint_id"`
-}
+// DeliverJob delivers an endpoint's due deliveries.
+type DeliverJob struct{ EndpointID string }
 
-// Kind names the job.
-func (DeliverArgs) Kind() string { return "webhook_deliver" }
+func (DeliverJob) job() {}
 
 // Endpoint limits.
 const (

@@ -151,7 +151,7 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.Tick != nil {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.TickEvery, 15*time.Second)),
 			func() (river.JobArgs, *river.InsertOpts) {
-				return baixa.ConnectionTickArgs{}, insertOpts(baixa.ConnectionTickArgs{})
+				return tickArgs{}, insertOpts(tickArgs{})
 			},
 			&river.PeriodicJobOpts{RunOnStart: true})}
 	}
@@ -207,19 +207,60 @@ const (
 var waitingStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 	rivertype.JobStateRunning, rivertype.JobStateScheduled}
 
+// The jobs' arguments as River stores them: their kinds and JSON are the
+// rows' format, which this package alone knows.
+type (
+	settleArgs struct {
+		DocumentID string `json:"document_id"`
+	}
+	ackArgs struct {
+		DocumentID string `json:"document_id"`
+	}
+	tickArgs  struct{}
+	fetchArgs struct {
+		FetchID string `json:"fetch_id"`
+	}
+	deliverArgs struct {
+		EndpointID string `json:"endpoint_id"`
+	}
+)
+
+func (settleArgs) Kind() string  { return "settle_document" }
+func (ackArgs) Kind() string     { return "document_ack" }
+func (tickArgs) Kind() string    { return "connection_tick" }
+func (fetchArgs) Kind() string   { return "connection_fetch" }
+func (deliverArgs) Kind() string { return "webhook_deliver" }
+
+// riverArgs returns a job's arguments as River stores them.
+func riverArgs(j baixa.Job) (river.JobArgs, error) {
+	switch j := j.(type) {
+	case baixa.SettleJob:
+		return settleArgs(j), nil
+	case baixa.AckJob:
+		return ackArgs(j), nil
+	case baixa.TickJob:
+		return tickArgs(j), nil
+	case baixa.FetchJob:
+		return fetchArgs(j), nil
+	case baixa.DeliverJob:
+		return deliverArgs(j), nil
+	}
+	return nil, fmt.Errorf("queue: unknown job %T", j)
+}
+
 // insertOpts says where a job goes and when it is a duplicate.
-func insertOpts(args baixa.JobArgs) *river.InsertOpts {
+func insertOpts(args river.JobArgs) *river.InsertOpts {
 	switch args.(type) {
-	case baixa.DeliverArgs:
+	case deliverArgs:
 		// One per endpoint while one waits or runs (not "ever": River's
 		// default would keep a completed job's args from coming back).
 		return &river.InsertOpts{Queue: QueueWebhooks, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates}}
-	case baixa.ConnectionTickArgs:
+	case tickArgs:
 		return &river.InsertOpts{Queue: QueueFetches, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates}}
-	case baixa.FetchArgs:
+	case fetchArgs:
 		// Once per fetch, ever: a fetch is followed by one job at a time.
 		return &river.InsertOpts{Queue: QueueFetches, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-	case baixa.AckArgs:
+	case ackArgs:
 		// One per document while one waits or runs; River's default 25
 		// attempts back off over about three weeks.
 		return &river.InsertOpts{Queue: QueueFetches, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates}}
@@ -230,18 +271,26 @@ func insertOpts(args baixa.JobArgs) *river.InsertOpts {
 // InsertTx enqueues a job in tx: it exists if and only if tx commits.
 // A delivery job is unique per endpoint while one waits or runs: it drains
 // every due delivery of its endpoint, those added meanwhile included.
-func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args baixa.JobArgs) error {
-	_, err := q.client.InsertTx(ctx, tx, args, insertOpts(args))
+func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, job baixa.Job) error {
+	args, err := riverArgs(job)
+	if err != nil {
+		return err
+	}
+	_, err = q.client.InsertTx(ctx, tx, args, insertOpts(args))
 	return err
 }
 
 // InsertManyTx enqueues several jobs in tx with one statement.
-func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, args []baixa.JobArgs) error {
-	if len(args) == 0 {
+func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, jobs []baixa.Job) error {
+	if len(jobs) == 0 {
 		return nil
 	}
-	params := make([]river.InsertManyParams, len(args))
-	for i, a := range args {
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		a, err := riverArgs(j)
+		if err != nil {
+			return err
+		}
 		params[i] = river.InsertManyParams{Args: a, InsertOpts: insertOpts(a)}
 	}
 	_, err := q.client.InsertManyTx(ctx, tx, params)
@@ -343,12 +392,12 @@ func JobCounts(ctx context.Context, db *sql.DB) (map[string]int64, error) {
 }
 
 type settleWorker struct {
-	river.WorkerDefaults[baixa.SettleDocumentArgs]
+	river.WorkerDefaults[settleArgs]
 	settle func(ctx context.Context, documentID string) error
 }
 
 // Timeout allows large documents; progress is committed batch by batch.
-func (w *settleWorker) Timeout(*river.Job[baixa.SettleDocumentArgs]) time.Duration {
+func (w *settleWorker) Timeout(*river.Job[settleArgs]) time.Duration {
 	return longestTimeout
 }
 
@@ -356,53 +405,53 @@ func (w *settleWorker) Timeout(*river.Job[baixa.SettleDocumentArgs]) time.Durati
 // settling, a drain of deliveries, a large download.
 const longestTimeout = 30 * time.Minute
 
-func (w *settleWorker) Work(ctx context.Context, job *river.Job[baixa.SettleDocumentArgs]) error {
+func (w *settleWorker) Work(ctx context.Context, job *river.Job[settleArgs]) error {
 	return w.settle(ctx, job.Args.DocumentID)
 }
 
 type deliverWorker struct {
-	river.WorkerDefaults[baixa.DeliverArgs]
+	river.WorkerDefaults[deliverArgs]
 	deliver func(ctx context.Context, endpointID string) error
 }
 
 // Timeout covers a drain of many deliveries to a slow endpoint.
-func (w *deliverWorker) Timeout(*river.Job[baixa.DeliverArgs]) time.Duration { return longestTimeout }
+func (w *deliverWorker) Timeout(*river.Job[deliverArgs]) time.Duration { return longestTimeout }
 
-func (w *deliverWorker) Work(ctx context.Context, job *river.Job[baixa.DeliverArgs]) error {
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	return w.deliver(ctx, job.Args.EndpointID)
 }
 
 type tickWorker struct {
-	river.WorkerDefaults[baixa.ConnectionTickArgs]
+	river.WorkerDefaults[tickArgs]
 	tick func(ctx context.Context) error
 }
 
-func (w *tickWorker) Timeout(*river.Job[baixa.ConnectionTickArgs]) time.Duration { return time.Minute }
+func (w *tickWorker) Timeout(*river.Job[tickArgs]) time.Duration { return time.Minute }
 
-func (w *tickWorker) Work(ctx context.Context, _ *river.Job[baixa.ConnectionTickArgs]) error {
+func (w *tickWorker) Work(ctx context.Context, _ *river.Job[tickArgs]) error {
 	return w.tick(ctx)
 }
 
 type fetchWorker struct {
-	river.WorkerDefaults[baixa.FetchArgs]
+	river.WorkerDefaults[fetchArgs]
 	fetch func(ctx context.Context, fetchID string) error
 }
 
 // Timeout covers downloading and storing a large file.
-func (w *fetchWorker) Timeout(*river.Job[baixa.FetchArgs]) time.Duration { return longestTimeout }
+func (w *fetchWorker) Timeout(*river.Job[fetchArgs]) time.Duration { return longestTimeout }
 
-func (w *fetchWorker) Work(ctx context.Context, job *river.Job[baixa.FetchArgs]) error {
+func (w *fetchWorker) Work(ctx context.Context, job *river.Job[fetchArgs]) error {
 	return snoozeLater(w.fetch(ctx, job.Args.FetchID))
 }
 
 type ackWorker struct {
-	river.WorkerDefaults[baixa.AckArgs]
+	river.WorkerDefaults[ackArgs]
 	ack func(ctx context.Context, documentID string) error
 }
 
-func (w *ackWorker) Timeout(*river.Job[baixa.AckArgs]) time.Duration { return time.Minute }
+func (w *ackWorker) Timeout(*river.Job[ackArgs]) time.Duration { return time.Minute }
 
-func (w *ackWorker) Work(ctx context.Context, job *river.Job[baixa.AckArgs]) error {
+func (w *ackWorker) Work(ctx context.Context, job *river.Job[ackArgs]) error {
 	return snoozeLater(w.ack(ctx, job.Args.DocumentID))
 }
 

@@ -131,7 +131,7 @@ func TestFailingJobIsVisible(t *testing.T) {
 		settleJobs(t, db, q, "doc_broken")
 		select {
 		case f := <-failed:
-			if f.kind != (baixa.SettleDocumentArgs{}).Kind() || f.attempt != 1 {
+			if f.kind != "settle_document" || f.attempt != 1 {
 				t.Errorf("told %+v", f)
 			}
 		case <-time.After(30 * time.Second):
@@ -152,7 +152,7 @@ func inserter(t *testing.T, db *store.DB) *queue.Queue {
 }
 
 func settleJobs(t *testing.T, db *store.DB, jobs interface {
-	InsertTx(context.Context, *sql.Tx, baixa.JobArgs) error
+	InsertTx(context.Context, *sql.Tx, baixa.Job) error
 }, ids ...string) {
 	t.Helper()
 	ctx := context.Background()
@@ -162,7 +162,7 @@ func settleJobs(t *testing.T, db *store.DB, jobs interface {
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
 	for _, id := range ids {
-		if err := jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: id}); err != nil {
+		if err := jobs.InsertTx(ctx, tx, baixa.SettleJob{DocumentID: id}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -334,7 +334,7 @@ func (s *Deliveries) Replay(ctx context.Context, endpointID string, r baixa.Repl
 		if total, err = res.RowsAffected(); err != nil || total == 0 {
 			return err
 		}
-		return db.jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: endpointID})
+		return db.jobs.InsertTx(ctx, tx, baixa.DeliverJob{EndpointID: endpointID})
 	})
 	if err != nil || !r.All {
 		if total > 0 {
@@ -367,7 +367,7 @@ func (s *Deliveries) Replay(ctx context.Context, endpointID string, r baixa.Repl
 				return err
 			}
 			after = from
-			return db.jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: endpointID})
+			return db.jobs.InsertTx(ctx, tx, baixa.DeliverJob{EndpointID: endpointID})
 		})
 		if err != nil {
 			return total, err

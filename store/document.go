@@ -95,11 +95,11 @@ func documentJobs(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, 
 		if err := insertFollow(db, ctx, tx, d, doc); err != nil {
 			return err
 		}
-	} else if err := db.jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: doc.ID}); err != nil {
+	} else if err := db.jobs.InsertTx(ctx, tx, baixa.SettleJob{DocumentID: doc.ID}); err != nil {
 		return err
 	}
 	if d.Ack {
-		return db.jobs.InsertTx(ctx, tx, baixa.AckArgs{DocumentID: doc.ID})
+		return db.jobs.InsertTx(ctx, tx, baixa.AckJob{DocumentID: doc.ID})
 	}
 	return nil
 }
@@ -129,7 +129,7 @@ func seenAgain(db *DB, ctx context.Context, d baixa.NewDocument, doc *baixa.Docu
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if d.Ack {
-			if err := db.jobs.InsertTx(ctx, tx, baixa.AckArgs{DocumentID: doc.ID}); err != nil {
+			if err := db.jobs.InsertTx(ctx, tx, baixa.AckJob{DocumentID: doc.ID}); err != nil {
 				return err
 			}
 		}
@@ -316,7 +316,7 @@ func (s *Documents) RetryDocument(ctx context.Context, id string) (*baixa.Docume
 		if doc, err = findDocument(ctx, db, tx, id); err != nil {
 			return err
 		}
-		return db.jobs.InsertTx(ctx, tx, baixa.SettleDocumentArgs{DocumentID: id})
+		return db.jobs.InsertTx(ctx, tx, baixa.SettleJob{DocumentID: id})
 	})
 	if err != nil {
 		return nil, err

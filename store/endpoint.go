@@ -301,7 +301,7 @@ func fanOut(db *DB, ctx context.Context, tx *sql.Tx, es []*baixa.Event) (hit, en
 		if deliveryJobWaiting(db, id) {
 			continue
 		}
-		if err := db.jobs.InsertTx(ctx, tx, baixa.DeliverArgs{EndpointID: id}); err != nil {
+		if err := db.jobs.InsertTx(ctx, tx, baixa.DeliverJob{EndpointID: id}); err != nil {
 			return nil, nil, fmt.Errorf("enqueue delivery: %w", err)
 		}
 		enqueued = append(enqueued, id)

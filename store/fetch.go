@@ -80,7 +80,7 @@ func insertFetch(db *DB, ctx context.Context, tx *sql.Tx, connection string, f *
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return false, err
 	}
-	return true, db.jobs.InsertTx(ctx, tx, baixa.FetchArgs{FetchID: f.ID})
+	return true, db.jobs.InsertTx(ctx, tx, baixa.FetchJob{FetchID: f.ID})
 }
 
 const fetchColumns = `id, connection_id, window_from, window_to, scope, status, request_code, files, files_done, polls, final, note,

@@ -163,10 +163,10 @@ func writeGroup(db *DB, batch []*groupReq, res []groupRes) error {
 		if err := db.d.insertDocuments(context.Background(), db, tx, batch, res); err != nil {
 			return err
 		}
-		var jobs []baixa.JobArgs
+		var jobs []baixa.Job
 		for _, r := range res {
 			if r.created {
-				jobs = append(jobs, baixa.SettleDocumentArgs{DocumentID: r.doc.ID})
+				jobs = append(jobs, baixa.SettleJob{DocumentID: r.doc.ID})
 			}
 		}
 		return db.jobs.InsertManyTx(context.Background(), tx, jobs)

@@ -33,9 +33,9 @@ var migrations embed.FS
 // Jobs enqueues background work inside a caller's transaction, so that the
 // job exists if and only if the state change that causes it commits.
 type Jobs interface {
-	InsertTx(ctx context.Context, tx *sql.Tx, args baixa.JobArgs) error
+	InsertTx(ctx context.Context, tx *sql.Tx, args baixa.Job) error
 	// InsertManyTx enqueues several jobs with one statement.
-	InsertManyTx(ctx context.Context, tx *sql.Tx, args []baixa.JobArgs) error
+	InsertManyTx(ctx context.Context, tx *sql.Tx, args []baixa.Job) error
 }
 
 // DB is an open database: a pool for writes and one for reads, and the
