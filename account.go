@@ -9,7 +9,7 @@ import (
 type Account struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
-	Document  string    `json:"document" doc:"The beneficiary's CPF or CNPJ, digits only (alphanumeric CNPJ accepted)"`
+	Document  string    `json:"document"`
 	CreatedAt time.Time `json:"created_at"`
 }
 

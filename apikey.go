@@ -38,13 +38,13 @@ func RoleAllows(role, need string) bool {
 type APIKey struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
-	Role   string `json:"role" enum:"read,operator,admin"`
-	Prefix string `json:"prefix" doc:"The key's first characters, to tell keys apart; the rest is never shown again"`
+	Role   string `json:"role"`
+	Prefix string `json:"prefix"`
 	// AccountID, when set, confines the key to one account: its charges
 	// (with their payments), its events, movements and imports.
-	AccountID string `json:"account_id,omitempty" doc:"Confines the key to this account's charges, events, movements and imports"`
+	AccountID string `json:"account_id,omitempty"`
 	// Secret is set only on the answer that creates or rotates the key.
-	Secret     string    `json:"key,omitempty" doc:"The key itself: shown only here, never again"`
+	Secret     string    `json:"key,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 	// ExpiresAt ends a rotated-out key's overlap; RevokedAt a revoked one.
@@ -118,8 +118,8 @@ type AuditEntry struct {
 	Path      string    `json:"path"`
 	Operation string    `json:"operation"`
 	Status    int       `json:"status"`
-	Before    string    `json:"before,omitempty" doc:"The resource as it was (JSON), when the write named one"`
-	After     string    `json:"after,omitempty" doc:"The answer (JSON): the resource as it became"`
+	Before    string    `json:"before,omitempty"`
+	After     string    `json:"after,omitempty"`
 }
 
 // AuditService keeps the audit log.

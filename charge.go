@@ -43,21 +43,21 @@ var ChargeStatuses = []ChargeStatus{StatusOpen, StatusOverdue, StatusPartiallyPa
 // Payer is who pays a charge (sacado, pagador, devedor).
 type Payer struct {
 	Name     string `json:"name,omitempty"`
-	Document string `json:"document,omitempty" doc:"CPF or CNPJ; punctuation is removed"`
+	Document string `json:"document,omitempty"`
 }
 
 // References are the numbers by which providers name a charge. Each one is
 // unique within its account.
 type References struct {
-	NossoNumero   string `json:"nosso_numero,omitempty" doc:"The bank's number; matched as a number, with or without its check digit"`
+	NossoNumero   string `json:"nosso_numero,omitempty"`
 	SeuNumero     string `json:"seu_numero,omitempty"`
-	IntegrationID string `json:"integration_id,omitempty" doc:"PlugBoleto idIntegracao"`
-	InvoiceNumber string `json:"invoice_number,omitempty" doc:"Saurus numeroFatura"`
-	ProposalID    string `json:"proposal_id,omitempty" doc:"BMP proposta"`
-	InstallmentID string `json:"installment_id,omitempty" doc:"Recuperador id_contasareceber"`
+	IntegrationID string `json:"integration_id,omitempty"`
+	InvoiceNumber string `json:"invoice_number,omitempty"`
+	ProposalID    string `json:"proposal_id,omitempty"`
+	InstallmentID string `json:"installment_id,omitempty"`
 	// AgreementInstallment names an installment by its agreement, for
 	// providers whose report may lack the installment's own id.
-	AgreementInstallment string `json:"agreement_installment,omitempty" doc:"Recuperador id_acordo/parcela_inteiro, e.g. 4521/3"`
+	AgreementInstallment string `json:"agreement_installment,omitempty"`
 	Barcode              string `json:"barcode,omitempty"`
 }
 
@@ -139,10 +139,10 @@ func NormalizeNossoNumero(s string) string {
 type Charge struct {
 	ID             string          `json:"id"`
 	AccountID      string          `json:"account_id"`
-	Kind           ChargeKind      `json:"kind" enum:"boleto,invoice,installment,proposal"`
-	Status         ChargeStatus    `json:"status" enum:"open,overdue,partially_paid,paid,written_off,cancelled,declined"`
-	ProviderStatus string          `json:"provider_status,omitempty" doc:"The provider's own last status word or code"`
-	Amount         Amount          `json:"amount" doc:"Face amount"`
+	Kind           ChargeKind      `json:"kind"`
+	Status         ChargeStatus    `json:"status"`
+	ProviderStatus string          `json:"provider_status,omitempty"`
+	Amount         Amount          `json:"amount"`
 	DueDate        Date            `json:"due_date,omitzero"`
 	Payer          Payer           `json:"payer,omitzero"`
 	Description    string          `json:"description,omitempty"`
@@ -157,13 +157,13 @@ type Charge struct {
 	CreditedAmount Amount          `json:"credited_amount"`
 	PaidOn         Date            `json:"paid_on,omitzero"`
 	CreditedOn     Date            `json:"credited_on,omitzero"`
-	Conflict       string          `json:"conflict,omitempty" doc:"The last conflict noted on this charge, for a person to look at"`
-	PaymentLink    string          `json:"payment_link,omitempty" doc:"Where the payer can pay it, as a provider last gave it (Recuperador's invoice link)"`
+	Conflict       string          `json:"conflict,omitempty"`
+	PaymentLink    string          `json:"payment_link,omitempty"`
 	// ReportedAt is when the latest provider report applied to it happened
 	// (the movement's occurred_at): a status report older than that is
 	// stale, and does not overwrite the provider's newer status.
-	ReportedAt time.Time `json:"reported_at,omitzero" doc:"When the latest provider report applied to it happened"`
-	Sequence   int64     `json:"sequence" doc:"Sequence number of the charge's last event"`
+	ReportedAt time.Time `json:"reported_at,omitzero"`
+	Sequence   int64     `json:"sequence"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }

@@ -99,7 +99,7 @@ type Fetch struct {
 	WindowTo     Date   `json:"window_to"`
 	// Scope subdivides a window (for Sicoob, the movement type: "5").
 	Scope  string      `json:"scope"`
-	Status FetchStatus `json:"status" enum:"new,requested,listed,done,failed"`
+	Status FetchStatus `json:"status"`
 	// RequestCode is the provider's handle on the request (Sicoob's
 	// codigoSolicitacao), stored before anything else is done.
 	RequestCode string `json:"request_code,omitempty"`

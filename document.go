@@ -28,14 +28,14 @@ type Document struct {
 	SHA256       string         `json:"sha256"`
 	DedupKey     string         `json:"dedup_key"`
 	Size         int64          `json:"size"`
-	Status       DocumentStatus `json:"status" enum:"pending,settled,failed"`
+	Status       DocumentStatus `json:"status"`
 	Error        string         `json:"error,omitempty"`
 	// SkipBadLines settles the lines that read well and reports the others
 	// (in Report) instead of failing the whole document.
 	SkipBadLines bool      `json:"skip_bad_lines"`
-	Report       string    `json:"report,omitempty" doc:"Lines left out, and why (with skip_bad_lines)"`
-	Progress     int64     `json:"progress" doc:"Movements settled so far"`
-	Total        int64     `json:"total" doc:"Movements in the document, once decoded"`
+	Report       string    `json:"report,omitempty"`
+	Progress     int64     `json:"progress"`
+	Total        int64     `json:"total"`
 	Applied      int64     `json:"applied"`
 	Duplicate    int64     `json:"duplicate"`
 	Unmatched    int64     `json:"unmatched"`

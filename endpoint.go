@@ -21,7 +21,7 @@ type Endpoint struct {
 	EventTypes []EventType `json:"event_types"`
 	// AccountID, when set, limits deliveries to that account's events.
 	AccountID string            `json:"account_id,omitempty"`
-	Headers   map[string]string `json:"headers,omitempty" doc:"Sent with every request"`
+	Headers   map[string]string `json:"headers,omitempty"`
 	// TimeoutSeconds bounds one request, from dialling to the last byte read.
 	TimeoutSeconds int `json:"timeout_seconds"`
 	// RateLimit caps requests per second (0: no cap).
@@ -106,7 +106,7 @@ type Attempt struct {
 	StatusCode  int       `json:"status_code,omitempty"`
 	DurationMS  int64     `json:"duration_ms"`
 	Error       string    `json:"error,omitempty"`
-	Response    string    `json:"response,omitempty" doc:"The first KB of the response body"`
+	Response    string    `json:"response,omitempty"`
 	NextAttempt time.Time `json:"-"`
 }
 

@@ -44,9 +44,9 @@ type Event struct {
 	// Sequence numbers the events of one charge from 1, with no gaps;
 	// 0 for events about no charge.
 	Sequence  int64     `json:"sequence"`
-	Charge    *Charge   `json:"charge,omitempty" doc:"The charge as it was right after this event"`
-	Movement  *Movement `json:"movement,omitempty" doc:"The movement that caused this event"`
-	Endpoint  *Endpoint `json:"endpoint,omitempty" doc:"The endpoint an endpoint.disabled event is about"`
+	Charge    *Charge   `json:"charge,omitempty"`
+	Movement  *Movement `json:"movement,omitempty"`
+	Endpoint  *Endpoint `json:"endpoint,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	// Cursor is the event's position in the feed (an opaque string).
 	Cursor string `json:"cursor"`

@@ -55,7 +55,7 @@ type Movement struct {
 	Key            string       `json:"key"`
 	Kind           MovementKind `json:"kind"`
 	References     References   `json:"references"`
-	Amount         Amount       `json:"amount,omitempty" doc:"Face amount as reported"`
+	Amount         Amount       `json:"amount,omitempty"`
 	PaidAmount     Amount       `json:"paid_amount,omitempty"`
 	InterestAmount Amount       `json:"interest_amount,omitempty"`
 	FineAmount     Amount       `json:"fine_amount,omitempty"`
@@ -67,7 +67,7 @@ type Movement struct {
 	OccurredAt     time.Time    `json:"occurred_at,omitzero"`
 	PaidOn         Date         `json:"paid_on,omitzero"`
 	CreditedOn     Date         `json:"credited_on,omitzero"`
-	DueDate        Date         `json:"due_date,omitzero" doc:"The new due date, for due_date_changed"`
+	DueDate        Date         `json:"due_date,omitzero"`
 	Channel        string       `json:"channel,omitempty"`
 	// Payer is who paid, when the provider says (CNAB returns do).
 	Payer          Payer  `json:"payer,omitzero"`

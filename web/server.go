@@ -96,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 	registry.RegisterTypeAlias(reflect.TypeFor[baixa.Amount](), reflect.TypeFor[amountSchema]())
 	registry.RegisterTypeAlias(reflect.TypeFor[baixa.Date](), reflect.TypeFor[dateSchema]())
 	registry.RegisterTypeAlias(reflect.TypeFor[json.RawMessage](), reflect.TypeFor[anyJSON]())
+	describeVocabulary(registry)
 	// Validation errors name the field and the rule, never echo the value:
 	// a request's body can carry secrets (connection credentials).
 	cfg.Transformers = append(cfg.Transformers, func(_ huma.Context, _ string, v any) (any, error) {

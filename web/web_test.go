@@ -272,3 +272,23 @@ func TestStatuses(t *testing.T) {
 		}
 	}
 }
+
+// TestVocabularyDescribed: the root package's types carry no web tags; the
+// API still says what their fields are and checks their allowed values.
+func TestVocabularyDescribed(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	status, _, got := s.do("POST", "/v1/charges", "application/json",
+		[]byte(`{"account_id": "`+s.account+`", "kind": "nope", "amount": "1.00", "due_date": "2026-12-01"}`))
+	if status != 422 || !strings.Contains(got, "boleto, invoice, installment, proposal") {
+		t.Errorf("a charge of an unknown kind = %d %s, want 422 naming the kinds", status, got)
+	}
+	_, _, spec := s.do("GET", "/openapi.json", "", nil)
+	for _, want := range []string{`"enum":["open","overdue","partially_paid","paid","written_off","cancelled","declined"]`,
+		`"description":"Sequence number of the charge's last event"`, `"description":"Sent with every request"`} {
+		if !strings.Contains(spec, want) {
+			t.Errorf("/openapi.json lacks %s", want)
+		}
+	}
+}
+
