@@ -291,4 +291,3 @@ func TestVocabularyDescribed(t *testing.T) {
 		}
 	}
 }
-
