@@ -23,6 +23,7 @@ func (c *client) as(key string, want int, method, path, body string) map[string]
 // API; every write is in the audit log, by key, with its before and after
 // and no secret.
 func TestAPIKeysAndAudit(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		acct := c.account()
@@ -123,6 +124,7 @@ func TestAPIKeysAndAudit(t *testing.T) {
 // Each API key and each callback connection is held to its rate: 429 with
 // Retry-After past it.
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	cfg := webhookCfg()
 	cfg.KeyRate = webRate(0.01, 3) // slow enough to be deterministic under load
 	cfg.CallbackRate = webRate(0.01, 2)
@@ -183,6 +185,7 @@ func rawDB(t *testing.T, url string) *sql.DB {
 // new key and the old as previous, baixa reads every secret, seals them
 // again, and afterwards needs only the new key.
 func TestSecretKeyRotationServe(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		oldKey, newKey := []byte(strings.Repeat("o", 32)), []byte(strings.Repeat("n", 32))
 		cfg := webhookCfg()
@@ -238,6 +241,7 @@ func storedKeys(t *testing.T, db *sql.DB) [][5]string {
 // A key confined to an account reaches that account's charges, events,
 // movements and imports only.
 func TestAccountKeys(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		mine, theirs := c.account(), c.account()

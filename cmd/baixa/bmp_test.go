@@ -36,6 +36,7 @@ func (c *client) callback(method, path, body string, headers ...string) (int, st
 }
 
 func TestBMPCallbacks(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		acct := c.account()
@@ -169,6 +170,7 @@ func TestBMPCallbacks(t *testing.T) {
 // 200 and sends again; the re-send finds the stored callback and changes
 // nothing.
 func TestBMPCrashBeforeAnswer(t *testing.T) {
+	t.Parallel()
 	c, a := launch(t, dbtest.SQLiteURL(t), webhookCfg())
 	t.Cleanup(func() { _ = a.shutdown() })
 	acct := c.account()

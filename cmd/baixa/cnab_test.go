@@ -23,6 +23,7 @@ func (c *client) upload(query string, body []byte) (int, map[string]any, []byte)
 }
 
 func TestImportCNAB(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, serveConfig{})
 		acct := c.account()
@@ -93,6 +94,7 @@ func TestImportCNAB(t *testing.T) {
 // registered one digit short must not be taken for a reported number
 // less a check digit.
 func TestImportOtherBanks(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, serveConfig{})
 		acct := c.account()
@@ -199,6 +201,7 @@ func TestImportOtherBanks(t *testing.T) {
 // movements) is stored and settles nothing; an import of nothing else,
 // or of only bad lines, is still refused.
 func TestImportEmptyReturn(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, serveConfig{})
 		acct := c.account()
@@ -238,6 +241,7 @@ func TestImportEmptyReturn(t *testing.T) {
 }
 
 func TestImportCommand(t *testing.T) {
+	t.Parallel()
 	c := startApp(t, dbtest.SQLiteURL(t), serveConfig{})
 	acct := c.account()
 	c.charge(acct, "5018", "6.00")
@@ -279,6 +283,7 @@ func TestImportCommand(t *testing.T) {
 // TestReadCommand: baixa read shows a file's details and their movements
 // without a server, and fails, naming the place, on what an import refuses.
 func TestReadCommand(t *testing.T) {
+	t.Parallel()
 	testdata := func(name string) string { return filepath.Join("..", "..", "cnab", "testdata", name) }
 	ctx := context.Background()
 	code, out, errOut := run(t, ctx, "read", testdata("sicoob-cnab240-opencnabphp.ret"))

@@ -25,6 +25,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -57,6 +58,15 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
+	// The end-to-end tests spend their time waiting on baixa's workers and
+	// on sandboxes, not computing: they run eight at a time unless
+	// -parallel says otherwise (the default is GOMAXPROCS).
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "8")
+	}
 	os.Exit(m.Run())
 }
 
@@ -68,6 +78,7 @@ func envInt(name string, def int) int {
 }
 
 func TestCrashSuite(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("the crash suite runs baixa as a child process; skipped with -short")
 	}

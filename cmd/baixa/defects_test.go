@@ -26,6 +26,7 @@ import (
 // Every list route honours limit and after, refuses a limit out of range,
 // and says so in /openapi.json (the charges' list ignored both).
 func TestListsPage(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		acct := c.account()
@@ -92,6 +93,7 @@ func TestListsPage(t *testing.T) {
 
 // Text that is not UTF-8 is refused, never altered.
 func TestAPIRefusesInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		s, _, raw := c.do("POST", "/v1/accounts", "{\"name\": \"A\xff\xfe\", \"document\": \"11222333000181\"}")
@@ -106,6 +108,7 @@ func TestAPIRefusesInvalidUTF8(t *testing.T) {
 
 // Every subcommand's --help prints its usage and exits 0, starting nothing.
 func TestHelpStartsNothing(t *testing.T) {
+	// Not parallel: it sets the environment or the working directory.
 	dir := t.TempDir()
 	t.Chdir(dir)
 	for _, cmd := range []string{"serve", "migrate", "demo", "import", "read", "sandbox", "version"} {
@@ -136,6 +139,7 @@ func (c *client) bmpConnection(acct, token string) string {
 // A disabled connection refuses callbacks, stores nothing, and takes them
 // again once enabled.
 func TestDisabledConnectionRefusesCallbacks(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		acct := c.account()
@@ -170,6 +174,7 @@ func TestDisabledConnectionRefusesCallbacks(t *testing.T) {
 
 // BMP's situation is a number: +9, 09 and 9 are one callback.
 func TestBMPSituationNormalised(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		acct := c.account()
@@ -201,6 +206,7 @@ func TestBMPSituationNormalised(t *testing.T) {
 // a 400 naming the field, and never fails another connection's callbacks
 // stored beside it.
 func TestCallbackInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		acct := c.account()
@@ -254,6 +260,7 @@ func TestCallbackInvalidUTF8(t *testing.T) {
 // Saurus's callback finds its connection by its credentials whatever the
 // number of connections (only the first 500 were looked at).
 func TestSaurusManyConnections(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		acct := c.account()
@@ -291,6 +298,7 @@ func TestSaurusManyConnections(t *testing.T) {
 // An event that matches nothing is announced once, not again for its
 // mark-read answer.
 func TestRecuperadorUnmatchedOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newRecRig(t)
 		cfg := webhookCfg()
@@ -318,6 +326,7 @@ func TestRecuperadorUnmatchedOnce(t *testing.T) {
 // A database outage answers 503 with Retry-After (providers retry), and
 // /readyz says why; once the database is back, so is baixa.
 func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
 	pgURL := dbtest.PostgresURL(t)
 	u, err := neturl.Parse(pgURL)
 	if err != nil {
@@ -391,6 +400,7 @@ func TestDatabaseOutage(t *testing.T) {
 // order per charge, instead of at their next retry (an hour away here):
 // a probe finds it back, and its success brings the rest forward.
 func TestDeliveriesDrainWhenTheERPComesBack(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		cfg := webhookCfg()
 		cfg.Webhooks.Schedule = []time.Duration{50 * time.Millisecond, time.Hour, time.Hour}
@@ -446,6 +456,7 @@ func TestDeliveriesDrainWhenTheERPComesBack(t *testing.T) {
 // wall clock and asserts no time: BAIXA_MEASURE_DRAIN=1 runs it; the
 // figures are in docs/RELIABILITY.md.
 func TestMeasureDrainAfterOutage(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("BAIXA_MEASURE_DRAIN") == "" {
 		t.Skip("a measurement of about a minute: set BAIXA_MEASURE_DRAIN=1")
 	}

@@ -12,6 +12,7 @@ import (
 // verified webhooks, and the summary; --once exits 0 only if every expected
 // outcome was observed.
 func TestDemoOnce(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	code, out, errOut := run(t, context.Background(), "demo", "--once", "--listen", "127.0.0.1:0", "--dir", dir)
 	if code != 0 || !strings.Contains(out, "every expected outcome was observed") {

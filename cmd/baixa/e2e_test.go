@@ -116,6 +116,7 @@ func (c *client) waitDocument(id string) map[string]any {
 }
 
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, serveConfig{MaxImportBytes: 64 << 10})
 

@@ -44,6 +44,7 @@ func (c *client) replay(file string, vars map[string]string) (int, string) {
 // TestCallbackFixtures replays raw BMP and Saurus requests, each twice (as
 // the providers re-send), and checks what they did to the charges.
 func TestCallbackFixtures(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		acct := c.account()

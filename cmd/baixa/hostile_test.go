@@ -32,6 +32,7 @@ type hostile struct {
 // Every public route refuses hostile input with its documented 4xx, stores
 // nothing, and never answers 5xx.
 func TestHostileInput(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, serveConfig{SecretKey: []byte("0123456789abcdef0123456789abcdef")})
 		acct := c.account()

@@ -22,6 +22,7 @@ func run(t *testing.T, ctx context.Context, args ...string) (int, string, string
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	code, out, _ := run(t, context.Background(), "version")
 	if code != 0 || !strings.HasPrefix(out, "baixa ") {
 		t.Errorf("version: %d %q", code, out)
@@ -29,6 +30,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -70,6 +72,7 @@ func TestConfigErrors(t *testing.T) {
 // TestServeLifecycle runs the real command with only environment
 // configuration, then stops it as SIGTERM would.
 func TestServeLifecycle(t *testing.T) {
+	// Not parallel: it sets the environment or the working directory.
 	dbtest.Each(t, func(t *testing.T, url string) {
 		dir := t.TempDir()
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")

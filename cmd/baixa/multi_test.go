@@ -15,6 +15,7 @@ import (
 // PostgreSQL database: imports sent to either are settled once, and the
 // feed read from either is the same.
 func TestTwoInstancesPostgres(t *testing.T) {
+	t.Parallel()
 	url := dbtest.PostgresURL(t)
 	a := startApp(t, url, serveConfig{})
 	b := startApp(t, url, serveConfig{})
@@ -71,6 +72,7 @@ func TestTwoInstancesPostgres(t *testing.T) {
 // the deliveries of one endpoint: each event arrives once (no failures,
 // so no retries), and each charge's events arrive in order.
 func TestTwoInstancesWebhooks(t *testing.T) {
+	t.Parallel()
 	url := dbtest.PostgresURL(t)
 	a := startApp(t, url, webhookCfg())
 	b := startApp(t, url, webhookCfg())
@@ -119,6 +121,7 @@ func TestTwoInstancesWebhooks(t *testing.T) {
 // Sicoob connection on a short schedule; each window and movement type is
 // asked once per run, never twice at once, and the payment is settled once.
 func TestTwoInstancesSicoob(t *testing.T) {
+	t.Parallel()
 	url := dbtest.PostgresURL(t)
 	rig := newSicoobRig(t)
 	cfg := webhookCfg()

@@ -76,6 +76,7 @@ func returnFile(t *testing.T, recs ...plugboleto.FileRecord) []byte {
 }
 
 func TestPlugBoletoEndToEnd(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newPlugRig(t)
 		cfg := webhookCfg()
@@ -222,6 +223,7 @@ func TestPlugBoletoEndToEnd(t *testing.T) {
 }
 
 func TestPlugBoletoFaults(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newPlugRig(t)
 		cfg := webhookCfg()
@@ -371,6 +373,7 @@ func TestPlugBoletoFaults(t *testing.T) {
 // A restart while PlugBoleto is processing resumes polling the same
 // protocol: the file is not uploaded twice.
 func TestPlugBoletoRestartResumes(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newPlugRig(t)
 		rig.sb.SetFaults(plugboleto.SandboxFaults{ProcessingPolls: 1 << 30})
@@ -402,6 +405,7 @@ func TestPlugBoletoRestartResumes(t *testing.T) {
 // branch sharing an account) is read back in batches of batch_size, one
 // beneficiary per batch, each asked with its own cnpj-cedente.
 func TestPlugBoletoBatchesByBeneficiary(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newPlugRig(t)
 		const branch = "11444777000161"
@@ -451,6 +455,7 @@ func TestPlugBoletoBatchesByBeneficiary(t *testing.T) {
 // file does, and its answer is stored with it, so that a charge registered
 // one digit short is not taken for a reported number less a check digit.
 func TestPlugBoletoWholeNossoNumero(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newPlugRig(t)
 		c := startApp(t, url, webhookCfg())

@@ -57,6 +57,7 @@ func recEvent(id, installment int64, credor int64, amount baixa.Amount) recupera
 }
 
 func TestRecuperadorEndToEnd(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newRecRig(t)
 		cfg := webhookCfg()
@@ -177,6 +178,7 @@ func TestRecuperadorEndToEnd(t *testing.T) {
 // A fault that lasts shows on the connection, and every event still
 // arrives once it passes.
 func TestRecuperadorFaults(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newRecRig(t)
 		cfg := webhookCfg()
@@ -237,6 +239,7 @@ func TestRecuperadorFaults(t *testing.T) {
 // Stopping between storing an event and marking it read: after the
 // restart the mark-read still happens, once, and nothing is settled twice.
 func TestRecuperadorRestartMarksRead(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newRecRig(t)
 		cfg := webhookCfg()

@@ -70,6 +70,7 @@ func post(t *testing.T, url, body string) int {
 
 // The sandboxes run as commands, as docs/providers/*.md tell a new user to.
 func TestSandboxCommands(t *testing.T) {
+	t.Parallel()
 	cfg := webhookCfg()
 	cfg.Tick = 100 * time.Millisecond
 	c := startApp(t, dbtest.SQLiteURL(t), cfg)

@@ -25,6 +25,7 @@ func fatura(numero string, valor string, parcial bool) string {
 }
 
 func TestSaurusResults(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		acct := c.account()

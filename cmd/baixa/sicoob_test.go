@@ -128,6 +128,7 @@ func idle(conn map[string]any) bool {
 }
 
 func TestSicoobEndToEnd(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newSicoobRig(t)
 		rig.sb.SetFaults(sicoob.Faults{RecordsPerFile: 2}) // the three LIQUI records come in two files
@@ -221,6 +222,7 @@ func recentFetch(conn map[string]any, scope string) map[string]any {
 }
 
 func TestSicoobFaults(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		faults  sicoob.Faults
@@ -269,6 +271,7 @@ func TestSicoobFaults(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			rig := newSicoobRig(t)
 			rig.sb.SetFaults(tc.faults)
 			cfg := webhookCfg()
@@ -329,6 +332,7 @@ func failedDocument(reason string) func(t *testing.T, c *client, rig *sicoobRig,
 
 // A token that stops working is renewed once, and the call goes through.
 func TestSicoobExpiredToken(t *testing.T) {
+	t.Parallel()
 	rig := newSicoobRig(t)
 	cfg := webhookCfg()
 	cfg.Tick = 100 * time.Millisecond
@@ -352,6 +356,7 @@ func TestSicoobExpiredToken(t *testing.T) {
 // A restart while Sicoob is still processing resumes polling the same
 // codigoSolicitacao instead of asking again.
 func TestSicoobRestartResumes(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rig := newSicoobRig(t)
 		rig.sb.SetFaults(sicoob.Faults{NotReadyPolls: 1 << 30})
@@ -381,6 +386,7 @@ func TestSicoobRestartResumes(t *testing.T) {
 }
 
 func TestSicoobConnectionValidation(t *testing.T) {
+	t.Parallel()
 	rig := newSicoobRig(t)
 	c := startApp(t, dbtest.SQLiteURL(t), webhookCfg())
 	acct := c.account()

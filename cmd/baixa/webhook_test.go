@@ -144,6 +144,7 @@ func (c *client) waitDelivery(query string, cond func(d map[string]any) bool) ma
 }
 
 func TestWebhookDelivery(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		rx := newERP(t)
@@ -229,6 +230,7 @@ func TestWebhookDelivery(t *testing.T) {
 // before it succeeds, then kills one after its last attempt, then lets an
 // endpoint's 410 disable it.
 func TestWebhookFailures(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		cfg := webhookCfg()
 		c := startApp(t, url, cfg)
@@ -371,6 +373,7 @@ func TestWebhookFailures(t *testing.T) {
 // TestWebhookOrder: a charge's later event waits while an earlier one is
 // retried, other charges do not; an unordered endpoint does not wait.
 func TestWebhookOrder(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		cfg := webhookCfg()
 		cfg.Webhooks.Schedule = slices.Repeat([]time.Duration{100 * time.Millisecond}, 30)
@@ -463,6 +466,7 @@ func hasA2(rs []received, a string) bool {
 // TestWebhookRotationReplay: a rotated secret signs alongside the new one
 // during the overlap; replays re-send without duplicating unless forced.
 func TestWebhookRotationReplay(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		rx := newERP(t)
@@ -527,6 +531,7 @@ func TestWebhookRotationReplay(t *testing.T) {
 // TestWebhookGuard: internal destinations are refused when an endpoint is
 // written and again when a delivery dials, whatever the name resolves to.
 func TestWebhookGuard(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rx := newERP(t)
 		open := webhookCfg()
@@ -573,6 +578,7 @@ func TestWebhookGuard(t *testing.T) {
 // TestWebhookRestart kills baixa while a delivery is in flight: the next
 // process sends it again, with the same webhook-id.
 func TestWebhookRestart(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		rx := newERP(t)
 		hold := make(chan struct{})
@@ -615,6 +621,7 @@ func TestWebhookRestart(t *testing.T) {
 // rate limit spaces requests; an endpoint failing for longer than the
 // configured time is disabled; the metrics count it all.
 func TestWebhookLimits(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		cfg := webhookCfg()
 		cfg.Webhooks.DisableAfter = 300 * time.Millisecond
@@ -685,6 +692,7 @@ func TestWebhookLimits(t *testing.T) {
 
 // TestWebhookReplayPages replays more events than one page of the replay.
 func TestWebhookReplayPages(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		c := startApp(t, url, webhookCfg())
 		rx := newERP(t)
