@@ -60,11 +60,13 @@ func TestMain(m *testing.M) {
 	}
 	// The end-to-end tests spend their time waiting on baixa's workers and
 	// on sandboxes, not computing: they run eight at a time unless
-	// -parallel says otherwise (the default is GOMAXPROCS).
+	// -parallel says otherwise (the default is GOMAXPROCS), or the race
+	// detector is on (it makes them compute: eight at once on two cores
+	// starve each other's requests).
 	flag.Parse()
 	parallelSet := false
 	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
-	if !parallelSet {
+	if !parallelSet && !raceEnabled {
 		_ = flag.Set("test.parallel", "8")
 	}
 	os.Exit(m.Run())
