@@ -98,7 +98,7 @@ func (s *APIKeys) FindAPIKeys(ctx context.Context, p baixa.Page) ([]*baixa.APIKe
 // transaction; a revoked or expired key is not rotated.
 func (s *APIKeys) RotateAPIKey(ctx context.Context, id, secret string, overlap time.Duration) (*baixa.APIKey, error) {
 	db := s.db
-	old, err := db.APIKeys.FindAPIKeyByID(ctx, id)
+	old, err := s.FindAPIKeyByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (s *APIKeys) RotateAPIKey(ctx context.Context, id, secret string, overlap t
 // RevokeAPIKey ends the key's use; revoking it again changes nothing.
 func (s *APIKeys) RevokeAPIKey(ctx context.Context, id string) error {
 	db := s.db
-	if _, err := db.APIKeys.FindAPIKeyByID(ctx, id); err != nil {
+	if _, err := s.FindAPIKeyByID(ctx, id); err != nil {
 		return err
 	}
 	_, err := db.on(db.W).ExecContext(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at = 0`, id, micros(db.now()))

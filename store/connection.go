@@ -99,10 +99,10 @@ func (s *Connections) CreateConnection(ctx context.Context, c *baixa.Connection)
 // ENotFound for an unknown id.
 func (s *Connections) FindConnectionByID(ctx context.Context, id string) (*baixa.Connection, error) {
 	db := s.db
-	return findConnection(db, ctx, db.R, id)
+	return findConnection(ctx, db, db.R, id)
 }
 
-func findConnection(db *DB, ctx context.Context, q sqlConn, id string) (*baixa.Connection, error) {
+func findConnection(ctx context.Context, db *DB, q sqlConn, id string) (*baixa.Connection, error) {
 	var c *baixa.Connection
 	err := db.queryRow(ctx, q, `SELECT `+connectionColumns+` FROM connections WHERE id = $1`, []any{id}, func(s scanner) error {
 		var err error

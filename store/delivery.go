@@ -52,7 +52,7 @@ func (s *Deliveries) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, no
 
 // anyDue reports whether an endpoint has a delivery due at now and not
 // leased.
-func anyDue(db *DB, ctx context.Context, c sqlConn, endpointID string, now time.Time) (bool, error) {
+func anyDue(ctx context.Context, db *DB, c sqlConn, endpointID string, now time.Time) (bool, error) {
 	var one int
 	err := db.queryRow(ctx, c, `SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'
 		AND next_attempt_at <= $2 AND lease_until <= $2 LIMIT 1`, []any{endpointID, micros(now)}, func(s scanner) error { return s.Scan(&one) })
@@ -203,7 +203,7 @@ func (s *Deliveries) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, out
 		if err != nil {
 			return err
 		}
-		added, err = insertEvents(db, ctx, tx, []*baixa.Event{{
+		added, err = insertEvents(ctx, db, tx, []*baixa.Event{{
 			ID: baixa.NewID("evt", now), Type: baixa.EventEndpointDisabled, AccountID: cur.AccountID,
 			Endpoint: cur, CreatedAt: now,
 		}})
@@ -214,11 +214,11 @@ func (s *Deliveries) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, out
 			return err
 		}
 		var err error
-		more, err = anyDue(db, ctx, tx, ep.ID, now)
+		more, err = anyDue(ctx, db, tx, ep.ID, now)
 		return err
 	})
 	if err == nil {
-		committed(db, added)
+		fannedOut(db, added)
 	}
 	return disabled, more, err
 }
@@ -304,7 +304,7 @@ func (s *Deliveries) RetryDelivery(ctx context.Context, id string) (*baixa.Deliv
 		return nil, err
 	}
 	deliveriesAdded(db, []string{endpoint})
-	return db.Deliveries.FindDeliveryByID(ctx, id)
+	return s.FindDeliveryByID(ctx, id)
 }
 
 // Replay re-sends an endpoint's deliveries since r.Since. Without All, dead

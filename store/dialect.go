@@ -16,6 +16,15 @@ const (
 	Postgres = "postgres"
 )
 
+// openDialect opens the database a URL names: PostgreSQL at raw, or the
+// SQLite file at path.
+func openDialect(ctx context.Context, name, raw, path string, maxConns int) (*DB, error) {
+	if name == Postgres {
+		return openPostgres(ctx, raw, maxConns)
+	}
+	return openSQLite(ctx, path, maxConns)
+}
+
 // dialect is everything the two databases need written differently: the
 // rest of the package writes its SQL once, with PostgreSQL's $N
 // placeholders, and calls these where they part. sqlite.go and

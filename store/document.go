@@ -48,14 +48,14 @@ func (s *Documents) CreateDocument(ctx context.Context, d baixa.NewDocument) (*b
 	}
 	if rest == nil && d.Follow == nil && !d.Ack {
 		// A duplicate is found by its savepoint's unique key, not a read first.
-		return createGrouped(db, ctx, d, small)
+		return createGrouped(ctx, db, d, small)
 	}
 	if rest == nil {
 		rest = bytes.NewReader(small)
 	}
 	if d.DedupKey != "" {
-		if doc, err := findDocumentByKey(db, ctx, db.R, d.Provider, d.DedupKey); err == nil {
-			return seenAgain(db, ctx, d, doc)
+		if doc, err := findDocumentByKey(ctx, db, db.R, d.Provider, d.DedupKey); err == nil {
+			return seenAgain(ctx, db, d, doc)
 		} else if !baixa.IsCode(err, baixa.ENotFound) {
 			return nil, false, err
 		}
@@ -64,18 +64,18 @@ func (s *Documents) CreateDocument(ctx context.Context, d baixa.NewDocument) (*b
 	var doc *baixa.Document
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		doc, err = insertDocument(db, ctx, tx, d, baixa.DocPending)
+		doc, err = insertDocument(ctx, db, tx, d, baixa.DocPending)
 		if err != nil {
 			return err
 		}
-		return documentJobs(db, ctx, tx, d, doc)
+		return documentJobs(ctx, db, tx, d, doc)
 	})
 	if errors.Is(err, errDuplicateDocument) {
-		existing, ferr := findDocumentByKey(db, ctx, db.W, d.Provider, cmp.Or(d.DedupKey, doc.SHA256))
+		existing, ferr := findDocumentByKey(ctx, db, db.W, d.Provider, cmp.Or(d.DedupKey, doc.SHA256))
 		if ferr != nil {
 			return nil, false, ferr
 		}
-		return seenAgain(db, ctx, d, existing)
+		return seenAgain(ctx, db, d, existing)
 	}
 	if err != nil {
 		return nil, false, err
@@ -87,12 +87,12 @@ var errDuplicateDocument = errors.New("duplicate document")
 
 // documentJobs queues, in tx, what follows a new document: its settling or
 // the fetch it is the input of, and its acknowledgement.
-func documentJobs(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
+func documentJobs(ctx context.Context, db *DB, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
 	if db.jobs == nil {
 		return errors.New("store: no job queue configured")
 	}
 	if d.Follow != nil {
-		if err := insertFollow(db, ctx, tx, d, doc); err != nil {
+		if err := insertFollow(ctx, db, tx, d, doc); err != nil {
 			return err
 		}
 	} else if err := db.jobs.InsertTx(ctx, tx, baixa.SettleJob{DocumentID: doc.ID}); err != nil {
@@ -105,13 +105,13 @@ func documentJobs(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, 
 }
 
 // insertFollow stores the fetch whose input doc is, with its job.
-func insertFollow(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
+func insertFollow(ctx context.Context, db *DB, tx *sql.Tx, d baixa.NewDocument, doc *baixa.Document) error {
 	f, now := d.Follow, db.now()
 	f.Scope, f.Final = f.Scope+doc.ID, true
 	if f.WindowFrom.IsZero() {
 		f.WindowFrom, f.WindowTo = baixa.Today(now), baixa.Today(now)
 	}
-	inserted, err := insertFetch(db, ctx, tx, d.ConnectionID, f, now)
+	inserted, err := insertFetch(ctx, db, tx, d.ConnectionID, f, now)
 	if err == nil && !inserted {
 		err = fmt.Errorf("insert fetch: a fetch of %s is under way already", f.Scope)
 	}
@@ -122,7 +122,7 @@ func insertFollow(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, 
 // that its acknowledgement is queued again (a no-op while one waits), and
 // that a fetch input that failed (an upload PlugBoleto refused) is
 // followed again.
-func seenAgain(db *DB, ctx context.Context, d baixa.NewDocument, doc *baixa.Document) (*baixa.Document, bool, error) {
+func seenAgain(ctx context.Context, db *DB, d baixa.NewDocument, doc *baixa.Document) (*baixa.Document, bool, error) {
 	restart := d.Follow != nil && doc.Status == baixa.DocFailed
 	if !d.Ack && !restart {
 		return doc, false, nil
@@ -136,10 +136,10 @@ func seenAgain(db *DB, ctx context.Context, d baixa.NewDocument, doc *baixa.Docu
 		if !restart {
 			return nil
 		}
-		if reopened, err := reopen(db, ctx, tx, doc.ID); err != nil || !reopened {
+		if reopened, err := reopen(ctx, db, tx, doc.ID); err != nil || !reopened {
 			return err // another import restarted it first
 		}
-		return insertFollow(db, ctx, tx, d, doc)
+		return insertFollow(ctx, db, tx, d, doc)
 	})
 	if err != nil {
 		return nil, false, err
@@ -151,7 +151,7 @@ func seenAgain(db *DB, ctx context.Context, d baixa.NewDocument, doc *baixa.Docu
 }
 
 // reopen makes a failed document pending again; false when it was not failed.
-func reopen(db *DB, ctx context.Context, tx *sql.Tx, id string) (bool, error) {
+func reopen(ctx context.Context, db *DB, tx *sql.Tx, id string) (bool, error) {
 	res, err := db.on(tx).ExecContext(ctx, `UPDATE documents SET status = $2, error = '' WHERE id = $1 AND status = $3`,
 		id, string(baixa.DocPending), string(baixa.DocFailed))
 	if err != nil {
@@ -189,7 +189,7 @@ func newDocument(d baixa.NewDocument, status baixa.DocumentStatus, now time.Time
 
 // insertDocument writes the document row and its parts, hashing as it
 // reads; errDuplicateDocument means the provider and dedup key exist.
-func insertDocument(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument, status baixa.DocumentStatus) (*baixa.Document, error) {
+func insertDocument(ctx context.Context, db *DB, tx *sql.Tx, d baixa.NewDocument, status baixa.DocumentStatus) (*baixa.Document, error) {
 	now := db.now()
 	doc := newDocument(d, status, now)
 	// The row first (parts refer to it), with a provisional dedup key.
@@ -233,7 +233,7 @@ func insertDocument(db *DB, ctx context.Context, tx *sql.Tx, d baixa.NewDocument
 	return doc, nil
 }
 
-func findDocumentByKey(db *DB, ctx context.Context, q sqlConn, provider, key string) (*baixa.Document, error) {
+func findDocumentByKey(ctx context.Context, db *DB, q sqlConn, provider, key string) (*baixa.Document, error) {
 	rows, err := db.on(q).QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE provider = $1 AND dedup_key = $2`, provider, key)
 	if err != nil {
 		return nil, err
@@ -258,7 +258,7 @@ func (s *Documents) FindDocumentByID(ctx context.Context, id string) (*baixa.Doc
 // query stays open between reads.
 func (s *Documents) OpenDocument(ctx context.Context, id string) (io.ReadCloser, error) {
 	db := s.db
-	if _, err := db.Documents.FindDocumentByID(ctx, id); err != nil {
+	if _, err := s.FindDocumentByID(ctx, id); err != nil {
 		return nil, err
 	}
 	return &partReader{ctx: ctx, db: db.on(db.R), id: id}, nil
@@ -301,12 +301,12 @@ func (s *Documents) RetryDocument(ctx context.Context, id string) (*baixa.Docume
 	db := s.db
 	var doc *baixa.Document
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		reopened, err := reopen(db, ctx, tx, id)
+		reopened, err := reopen(ctx, db, tx, id)
 		if err != nil {
 			return err
 		}
 		if !reopened {
-			d, err := db.Documents.FindDocumentByID(ctx, id)
+			d, err := s.FindDocumentByID(ctx, id)
 			if err != nil {
 				return err
 			}

@@ -82,7 +82,7 @@ func (s *Endpoints) CreateEndpoint(ctx context.Context, e *baixa.Endpoint) error
 	if !strings.HasPrefix(e.Secret, "whsec_") {
 		return baixa.Errorf(baixa.EInternal, "endpoint without a signing secret")
 	}
-	if err := checkEndpointAccount(db, ctx, e); err != nil {
+	if err := checkEndpointAccount(ctx, db, e); err != nil {
 		return err
 	}
 	now := db.now()
@@ -129,7 +129,7 @@ func (s *Endpoints) FindEndpoints(ctx context.Context, after string, limit int) 
 }
 
 // checkEndpointAccount refuses an account filter naming no account.
-func checkEndpointAccount(db *DB, ctx context.Context, e *baixa.Endpoint) error {
+func checkEndpointAccount(ctx context.Context, db *DB, e *baixa.Endpoint) error {
 	if e.AccountID == "" {
 		return nil
 	}
@@ -146,7 +146,7 @@ func (s *Endpoints) UpdateEndpoint(ctx context.Context, e *baixa.Endpoint) error
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	if err := checkEndpointAccount(db, ctx, e); err != nil {
+	if err := checkEndpointAccount(ctx, db, e); err != nil {
 		return err
 	}
 	headers, err := json.Marshal(e.Headers)
@@ -229,7 +229,7 @@ func (s *Endpoints) DeleteEndpoint(ctx context.Context, id string) error {
 
 // subscribers returns every endpoint, enabled or not: a disabled endpoint
 // keeps its deliveries pending, and gets them when enabled again.
-func subscribers(db *DB, ctx context.Context, tx *sql.Tx) ([]*baixa.Endpoint, error) {
+func subscribers(ctx context.Context, db *DB, tx *sql.Tx) ([]*baixa.Endpoint, error) {
 	st, done, err := db.d.stmt(ctx, tx, `SELECT id, event_types, account_id FROM endpoints`)
 	if err != nil {
 		return nil, err
@@ -261,8 +261,8 @@ const deliveryTypes = `id text, endpoint_id text, event_id text, event_type text
 // finished yet, fanOut skips the insert as River would, and saves its
 // cost. The note expires after jobNoteTTL, in case another process ran
 // that job.
-func fanOut(db *DB, ctx context.Context, tx *sql.Tx, es []*baixa.Event) (hit, enqueued []string, err error) {
-	eps, err := subscribers(db, ctx, tx)
+func fanOut(ctx context.Context, db *DB, tx *sql.Tx, es []*baixa.Event) (hit, enqueued []string, err error) {
+	eps, err := subscribers(ctx, db, tx)
 	if err != nil || len(eps) == 0 {
 		return nil, nil, err
 	}

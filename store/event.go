@@ -25,13 +25,13 @@ var _ baixa.EventService = (*Events)(nil)
 //
 // Each event's deliveries to the endpoints that want it are recorded with
 // it (fanOut), before the lock; insertEvents returns what fanOut did.
-func insertEvents(db *DB, ctx context.Context, tx *sql.Tx, es []*baixa.Event) (fanned, error) {
+func insertEvents(ctx context.Context, db *DB, tx *sql.Tx, es []*baixa.Event) (fanned, error) {
 	if len(es) == 0 {
 		return fanned{}, nil
 	}
 	var f fanned
 	var err error
-	f.endpoints, f.jobs, err = fanOut(db, ctx, tx, es)
+	f.endpoints, f.jobs, err = fanOut(ctx, db, tx, es)
 	if err != nil {
 		return fanned{}, fmt.Errorf("deliveries: %w", err)
 	}

@@ -56,7 +56,7 @@ func (s *Fetches) StartRun(ctx context.Context, c *baixa.Connection, fetches []*
 		}
 		started = true
 		for _, f := range fetches {
-			if _, err := insertFetch(db, ctx, tx, c.ID, f, now); err != nil {
+			if _, err := insertFetch(ctx, db, tx, c.ID, f, now); err != nil {
 				return err
 			}
 		}
@@ -69,7 +69,7 @@ func (s *Fetches) StartRun(ctx context.Context, c *baixa.Connection, fetches []*
 // insertFetch stores a new fetch of connection with its job, in tx; one
 // that clashes with an active fetch of the same window and scope is not
 // stored (inserted=false).
-func insertFetch(db *DB, ctx context.Context, tx *sql.Tx, connection string, f *baixa.Fetch, now time.Time) (bool, error) {
+func insertFetch(ctx context.Context, db *DB, tx *sql.Tx, connection string, f *baixa.Fetch, now time.Time) (bool, error) {
 	f.ID, f.ConnectionID, f.Status, f.CreatedAt, f.UpdatedAt = baixa.NewID("fet", now), connection, baixa.FetchNew, now, now
 	res, err := db.on(tx).ExecContext(ctx, `INSERT INTO fetches (id, connection_id, window_from, window_to, scope, status, final,
 		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING`,
@@ -115,10 +115,10 @@ func (s *Fetches) FindFetchByID(ctx context.Context, id string) (*baixa.Fetch, e
 // SaveFetch writes f's progress.
 func (s *Fetches) SaveFetch(ctx context.Context, f *baixa.Fetch) error {
 	db := s.db
-	return db.inTx(ctx, func(tx *sql.Tx) error { return saveFetch(db, ctx, tx, f) })
+	return db.inTx(ctx, func(tx *sql.Tx) error { return saveFetch(ctx, db, tx, f) })
 }
 
-func saveFetch(db *DB, ctx context.Context, tx *sql.Tx, f *baixa.Fetch) error {
+func saveFetch(ctx context.Context, db *DB, tx *sql.Tx, f *baixa.Fetch) error {
 	f.UpdatedAt = db.now()
 	if !f.Status.Active() && f.DoneAt.IsZero() {
 		f.DoneAt = f.UpdatedAt
@@ -138,7 +138,7 @@ func (s *Fetches) StoreFetchFile(ctx context.Context, f *baixa.Fetch, fileID str
 	var doc *baixa.Document
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		doc, err = insertDocument(db, ctx, tx, d, baixa.DocPending)
+		doc, err = insertDocument(ctx, db, tx, d, baixa.DocPending)
 		if err != nil {
 			return err
 		}
@@ -151,23 +151,23 @@ func (s *Fetches) StoreFetchFile(ctx context.Context, f *baixa.Fetch, fileID str
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		if err := documentJobs(db, ctx, tx, d, doc); err != nil {
+		if err := documentJobs(ctx, db, tx, d, doc); err != nil {
 			return err
 		}
 		f.FilesDone = append(f.FilesDone, fileID)
-		return saveFetch(db, ctx, tx, f)
+		return saveFetch(ctx, db, tx, f)
 	})
 	if errors.Is(err, errDuplicateDocument) {
 		// Seen before: mark the file done without a second copy.
-		like, err := documentLike(db, ctx, d, doc.SHA256)
+		like, err := documentLike(ctx, db, d, doc.SHA256)
 		if err != nil {
 			return nil, err
 		}
-		if like, _, err = seenAgain(db, ctx, d, like); err != nil {
+		if like, _, err = seenAgain(ctx, db, d, like); err != nil {
 			return nil, err
 		}
 		f.FilesDone = append(f.FilesDone, fileID)
-		if err := db.Fetches.SaveFetch(ctx, f); err != nil {
+		if err := s.SaveFetch(ctx, f); err != nil {
 			return nil, err
 		}
 		return like, nil
@@ -179,8 +179,8 @@ func (s *Fetches) StoreFetchFile(ctx context.Context, f *baixa.Fetch, fileID str
 }
 
 // documentLike finds the stored document that d duplicates.
-func documentLike(db *DB, ctx context.Context, d baixa.NewDocument, sha string) (*baixa.Document, error) {
-	if doc, err := findDocumentByKey(db, ctx, db.W, d.Provider, d.DedupKey); err == nil || !baixa.IsCode(err, baixa.ENotFound) {
+func documentLike(ctx context.Context, db *DB, d baixa.NewDocument, sha string) (*baixa.Document, error) {
+	if doc, err := findDocumentByKey(ctx, db, db.W, d.Provider, d.DedupKey); err == nil || !baixa.IsCode(err, baixa.ENotFound) {
 		return doc, err
 	}
 	rows, err := db.on(db.W).QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE provider = $1 AND connection_id = $2

@@ -45,7 +45,7 @@ type groupRes struct {
 }
 
 // createGrouped hands d to the committer and waits for its transaction.
-func createGrouped(db *DB, ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
+func createGrouped(ctx context.Context, db *DB, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
 	db.groupOnce.Do(func() {
 		db.group = make(chan *groupReq, groupMax)
 		// PostgreSQL takes two transactions side by side (each statement
@@ -129,7 +129,7 @@ func commitGroup(db *DB, batch []*groupReq) {
 		case err != nil:
 			r.done <- groupRes{err: fmt.Errorf("store document: %w", err)}
 		case !res[i].created && res[i].err == nil: // a duplicate: the stored one
-			existing, ferr := findDocumentByKey(db, r.ctx, db.W, r.d.Provider, r.key)
+			existing, ferr := findDocumentByKey(r.ctx, db, db.W, r.d.Provider, r.key)
 			r.done <- groupRes{doc: existing, err: ferr}
 		default:
 			r.done <- res[i]
@@ -193,7 +193,7 @@ const documentRow = `INSERT INTO documents (id, provider, connection_id, account
 // insertSmall writes a small document alone: its row, with its hash
 // and dedup key known up front (created=false, nothing written, when the
 // key exists), and its one part.
-func insertSmall(db *DB, ctx context.Context, tx *sql.Tx, r *groupReq) (*baixa.Document, bool, error) {
+func insertSmall(ctx context.Context, db *DB, tx *sql.Tx, r *groupReq) (*baixa.Document, bool, error) {
 	doc := newDocument(r.d, baixa.DocPending, db.now())
 	doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
 	args := []any{doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,

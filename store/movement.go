@@ -29,14 +29,14 @@ func (s *Movements) WriteTx(ctx context.Context, fn func(baixa.SettleTx) error) 
 		return fn(t)
 	})
 	if err == nil {
-		committed(db, t.fanned)
+		fannedOut(db, t.fanned)
 	}
 	return err
 }
 
-// committed notes the delivery jobs a committed transaction made, and
+// fannedOut notes the delivery jobs a committed transaction made, and
 // calls Config.OnDeliveries, if set, for its deliveries.
-func committed(db *DB, f fanned) {
+func fannedOut(db *DB, f fanned) {
 	noteDeliveryJobs(db, f.jobs)
 	deliveriesAdded(db, f.endpoints)
 }
@@ -72,7 +72,7 @@ func (t *settleTx) KnownMovements(ctx context.Context, provider string, keys []s
 }
 
 func (t *settleTx) FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error) {
-	return findRefs(t.db, ctx, t.tx, accountID, kind, values)
+	return findRefs(ctx, t.db, t.tx, accountID, kind, values)
 }
 
 // FindRefs looks references up on the read pool, outside any transaction:
@@ -80,10 +80,10 @@ func (t *settleTx) FindRefs(ctx context.Context, accountID, kind string, values 
 // being written.
 func (s *Charges) FindRefs(ctx context.Context, accountID, kind string, values []string) (map[string][]string, error) {
 	db := s.db
-	return findRefs(db, ctx, db.R, accountID, kind, values)
+	return findRefs(ctx, db, db.R, accountID, kind, values)
 }
 
-func findRefs(db *DB, ctx context.Context, c sqlConn, accountID, kind string, values []string) (map[string][]string, error) {
+func findRefs(ctx context.Context, db *DB, c sqlConn, accountID, kind string, values []string) (map[string][]string, error) {
 	out := map[string][]string{}
 	err := db.queryIn(ctx, c, `SELECT value, charge_id FROM charge_refs WHERE account_id = $1 AND kind = $2 AND value IN (%s)`,
 		[]any{accountID, kind}, values, func(rows *sql.Rows) error {
@@ -211,14 +211,14 @@ func (t *settleTx) RollbackToSavepoint(ctx context.Context) error {
 }
 
 func (t *settleTx) InsertEvents(ctx context.Context, es []*baixa.Event) error {
-	f, err := insertEvents(t.db, ctx, t.tx, es)
+	f, err := insertEvents(ctx, t.db, t.tx, es)
 	t.fanned.add(f)
 	return err
 }
 
 func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
 	if d.DedupKey != "" {
-		doc, err := findDocumentByKey(t.db, ctx, t.tx, d.Provider, d.DedupKey)
+		doc, err := findDocumentByKey(ctx, t.db, t.tx, d.Provider, d.DedupKey)
 		if err == nil {
 			return doc, false, nil
 		}
@@ -227,7 +227,7 @@ func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body
 		}
 	}
 	d.Body = bytes.NewReader(body)
-	doc, err := insertDocument(t.db, ctx, t.tx, d, baixa.DocSettled)
+	doc, err := insertDocument(ctx, t.db, t.tx, d, baixa.DocSettled)
 	if err != nil {
 		return nil, false, err
 	}

@@ -224,7 +224,7 @@ func (postgresDialect) attentionFrom() string { return "movements" }
 // claims find nothing due (a drain's last look): a read says so first
 // without a write.
 func (postgresDialect) claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
-	if more, err := anyDue(db, ctx, db.R, endpointID, now); err != nil || !more {
+	if more, err := anyDue(ctx, db, db.R, endpointID, now); err != nil || !more {
 		return nil, err
 	}
 	rows, err := db.W.QueryContext(ctx, `UPDATE deliveries SET lease_until = $4 WHERE id IN (SELECT d.id `+due+

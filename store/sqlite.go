@@ -231,7 +231,7 @@ func (s *sqliteDialect) updateDeliveries(ctx context.Context, tx *sql.Tx, outs [
 	for i := range outs {
 		res, err := st.ExecContext(ctx, deliveryUpdateArgs(outs[i])...)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("delivery %s: %w", outs[i].Delivery.ID, err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
@@ -249,7 +249,7 @@ func (*sqliteDialect) insertDocuments(ctx context.Context, db *DB, tx *sql.Tx, b
 		if res[i].err != nil {
 			continue
 		}
-		doc, created, err := insertSmall(db, context.WithoutCancel(r.ctx), tx, r)
+		doc, created, err := insertSmall(context.WithoutCancel(r.ctx), db, tx, r)
 		if err != nil {
 			return err
 		}

@@ -142,12 +142,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	maxConns := cmp.Or(cfg.MaxConns, 8)
-	var db *DB
-	if dialect == Postgres {
-		db, err = openPostgres(ctx, strings.TrimSpace(cfg.URL), maxConns)
-	} else {
-		db, err = openSQLite(ctx, path, maxConns)
-	}
+	db, err := openDialect(ctx, dialect, strings.TrimSpace(cfg.URL), path, maxConns)
 	if err != nil {
 		return nil, err
 	}
