@@ -58,7 +58,7 @@ type Observer interface {
 
 // Deliverer sends due deliveries, one drain at a time per endpoint in this
 // process, and records every attempt. It is started by the queue's job
-// for an endpoint (Drain), by a commit in this process (Kick), and by its
+// for an endpoint (Drain), by a commit in this process (Kicks), and by its
 // own sweep for retries that come due and leases that ran out (Run).
 //
 // # Why a scheduler beside River
@@ -82,7 +82,7 @@ type Observer interface {
 //
 // River still carries what must survive a crash and reach another
 // instance: an event's commit enqueues one job per endpoint (unique while
-// one waits or runs), whose worker calls Drain. Kick is the fast path in
+// one waits or runs), whose worker calls Drain. Kicks are the fast path in
 // the process that committed; the sweep is the safety net for retries and
 // for leases left by a process that died.
 //
@@ -123,11 +123,11 @@ type Deliverer struct {
 	Now       func() time.Time
 
 	// Kicks brings the endpoints that commits in this process gave new
-	// deliveries (store.Config.OnDeliveries) to Run; nil: Kick's own.
+	// deliveries (store.Config.OnDeliveries) to Run; nil: only the queue's
+	// jobs and the sweep start drains.
 	Kicks *Kicks
 
 	mu       sync.Mutex
-	ownKicks *Kicks
 	drains   map[string]*drainState
 	ended    map[string]time.Time     // when each endpoint's last drain ended
 	known    map[string]knownEndpoint // endpoints as last read, for endpointTTL
@@ -216,11 +216,14 @@ func (d *Deliverer) now() time.Time {
 
 func (d *Deliverer) log() *slog.Logger { return cmp.Or(d.Logger, slog.Default()) }
 
-// Run sweeps for due deliveries until ctx ends, starts the drains Kick asks
+// Run sweeps for due deliveries until ctx ends, starts the drains Kicks ask
 // for, then waits for the drains it started. The drains live as long as
 // ctx: Run is the only owner of their lifetime.
 func (d *Deliverer) Run(ctx context.Context) error {
-	kicks := d.kicks()
+	var kicked <-chan struct{} // nil without Kicks: never ready
+	if d.Kicks != nil {
+		kicked = d.Kicks.wake
+	}
 	t := time.NewTicker(cmp.Or(d.Sweep, time.Second))
 	defer t.Stop()
 	probeEvery := cmp.Or(d.ProbeEvery, 15*time.Second)
@@ -245,30 +248,13 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				d.wg.Wait()
 				return nil
-			case <-kicks.wake:
-				d.start(ctx, kicks.take())
+			case <-kicked:
+				d.start(ctx, d.Kicks.take())
 			case <-t.C:
 				break sweep
 			}
 		}
 	}
-}
-
-// Kick asks Run to drain these endpoints now (or a drain already running
-// to look again). Endpoints kicked before Run starts wait for it.
-func (d *Deliverer) Kick(endpointIDs []string) { d.kicks().Add(endpointIDs) }
-
-// kicks returns Kicks, or the deliverer's own when it has none.
-func (d *Deliverer) kicks() *Kicks {
-	if d.Kicks != nil {
-		return d.Kicks
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ownKicks == nil {
-		d.ownKicks = NewKicks()
-	}
-	return d.ownKicks
 }
 
 // Kicks carries the endpoints that got new deliveries, from the commits
