@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -71,6 +70,13 @@ type InputError struct {
 func (e *InputError) Error() string { return e.In + ": " + e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
+// BodyError is a body that could not be read (or spooled) whole: larger
+// than its reader allows (*http.MaxBytesError), or cut short.
+type BodyError struct{ Err error }
+
+func (e *BodyError) Error() string { return "reading the body: " + e.Err.Error() }
+func (e *BodyError) Unwrap() error { return e.Err }
+
 // Unreadable is a body that does not read as its provider's input: Err,
 // from the decoder, names the line or movement at fault.
 type Unreadable struct{ Err error }
@@ -111,8 +117,7 @@ func (im *Imports) ResolveFile(ctx context.Context, in Import) (Import, error) {
 // only if it reads well (or, with SkipBadLines, if what is bad is single
 // lines) and every account it names exists. created is false when the
 // same bytes were imported before: the first document is returned. A body
-// larger than its reader allows fails with the reader's error
-// (*http.MaxBytesError).
+// that cannot be read whole fails with a *BodyError.
 func (im *Imports) Store(ctx context.Context, in Import, body io.Reader) (doc *baixa.Document, created bool, err error) {
 	if in.AccountID != "" {
 		if _, err := im.Accounts.FindAccountByID(ctx, in.AccountID); err != nil {
@@ -127,7 +132,7 @@ func (im *Imports) Store(ctx context.Context, in Import, body io.Reader) (doc *b
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(f, h), body); err != nil {
-		return nil, false, err
+		return nil, false, &BodyError{err}
 	}
 	if err := im.check(ctx, in, f); err != nil {
 		return nil, false, err
@@ -183,16 +188,11 @@ func (im *Imports) check(ctx context.Context, in Import, f *os.File) error {
 	}
 	for id := range accounts {
 		if _, err := im.Accounts.FindAccountByID(ctx, id); err != nil {
-			return &InputError{In: "body", Err: cmp.Or(accountMissing(err, id), err)}
+			if baixa.IsCode(err, baixa.ENotFound) {
+				err = baixa.FieldError("account_id", "account %s not found", id)
+			}
+			return &InputError{In: "body", Err: err}
 		}
-	}
-	return nil
-}
-
-// accountMissing names the field of an account that does not exist.
-func accountMissing(err error, id string) error {
-	if baixa.IsCode(err, baixa.ENotFound) {
-		return baixa.FieldError("account_id", "account %s not found", id)
 	}
 	return nil
 }

@@ -10,11 +10,10 @@ import (
 	"net/http"
 	"unicode/utf8"
 
-	"baixa/ingest"
-
 	"github.com/danielgtaylor/huma/v2"
 
 	"baixa"
+	"baixa/ingest"
 )
 
 // maxCallbackBytes bounds a callback's body.

@@ -7,11 +7,10 @@ import (
 	"mime"
 	"net/http"
 
-	"baixa/ingest"
-
 	"github.com/danielgtaylor/huma/v2"
 
 	"baixa"
+	"baixa/ingest"
 )
 
 type documentOutput struct {
@@ -129,8 +128,8 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 func (s *Server) store(w http.ResponseWriter, r *http.Request, in ingest.Import) {
 	limit := cmp.Or(s.MaxImportBytes, 256<<20)
 	stored, created, err := s.Imports.Store(r.Context(), in, http.MaxBytesReader(w, r.Body, limit))
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		writeReadError(w, err, "an import", limit)
+	if be, ok := errors.AsType[*ingest.BodyError](err); ok {
+		writeReadError(w, be.Err, "an import", limit)
 		return
 	}
 	if err != nil {

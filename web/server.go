@@ -22,13 +22,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"baixa/ingest"
-	"baixa/internal/ttl"
-
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"baixa"
+	"baixa/ingest"
+	"baixa/internal/ttl"
 )
 
 // Server holds the services the API serves. Build it with its fields, then
