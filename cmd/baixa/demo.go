@@ -240,7 +240,23 @@ func (d *demo) run(ctx context.Context, timeout time.Duration) error {
 		d.outcome("PlugBoleto's webhook taken (a trigger to read the boleto back)", err == nil && code == 200)
 		d.printf("PlugBoleto   webhook notifica_liquidou for P1 -> %d", code)
 	}
-	return d.waitFor(ctx, timeout, d.settled)
+	return d.waitFor(ctx, timeout, d.quiet())
+}
+
+// quiet returns a condition that holds once every expected outcome has been
+// observed on three checks in a row: events can still be on their way when
+// the charges first look right (a status change after a payment, say), and
+// the summary must not be taken between the webhook and the feed showing it.
+func (d *demo) quiet() func() bool {
+	streak := 0
+	return func() bool {
+		if !d.settled() {
+			streak = 0
+			return false
+		}
+		streak++
+		return streak >= 3
+	}
 }
 
 // status returns the last status the feed showed for a charge label.
