@@ -22,7 +22,13 @@ const (
 	EventChargeStatusChanged  EventType = "charge.status_changed"
 	EventChargeConflict       EventType = "charge.conflict"
 	EventMovementUnmatched    EventType = "movement.unmatched"
-	EventEndpointDisabled     EventType = "endpoint.disabled"
+	// EventMovementResolved: a person decided about an attention item
+	// (linked, dismissed, refunded, kept as credit); see its resolution.
+	EventMovementResolved EventType = "movement.resolved"
+	// EventMovementReopened: a decision was taken back; the item is open
+	// again (its resolution is the one taken back).
+	EventMovementReopened EventType = "movement.reopened"
+	EventEndpointDisabled EventType = "endpoint.disabled"
 	// EventPing is sent by an endpoint test; it is not recorded in the feed.
 	EventPing EventType = "ping"
 )
@@ -32,7 +38,7 @@ var EventTypes = []EventType{
 	EventChargeRegistered, EventChargeRejected, EventChargeDueDateChanged, EventChargeOverdue,
 	EventChargePaid, EventChargePartiallyPaid, EventChargeWrittenOff, EventChargeCancelled,
 	EventChargeDeclined, EventChargeStatusChanged, EventChargeConflict, EventMovementUnmatched,
-	EventEndpointDisabled,
+	EventMovementResolved, EventMovementReopened, EventEndpointDisabled,
 }
 
 // Event is an immutable outbound notification.
@@ -43,11 +49,14 @@ type Event struct {
 	ChargeID  string    `json:"charge_id,omitempty"`
 	// Sequence numbers the events of one charge from 1, with no gaps;
 	// 0 for events about no charge.
-	Sequence  int64     `json:"sequence"`
-	Charge    *Charge   `json:"charge,omitempty"`
-	Movement  *Movement `json:"movement,omitempty"`
-	Endpoint  *Endpoint `json:"endpoint,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	Sequence int64     `json:"sequence"`
+	Charge   *Charge   `json:"charge,omitempty"`
+	Movement *Movement `json:"movement,omitempty"`
+	Endpoint *Endpoint `json:"endpoint,omitempty"`
+	// Resolution is what a person decided (movement.resolved) or took back
+	// (movement.reopened).
+	Resolution *Resolution `json:"resolution,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
 	// Cursor is the event's position in the feed (an opaque string).
 	Cursor string `json:"cursor"`
 }

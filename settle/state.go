@@ -59,7 +59,7 @@ func Apply(c baixa.Charge, m *baixa.Movement) Outcome {
 			if m.PaidAmount == c.PaidAmount && m.PaidOn == c.PaidOn {
 				return dup("charge already paid with the same amount and date")
 			}
-			return conflict(fmt.Sprintf("paid again (%s on %s) after being paid", m.PaidAmount, m.PaidOn))
+			return conflict(fmt.Sprintf("%s (%s on %s) after being paid", baixa.ReasonPaidAgain, m.PaidAmount, m.PaidOn))
 		}
 		n.PaidAmount += m.PaidAmount
 		n.InterestAmount += m.InterestAmount
@@ -79,7 +79,7 @@ func Apply(c baixa.Charge, m *baixa.Movement) Outcome {
 			n.Status = baixa.StatusPaid
 			out.Events = []baixa.EventType{baixa.EventChargePaid}
 			if m.PaidAmount == 0 {
-				out.Reason = "paid without a reported amount"
+				out.Reason = baixa.ReasonPaidWithoutAmount
 			}
 		} else {
 			n.Status = baixa.StatusPartiallyPaid
@@ -87,7 +87,7 @@ func Apply(c baixa.Charge, m *baixa.Movement) Outcome {
 		}
 		if c.Status == baixa.StatusWrittenOff || c.Status == baixa.StatusCancelled {
 			out.Result = baixa.ResultConflict
-			out.Reason = fmt.Sprintf("paid after being %s", c.Status)
+			out.Reason = fmt.Sprintf("%s %s", baixa.ReasonPaidAfterBeing, c.Status)
 			n.Conflict = out.Reason
 			out.Events = append(out.Events, baixa.EventChargeConflict)
 		}

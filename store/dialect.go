@@ -69,6 +69,9 @@ type dialect interface {
 	lockEventFeed(ctx context.Context, tx *sql.Tx) error
 	// attentionFrom names the movements table for the attention list.
 	attentionFrom() string
+	// reviewFrom names the movements table, as m, for the attention queue
+	// (movements_review).
+	reviewFrom() string
 	// claimDeliveries leases the deliveries selected by due (a FROM ...
 	// LIMIT $3 clause over deliveries d, taking the endpoint $1 and now $2).
 	claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error)

@@ -36,6 +36,12 @@ func appendEvent(b []byte, e *baixa.Event) []byte {
 			b = append(b, ep...)
 		}
 	}
+	if e.Resolution != nil { // rare (a person's decision): reflection will do
+		if r, err := json.Marshal(e.Resolution); err == nil {
+			b = append(b, `,"resolution":`...)
+			b = append(b, r...)
+		}
+	}
 	b = append(b, `,"created_at":`...)
 	b = appendTime(b, e.CreatedAt)
 	return append(b, '}')

@@ -27,6 +27,8 @@ func TestAppendEvent(t *testing.T) {
 		"full":      {ID: "evt_1", Type: baixa.EventChargePaid, AccountID: "acc_1", ChargeID: "chg_1", Sequence: 7, Charge: full, CreatedAt: at},
 		"bare":      {ID: "evt_2", Type: baixa.EventMovementUnmatched, AccountID: "acc_1", CreatedAt: at},
 		"no payer":  {ID: "evt_3", Type: baixa.EventChargeOverdue, AccountID: "a", ChargeID: "c", Sequence: 1, Charge: &baixa.Charge{ID: "c", Payer: baixa.Payer{Document: "1"}}, CreatedAt: at},
+		"resolution": {ID: "evt_5", Type: baixa.EventMovementResolved, AccountID: "a", CreatedAt: at,
+			Resolution: &baixa.Resolution{MovementID: "mov_1", State: baixa.ResolvedRefunded, Amount: 15000, Note: "devolvido \"pix\"", ByKeyID: "key_1", ByKeyName: "ops", At: at}},
 		"zero time": {ID: "evt_4", Type: baixa.EventChargeOverdue, Charge: &baixa.Charge{}},
 	} {
 		var want, got baixa.Event

@@ -219,6 +219,8 @@ func (postgresDialect) lockEventFeed(ctx context.Context, tx *sql.Tx) error {
 
 func (postgresDialect) attentionFrom() string { return "movements" }
 
+func (postgresDialect) reviewFrom() string { return "movements AS m" }
+
 // claimDeliveries leases in one statement (atomic on its own, no
 // transaction around it), skipping rows another instance holds. Most
 // claims find nothing due (a drain's last look): a read says so first

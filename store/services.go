@@ -23,6 +23,9 @@ type (
 	// Movements gives settling its transactions, and lists the movements
 	// that need attention (movement.go).
 	Movements struct{ db *DB }
+	// Attention is the queue of movements that need a person, and the
+	// decisions taken on them (attention.go).
+	Attention struct{ db *DB }
 	// Events is the outbound feed (event.go).
 	Events struct{ db *DB }
 	// Endpoints stores the ERP's webhook subscribers (endpoint.go).

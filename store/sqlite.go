@@ -268,6 +268,9 @@ func (*sqliteDialect) lockEventFeed(context.Context, *sql.Tx) error { return nil
 // walk the key instead.
 func (*sqliteDialect) attentionFrom() string { return "movements INDEXED BY movements_attention" }
 
+// reviewFrom names the queue's partial index, for the same reason.
+func (*sqliteDialect) reviewFrom() string { return "movements AS m INDEXED BY movements_review" }
+
 // claimDeliveries writes nothing: one process owns the database, and its
 // deliverer runs one drain per endpoint at a time, so the deliveries it
 // reads are its own until it records them; after a crash they are simply

@@ -48,6 +48,7 @@ type DB struct {
 	Fetches     *Fetches
 	Documents   *Documents
 	Movements   *Movements
+	Attention   *Attention
 	Events      *Events
 	Endpoints   *Endpoints
 	Deliveries  *Deliveries
@@ -161,7 +162,7 @@ func newDB(d dialect, w, r *sql.DB, listener *pgxpool.Pool, url string) *DB {
 	db := &DB{Dialect: d.name(), d: d, W: w, R: r, Listener: listener, URL: url, closing: make(chan struct{})}
 	db.Accounts, db.APIKeys, db.Charges = &Accounts{db}, &APIKeys{db}, &Charges{db}
 	db.Connections, db.Fetches, db.Documents = &Connections{db}, &Fetches{db}, &Documents{db}
-	db.Movements, db.Events = &Movements{db}, &Events{db}
+	db.Movements, db.Attention, db.Events = &Movements{db}, &Attention{db}, &Events{db}
 	db.Endpoints, db.Deliveries = &Endpoints{db}, &Deliveries{db}
 	db.Settling = Settling{db.Movements, db.Documents, db.Charges}
 	db.Fetching = Fetching{db.Connections, db.Fetches, db.Documents}

@@ -102,6 +102,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			tooMany(w, "API key "+k.Prefix+"…")
 			return
 		}
+		r = r.WithContext(withKey(r.Context(), k))
 		if r.Method == http.MethodGet || r.Method == http.MethodHead || s.Audit == nil {
 			next.ServeHTTP(w, r)
 			return
@@ -300,7 +301,8 @@ func (s *Server) withinAccount(w http.ResponseWriter, r *http.Request, k *baixa.
 	}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
-	case r.Method == http.MethodGet && (r.URL.Path == "/v1/charges" || r.URL.Path == "/v1/events" || r.URL.Path == "/v1/movements"):
+	case r.Method == http.MethodGet && (r.URL.Path == "/v1/charges" || r.URL.Path == "/v1/events" || r.URL.Path == "/v1/movements" ||
+		r.URL.Path == "/v1/attention" || r.URL.Path == "/v1/attention/counts"):
 		return narrow(), true
 	case r.URL.Path == "/v1/imports/generic" || r.URL.Path == "/v1/imports":
 		if q.Get("connection_id") != "" {
@@ -335,6 +337,17 @@ func (s *Server) withinAccount(w http.ResponseWriter, r *http.Request, k *baixa.
 			if id != k.AccountID {
 				return refuse("its charges belong to it")
 			}
+		}
+		return r, true
+	case len(parts) >= 3 && parts[1] == "movements" && s.Attention != nil:
+		it, err := s.Attention.FindAttentionItem(r.Context(), parts[2])
+		if err != nil && !baixa.IsCode(err, baixa.ENotFound) {
+			s.writeError(w, r, err, "")
+			return r, false
+		}
+		if err != nil || it.Movement.AccountID != k.AccountID {
+			writeProblem(w, http.StatusNotFound, "movement "+parts[2]+" not found", nil)
+			return r, false
 		}
 		return r, true
 	case len(parts) >= 3 && parts[1] == "charges":

@@ -40,7 +40,9 @@ type Server struct {
 	Movements baixa.MovementService
 	// MovementFinder lists the movements that need a person.
 	MovementFinder baixa.MovementFinder
-	Endpoints      baixa.EndpointService
+	// Attention is the queue of movements that need a person.
+	Attention baixa.AttentionService
+	Endpoints baixa.EndpointService
 	// Connections are the providers' connections (provider.Connections).
 	Connections ConnectionService
 	// Callbacks take providers' callbacks on /hooks/{provider}/{connection}
@@ -114,6 +116,9 @@ func (s *Server) Handler() http.Handler {
 	s.registerEvents(api)
 	if s.MovementFinder != nil {
 		s.registerMovements(api)
+	}
+	if s.Attention != nil {
+		s.registerAttention(api)
 	}
 	if s.Endpoints != nil {
 		s.registerEndpoints(api)

@@ -363,7 +363,8 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	srv := &web.Server{
 		Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events,
 		Movements: &settle.Service{Store: db.Settling, Settler: settler, Settled: metrics.Settled}, MovementFinder: db.Movements,
-		Keys: db.APIKeys, Audit: db.APIKeys, KeyRate: cfg.KeyRate, CallbackRate: cfg.CallbackRate,
+		Attention: &settle.Attention{AttentionStore: db.Attention, Settler: settler, Settled: metrics.Settled},
+		Keys:      db.APIKeys, Audit: db.APIKeys, KeyRate: cfg.KeyRate, CallbackRate: cfg.CallbackRate,
 		Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
 		MaxImportBytes: cfg.MaxImportBytes, Version: version(),
 		Connections: &provider.Connections{ConnectionService: db.Connections, Connectors: connectors},
