@@ -24,9 +24,9 @@ func TestAppendEvent(t *testing.T) {
 		Conflict: "paid after being written_off", PaymentLink: "https://pay.example/f?id=1&x=\"y\"", Sequence: 7, CreatedAt: at, UpdatedAt: at.Add(time.Second), ReportedAt: at.Add(-time.Minute),
 	}
 	for name, e := range map[string]*baixa.Event{
-		"full":      {ID: "evt_1", Type: baixa.EventChargePaid, AccountID: "acc_1", ChargeID: "chg_1", Sequence: 7, Charge: full, CreatedAt: at},
-		"bare":      {ID: "evt_2", Type: baixa.EventMovementUnmatched, AccountID: "acc_1", CreatedAt: at},
-		"no payer":  {ID: "evt_3", Type: baixa.EventChargeOverdue, AccountID: "a", ChargeID: "c", Sequence: 1, Charge: &baixa.Charge{ID: "c", Payer: baixa.Payer{Document: "1"}}, CreatedAt: at},
+		"full":     {ID: "evt_1", Type: baixa.EventChargePaid, AccountID: "acc_1", ChargeID: "chg_1", Sequence: 7, Charge: full, CreatedAt: at},
+		"bare":     {ID: "evt_2", Type: baixa.EventMovementUnmatched, AccountID: "acc_1", CreatedAt: at},
+		"no payer": {ID: "evt_3", Type: baixa.EventChargeOverdue, AccountID: "a", ChargeID: "c", Sequence: 1, Charge: &baixa.Charge{ID: "c", Payer: baixa.Payer{Document: "1"}}, CreatedAt: at},
 		"resolution": {ID: "evt_5", Type: baixa.EventMovementResolved, AccountID: "a", CreatedAt: at,
 			Resolution: &baixa.Resolution{MovementID: "mov_1", State: baixa.ResolvedRefunded, Amount: 15000, Note: "devolvido \"pix\"", ByKeyID: "key_1", ByKeyName: "ops", At: at}},
 		"zero time": {ID: "evt_4", Type: baixa.EventChargeOverdue, Charge: &baixa.Charge{}},
