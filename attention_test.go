@@ -1,6 +1,9 @@
 package baixa
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestAttentionOf(t *testing.T) {
 	for _, tc := range []struct {
@@ -18,6 +21,19 @@ func TestAttentionOf(t *testing.T) {
 	} {
 		if got := AttentionOf(&tc.m); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.m, got, tc.want)
+		}
+	}
+}
+
+func TestIDAt(t *testing.T) {
+	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	lo := IDAt("mov", at)
+	for range 1000 {
+		if id := NewID("mov", at); id < lo {
+			t.Fatalf("%s sorts before %s", id, lo)
+		}
+		if id := NewID("mov", at.Add(-time.Millisecond)); id >= lo {
+			t.Fatalf("%s, a millisecond before, sorts at or after %s", id, lo)
 		}
 	}
 }

@@ -84,6 +84,8 @@ type DocumentService interface {
 	// Only a failed document can be retried (EConflict otherwise); nothing
 	// of it was applied, so nothing is applied twice.
 	RetryDocument(ctx context.Context, id string) (*Document, error)
+	// FindDocuments lists documents, newest first.
+	FindDocuments(ctx context.Context, f DocumentFilter) ([]*Document, string, error)
 }
 
 // Decoder turns a document's bytes into movements. It is pure: the same
@@ -143,3 +145,12 @@ type AckJob struct{ DocumentID string }
 
 func (SettleJob) job() {}
 func (AckJob) job()    {}
+
+// DocumentFilter selects documents; empty fields select all.
+type DocumentFilter struct {
+	AccountID    string
+	ConnectionID string
+	Provider     string
+	Status       DocumentStatus
+	Page
+}

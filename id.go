@@ -52,3 +52,15 @@ func NewID(prefix string, now time.Time) string {
 	}
 	return string(out)
 }
+
+// IDAt returns the least ID NewID could give at now: IDs of things made
+// from then on sort at or after it, so that a time range is an ID range.
+func IDAt(prefix string, now time.Time) string {
+	id := []byte(NewID(prefix, now))
+	// Of the 26 characters, the first 10 are the 48-bit time (3 + 9×5
+	// bits) and the last 16 the 80 random bits.
+	for i := len(id) - 16; i < len(id); i++ {
+		id[i] = '0'
+	}
+	return string(id)
+}

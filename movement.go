@@ -152,3 +152,16 @@ func (m *Movement) CheckText() error {
 func IsText(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
+
+// PaymentTotal is how many payments a provider reported in a period and
+// how much they came to (duplicates aside).
+type PaymentTotal struct {
+	Provider string `json:"provider"`
+	Count    int64  `json:"count"`
+	Amount   Amount `json:"amount"`
+}
+
+// PaymentSummary totals the payments recorded in [From, To), by provider.
+type PaymentSummary interface {
+	SumPayments(ctx context.Context, accountID string, from, to time.Time) ([]PaymentTotal, error)
+}

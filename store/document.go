@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"baixa"
@@ -330,4 +331,33 @@ func findDocument(ctx context.Context, db *DB, q sqlConn, id string) (*baixa.Doc
 		return nil, baixa.Errorf(baixa.ENotFound, "document %s not found", id)
 	}
 	return d, err
+}
+
+// FindDocuments lists documents, newest first (their ids sort by time).
+func (s *Documents) FindDocuments(ctx context.Context, f baixa.DocumentFilter) ([]*baixa.Document, string, error) {
+	db := s.db
+	var where []string
+	var args []any
+	add := func(col, v string) {
+		if v != "" {
+			args = append(args, v)
+			where = append(where, fmt.Sprintf("%s = $%d", col, len(args)))
+		}
+	}
+	add("account_id", f.AccountID)
+	add("connection_id", f.ConnectionID)
+	add("provider", f.Provider)
+	add("status", string(f.Status))
+	if f.After != "" {
+		args = append(args, f.After)
+		where = append(where, fmt.Sprintf("id < $%d", len(args)))
+	}
+	q := `SELECT ` + documentColumns + ` FROM documents`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := pageLimit(f.Limit)
+	args = append(args, limit+1)
+	q += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
+	return page(ctx, db, q, args, limit, scanDocument, func(d *baixa.Document) string { return d.ID })
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -308,4 +309,55 @@ func (s *Movements) FindMovements(ctx context.Context, f baixa.MovementFilter) (
 		m.DocumentID, m.AccountID, m.Provider, m.Key = doc.String, account.String, provider.String, key.String
 		return m, nil
 	}, func(m *baixa.Movement) string { return m.ID })
+}
+
+// SumPayments totals, by provider, the payments recorded in [from, to)
+// that were not duplicates (nor the manual movements by which a person
+// linked a reported payment to its charge: the money was counted when it
+// was reported): the movements' ids sort by the time they were
+// recorded, so the period is a range of the key; the amounts are summed
+// here, exactly, from each movement as decoded.
+func (s *Movements) SumPayments(ctx context.Context, accountID string, from, to time.Time) ([]baixa.PaymentTotal, error) {
+	db := s.db
+	q := `SELECT provider, data FROM movements WHERE id >= $1 AND id < $2 AND kind = 'paid' AND result <> 'duplicate'
+		AND NOT (provider = 'manual' AND natural_key LIKE 'link:%')`
+	args := []any{baixa.IDAt("mov", from), baixa.IDAt("mov", to)}
+	if accountID != "" {
+		q += ` AND account_id = $3`
+		args = append(args, accountID)
+	}
+	rows, err := db.on(db.R).QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	by := map[string]*baixa.PaymentTotal{}
+	var out []baixa.PaymentTotal
+	for rows.Next() {
+		var provider, data string
+		if err := rows.Scan(&provider, &data); err != nil {
+			return nil, err
+		}
+		var m struct {
+			PaidAmount baixa.Amount `json:"paid_amount"`
+		}
+		if err := json.Unmarshal([]byte(data), &m); err != nil {
+			return nil, fmt.Errorf("a %s movement: %w", provider, err)
+		}
+		t := by[provider]
+		if t == nil {
+			t = &baixa.PaymentTotal{Provider: provider}
+			by[provider] = t
+		}
+		t.Count++
+		t.Amount += m.PaidAmount
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range by {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b baixa.PaymentTotal) int { return strings.Compare(a.Provider, b.Provider) })
+	return out, nil
 }

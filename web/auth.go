@@ -302,7 +302,7 @@ func (s *Server) withinAccount(w http.ResponseWriter, r *http.Request, k *baixa.
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
 	case r.Method == http.MethodGet && (r.URL.Path == "/v1/charges" || r.URL.Path == "/v1/events" || r.URL.Path == "/v1/movements" ||
-		r.URL.Path == "/v1/attention" || r.URL.Path == "/v1/attention/counts"):
+		r.URL.Path == "/v1/attention" || r.URL.Path == "/v1/attention/counts" || r.URL.Path == "/v1/documents" || r.URL.Path == "/v1/payments/summary"):
 		return narrow(), true
 	case r.URL.Path == "/v1/imports/generic" || r.URL.Path == "/v1/imports":
 		if q.Get("connection_id") != "" {

@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -80,6 +83,20 @@ func (s *Server) registerImports(api huma.API, mux *http.ServeMux) {
 		}
 		return &documentOutput{Body: d}, nil
 	})
+	huma.Register(api, huma.Operation{
+		OperationID: "list-documents", Method: http.MethodGet, Path: "/v1/documents", Tags: []string{"Imports"},
+		Summary: "List documents", Description: "Newest first: imports, fetched files and callbacks, with how their movements settled.",
+	}, func(ctx context.Context, in *documentListQuery) (*list[*baixa.Document], error) {
+		ds, next, err := s.Documents.FindDocuments(ctx, baixa.DocumentFilter{AccountID: in.AccountID, ConnectionID: in.ConnectionID,
+			Provider: in.Provider, Status: baixa.DocumentStatus(in.Status), Page: baixa.Page{After: in.After, Limit: in.Limit}})
+		if err != nil {
+			return nil, s.problem(ctx, err, "query")
+		}
+		out := &list[*baixa.Document]{}
+		out.Body.Data, out.Body.NextCursor = nonNil(ds), next
+		return out, nil
+	})
+	mux.HandleFunc("GET /v1/documents/{id}/content", s.documentContent)
 	huma.Register(api, huma.Operation{
 		OperationID: "retry-document", Method: http.MethodPost, Path: "/v1/documents/{id}/retry", Tags: []string{"Imports"},
 		Summary: "Settle a failed document again", DefaultStatus: http.StatusAccepted,
@@ -177,4 +194,38 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, p
 		return
 	}
 	writeProblem(w, m.Status, m.Detail, m.Errors)
+}
+
+type documentListQuery struct {
+	AccountID    string `query:"account_id" maxLength:"64"`
+	ConnectionID string `query:"connection_id" maxLength:"64"`
+	Provider     string `query:"provider" maxLength:"40"`
+	Status       string `query:"status" enum:"pending,settled,failed"`
+	After        string `query:"after" maxLength:"64"`
+	Limit        int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
+}
+
+// documentContent answers a document's bytes as the provider sent them
+// (GET /v1/documents/{id}/content), with its content type, never to be
+// run by a browser.
+func (s *Server) documentContent(w http.ResponseWriter, r *http.Request) {
+	d, err := s.Documents.FindDocumentByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err, "path.id")
+		return
+	}
+	body, err := s.Documents.OpenDocument(r.Context(), d.ID)
+	if err != nil {
+		s.writeError(w, r, err, "")
+		return
+	}
+	defer body.Close()
+	w.Header().Set("Content-Type", cmp.Or(d.ContentType, "application/octet-stream"))
+	w.Header().Set("Content-Length", strconv.FormatInt(d.Size, 10))
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(d.ID))
+	if _, err := io.Copy(w, body); err != nil {
+		cmp.Or(s.Logger, slog.Default()).Warn("document content cut short", "document", d.ID, "err", err)
+	}
 }

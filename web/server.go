@@ -40,6 +40,8 @@ type Server struct {
 	Movements baixa.MovementService
 	// MovementFinder lists the movements that need a person.
 	MovementFinder baixa.MovementFinder
+	// Payments totals a day's payments.
+	Payments baixa.PaymentSummary
 	// Attention is the queue of movements that need a person.
 	Attention baixa.AttentionService
 	Endpoints baixa.EndpointService

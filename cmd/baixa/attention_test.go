@@ -40,6 +40,22 @@ func TestAttention(t *testing.T) {
 			t.Fatalf("import: %v", doc)
 		}
 
+		// What was imported: listed, its bytes as sent; the day's payments.
+		docs := c.must(200, "GET", "/v1/documents?account_id="+acct, "")["data"].([]any)
+		if len(docs) != 1 || docs[0].(map[string]any)["id"] != doc["id"] {
+			t.Errorf("documents: %v", docs)
+		}
+		if status, _, raw := c.do("GET", "/v1/documents/"+doc["id"].(string)+"/content", ""); status != 200 || string(raw) != imp {
+			t.Errorf("content: %d %.100s", status, raw)
+		}
+		summary := `map[amount:462.34 by_provider:[map[amount:462.34 count:5 provider:generic]] count:5`
+		if s := fmt.Sprint(c.must(200, "GET", "/v1/payments/summary", "")); !strings.HasPrefix(s, summary) {
+			t.Errorf("payments today: %s", s)
+		}
+		if s := fmt.Sprint(c.must(200, "GET", "/v1/payments/summary?date=2026-01-01", "")); !strings.HasPrefix(s, "map[amount:0.00 by_provider:[] count:0") {
+			t.Errorf("payments on another day: %s", s)
+		}
+
 		// The queue, by kind, with counts.
 		queue := c.must(200, "GET", "/v1/attention", "")["data"].([]any)
 		byKind := map[string]string{} // kind -> movement id (the last of it)
@@ -143,6 +159,10 @@ func TestAttention(t *testing.T) {
 		}
 		if ch := c.must(200, "GET", "/v1/charges/"+c1, ""); ch["paid_amount"] != "100.00" {
 			t.Errorf("the linked charge after the report again: %v", ch)
+		}
+
+		if s := fmt.Sprint(c.must(200, "GET", "/v1/payments/summary", "")); !strings.HasPrefix(s, summary) {
+			t.Errorf("payments today, after the link: %s", s)
 		}
 
 		// Dismiss, reopen, dismiss again; refund; keep as credit.

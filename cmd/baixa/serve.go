@@ -362,7 +362,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	}
 	srv := &web.Server{
 		Accounts: db.Accounts, Charges: db.Charges, Documents: db.Documents, Events: db.Events,
-		Movements: &settle.Service{Store: db.Settling, Settler: settler, Settled: metrics.Settled}, MovementFinder: db.Movements,
+		Movements: &settle.Service{Store: db.Settling, Settler: settler, Settled: metrics.Settled}, MovementFinder: db.Movements, Payments: db.Movements,
 		Attention: &settle.Attention{AttentionStore: db.Attention, Settler: settler, Settled: metrics.Settled},
 		Keys:      db.APIKeys, Audit: db.APIKeys, KeyRate: cfg.KeyRate, CallbackRate: cfg.CallbackRate,
 		Ready: db.Ready, Metrics: metrics, Logger: cfg.Logger,
