@@ -15,8 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"riverqueue.com/riverui"
+
 	"baixa"
 	"baixa/cnab"
+	"baixa/console"
 	"baixa/fetch"
 	"baixa/inbound"
 	"baixa/ingest"
@@ -267,6 +270,9 @@ type app struct {
 	http          *http.Server
 	served        chan error
 	stopped       sync.Once
+	// jobs is River UI; stopJobs ends its background work.
+	jobs     *riverui.Handler
+	stopJobs context.CancelFunc
 }
 
 // openAndMigrate opens the database as cfg says and brings its schema and
@@ -373,10 +379,25 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 			Uploads: map[string]ingest.Upload{plugboleto.Provider: {Check: cnab.Check, Document: plugboleto.Upload}}},
 		Endpoints: db.Delivering, CheckEndpointURL: guard.CheckURL, PingEndpoint: deliverer.Ping, SecretOverlap: cfg.Webhooks.SecretOverlap,
 	}
+	// The console is a client of the API, in process; River UI shows the
+	// job queue behind the console's sign-in.
+	api := srv.Handler()
+	jobs, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(q.Client(), nil), Logger: cfg.Logger, Prefix: "/console/jobs",
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("river UI: %w", err)
+	}
+	cons := (&console.Server{API: api, SessionKey: cfg.SecretKey, Jobs: jobs, Logger: cfg.Logger, Version: version()}).Handler()
+	mux := http.NewServeMux()
+	mux.Handle("/console", cons)
+	mux.Handle("/console/", cons)
+	mux.Handle("/", api)
 	return &app{
-		cfg: cfg, db: db, queue: q, deliverer: deliverer, served: make(chan error, 1),
+		cfg: cfg, db: db, queue: q, deliverer: deliverer, served: make(chan error, 1), jobs: jobs,
 		http: &http.Server{
-			Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 		},
 	}, nil
@@ -395,6 +416,12 @@ func (a *app) start(ctx context.Context, ln net.Listener) error {
 		defer close(a.delivererDone)
 		_ = a.deliverer.Run(dctx)
 	}()
+	jctx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopJobs = stopJobs
+	if err := a.jobs.Start(jctx); err != nil {
+		stopJobs()
+		return fmt.Errorf("start river UI: %w", err)
+	}
 	go func() { a.served <- a.http.Serve(ln) }()
 	return nil
 }
@@ -416,6 +443,9 @@ func (a *app) shutdown() error {
 		}
 		if err := a.queue.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
+		}
+		if a.stopJobs != nil {
+			a.stopJobs()
 		}
 		if a.stopDeliverer != nil {
 			// Deliveries in flight are cut short; their leases run out and
