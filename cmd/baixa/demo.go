@@ -73,6 +73,10 @@ type demo struct {
 	outcomes   []demoOutcome
 	// recuperador is its sandbox, asked whether every event was marked read.
 	recuperador *recuperador.Sandbox
+	// flakyTries counts, per webhook id, the requests the BI team's flaky
+	// endpoint refused: it takes one only after its deliveries died and
+	// someone retried them.
+	flakyTries map[string]int
 }
 
 // demoOutcome is one thing the demo expects to observe.
@@ -149,8 +153,10 @@ func (c *demoCmd) Run(ctx context.Context, e *env) error {
 		MaxImportBytes: 64 << 20, Logger: logger, Tick: 200 * time.Millisecond, SecretKey: secretKey,
 		Webhooks: webhookConfig{
 			// The ERP is on loopback: allowed here, as BAIXA_WEBHOOK_ALLOW_ADDRESSES would.
-			Guard:        webhook.Guard{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
-			Schedule:     []time.Duration{time.Second, 5 * time.Second, 30 * time.Second},
+			Guard: webhook.Guard{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+			// Short, so that the flaky endpoint's deliveries die within the
+			// demo's first seconds, for an operator to retry them.
+			Schedule:     []time.Duration{time.Second, 2 * time.Second, 4 * time.Second},
 			DisableAfter: time.Hour, SecretOverlap: time.Hour,
 		},
 	})
@@ -163,7 +169,8 @@ func (c *demoCmd) Run(ctx context.Context, e *env) error {
 	}
 	base := "http://" + ln.Addr().String()
 	d := &demo{out: e.stdout, start: time.Now(), api: &apiClient{base: base, key: key}, base: base,
-		byID: map[string]*demoCharge{}, got: map[string]bool{}, latency: map[string][]time.Duration{}, feedEvents: map[string]bool{}}
+		byID: map[string]*demoCharge{}, got: map[string]bool{}, latency: map[string][]time.Duration{}, feedEvents: map[string]bool{},
+		flakyTries: map[string]int{}}
 	fmt.Fprintf(e.stdout, "baixa demo: baixa on %s (SQLite in %s), with the Sicoob, PlugBoleto and Recuperador sandboxes,\n"+
 		"a small ERP that verifies every webhook, and BMP's and Saurus's callbacks played as they send them.\n\n", base, dir)
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -178,11 +185,12 @@ func (c *demoCmd) Run(ctx context.Context, e *env) error {
 		fmt.Fprintf(e.stdout, `
 baixa keeps running with the demo's data:
   API          %s/v1   (key: %s)
+  console      %s/console   (sign in with the key)
   API docs     %s/docs
   metrics      %s/metrics
   try          curl -H 'Authorization: Bearer %s' '%s/v1/charges?limit=5'
 Ctrl-C stops it.
-`, base, key, base, base, key, base)
+`, base, key, base, base, base, key, base)
 		<-ctx.Done()
 	}
 	if err := app.shutdown(); err != nil {
@@ -196,7 +204,10 @@ Ctrl-C stops it.
 
 // run sets the scene, plays it, and waits for every expected outcome.
 func (d *demo) run(ctx context.Context, timeout time.Duration) error {
-	erpURL, err := serveLoopback(ctx, http.HandlerFunc(d.erp), nil)
+	erp := http.NewServeMux()
+	erp.HandleFunc("/webhooks/baixa", d.erp)
+	erp.HandleFunc("/webhooks/bi", d.flaky)
+	erpURL, err := serveLoopback(ctx, erp, nil)
 	if err != nil {
 		return err
 	}
@@ -211,7 +222,13 @@ func (d *demo) run(ctx context.Context, timeout time.Duration) error {
 	d.mu.Lock()
 	d.secret = ep.Secret
 	d.mu.Unlock()
+	var bi struct{ ID string }
+	if _, err := d.api.json(ctx, "POST", "/v1/endpoints", map[string]any{"url": erpURL + "/webhooks/bi", "description": "the BI team's (flaky)",
+		"event_types": []string{"charge.written_off"}}, &bi); err != nil {
+		return err
+	}
 	d.printf("account %s and the ERP's webhook endpoint %s registered", acct.ID, ep.ID)
+	d.printf("the BI team's endpoint %s wants charge.written_off, and answers 503 until an operator retries what died", bi.ID)
 	if err := d.createCharges(ctx, acct.ID); err != nil {
 		return err
 	}
@@ -233,6 +250,9 @@ func (d *demo) run(ctx context.Context, timeout time.Duration) error {
 	}
 	if err := d.playSaurus(ctx, acct.ID); err != nil {
 		return fmt.Errorf("saurus: %w", err)
+	}
+	if err := d.brokenConnection(ctx, acct.ID); err != nil {
+		return fmt.Errorf("a connection in error: %w", err)
 	}
 	// PlugBoleto's webhook about a boleto already paid: read back, a duplicate.
 	if err := d.waitFor(ctx, 60*time.Second, func() bool { return d.status("P1") == "paid" }); err == nil {
@@ -353,6 +373,9 @@ func (d *demo) createCharges(ctx context.Context, account string) error {
 		s3, s4,
 		boleto("P1", "PlugBoleto", "2001", "dm-2001", "250.50", "paid"),
 		boleto("P2", "PlugBoleto", "2002", "dm-2002", "99.90", "written_off"),
+		// paid at the counter with a boleto the bank issued (2999): an
+		// operator links that payment to it in the console
+		boleto("P3", "PlugBoleto", "2003", "", "42.00", "open"),
 		r1,
 		other("R2", "Recuperador", "installment", "installment_id", "5002", "200.00", "paid"),
 		other("R3", "Recuperador", "installment", "agreement_installment", "4003/1", "75.50", "paid"),
@@ -492,6 +515,43 @@ func (d *demo) startRecuperador(ctx context.Context, account string, today baixa
 	d.recuperador = sb
 	d.mu.Unlock()
 	return nil
+}
+
+// brokenConnection adds a Recuperador connection whose token was revoked:
+// each run fails, and its error is what an operator sees.
+func (d *demo) brokenConnection(ctx context.Context, account string) error {
+	sb := recuperador.NewSandbox("the-current-token")
+	srv, err := serveLoopback(ctx, sb, nil)
+	if err != nil {
+		return err
+	}
+	var out struct{ ID string }
+	if _, err := d.api.json(ctx, "POST", "/v1/connections", map[string]any{"account_id": account, "provider": "recuperador",
+		"name": "Recuperador (old token)", "settings": map[string]any{"environment": "custom", "base_url": srv + "/api", "id_credor": []int{2}},
+		"secrets": map[string]any{"api_token": "a-revoked-token"}, "every_seconds": 30}, &out); err != nil {
+		return err
+	}
+	d.printf("Recuperador  a second connection, %s, with a token the provider revoked: every run fails", out.ID)
+	return nil
+}
+
+// flaky is the BI team's endpoint: it answers 503 to the first four
+// requests of each webhook (the delivery's first try and its three
+// retries), so that each delivery dies, and takes the fifth (a retry from
+// the console).
+func (d *demo) flaky(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+	d.mu.Lock()
+	id := r.Header.Get("webhook-id")
+	d.flakyTries[id]++
+	n := d.flakyTries[id]
+	d.mu.Unlock()
+	if n <= 4 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "BI warehouse under maintenance")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // callback sends one provider callback to baixa and decodes its answer.
@@ -798,7 +858,20 @@ func (d *demo) checks(ctx context.Context, results map[string]float64) []demoOut
 	rejected, rec, n := d.rejected, d.recuperador, len(d.charges)
 	d.mu.Unlock()
 	read := rec != nil && rec.Unread() == 0 && rec.Reads(1) >= 1 && rec.Reads(2) >= 1 && rec.Reads(3) >= 1
+	var conns struct {
+		Data []struct {
+			Name      string
+			LastError string `json:"last_error"`
+		}
+	}
+	broken := false
+	if _, err := d.api.json(ctx, "GET", "/v1/connections?limit=100", nil, &conns); err == nil {
+		for _, c := range conns.Data {
+			broken = broken || c.Name == "Recuperador (old token)" && c.LastError != ""
+		}
+	}
 	out = append(out,
+		demoOutcome{"the connection with a revoked token shows its error", broken},
 		demoOutcome{"Recuperador's events marked read, each after it was stored", read},
 		demoOutcome{"a conflict on the boleto paid twice and on the one paid after its write-off", results["conflict"] >= 2},
 		demoOutcome{"duplicates recognised (a report seen again changed nothing)", results["duplicate"] >= 1},
