@@ -193,5 +193,3 @@ func urlValues(kv ...string) url.Values {
 	}
 	return v
 }
-
-
