@@ -87,7 +87,7 @@ var ptBR = map[string]string{
 	"Content": "Conteúdo", "first 64 KiB": "primeiros 64 KiB", "Skip to content": "Pular para o conteúdo", "Search": "Buscar",
 	"any": "qualquer", "Run queued.": "Execução enfiletada.", "Queued again.": "Enfileirada de novo.", "History": "Histórico",
 	"Failing since": "Falhando desde", "Payment link": "Link de pagamento", "Sequence": "Sequência", "Movements": "Movimentos",
-	"Replayed": "Reenviadas", "Test": "Testar", "disabled": "desativado",
+	"Replayed": "Reenviadas", "Replay": "Reenviar", "Test": "Testar", "disabled": "desativado",
 	// statuses and kinds
 	"open": "em aberto", "paid": "paga", "partially_paid": "paga em parte", "written_off": "baixada", "cancelled": "cancelada",
 	"declined": "recusada", "overdue": "vencida", "boleto": "boleto", "invoice": "fatura", "installment": "parcela",

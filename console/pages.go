@@ -30,9 +30,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/connections", s.authed(s.connections))
 	mux.HandleFunc("POST /console/connections/{id}/run", s.authed(s.runConnection))
 	mux.HandleFunc("GET /console/imports", s.authed(s.imports))
+	// River UI can cancel, retry and delete jobs, which no role of the API
+	// limits: it is for admin keys only (those that may read the audit log).
 	jobs := s.authed(func(w http.ResponseWriter, r *http.Request, p *page) {
 		if s.Jobs == nil {
 			http.NotFound(w, r)
+			return
+		}
+		if status, _, _ := s.raw(r.Context(), p.sess.Key, http.MethodGet, "/v1/audit?limit=1", http.NoBody); status != http.StatusOK {
+			http.Error(w, "the job queue is for admin API keys", http.StatusForbidden)
 			return
 		}
 		s.Jobs.ServeHTTP(w, r)

@@ -173,6 +173,9 @@ func TestConsole(t *testing.T) {
 		if status, _, _ := b2.get("/console/attention"); status != 200 {
 			t.Fatalf("the operator's page: %d", status)
 		}
+		if status, _, _ := b2.get("/console/jobs/"); status != 403 {
+			t.Errorf("the job queue for an operator key: %d, want 403", status)
+		}
 		c.must(204, "DELETE", "/v1/api-keys/"+key["id"].(string), "")
 		if status, _, h := b2.get("/console/attention"); status != 303 || !strings.HasPrefix(h.Get("Location"), "/console/login") {
 			t.Errorf("after the key was revoked: %d %v", status, h)

@@ -173,9 +173,15 @@ func (c *demoCmd) Run(ctx context.Context, e *env) error {
 		flakyTries: map[string]int{}}
 	fmt.Fprintf(e.stdout, "baixa demo: baixa on %s (SQLite in %s), with the Sicoob, PlugBoleto and Recuperador sandboxes,\n"+
 		"a small ERP that verifies every webhook, and BMP's and Saurus's callbacks played as they send them.\n\n", base, dir)
+	// Unless the demo is to stop after its summary, the sandboxes, the ERP
+	// and the feed reader keep running with baixa, so that what an
+	// operator does afterwards (in the console) still reaches them.
 	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	runErr := d.run(runCtx, c.Timeout)
-	stopRun()
+	if c.Once {
+		stopRun()
+	}
 	ok := d.summary()
 	if runErr != nil && ctx.Err() == nil {
 		fmt.Fprintln(e.stdout, "the demo stopped early:", runErr)
