@@ -21,7 +21,7 @@ const testKey = "test-key-0123456789"
 
 // client talks to a running baixa.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 }
 
@@ -60,7 +60,7 @@ func (c *client) must(want int, method, path, body string, headers ...string) ma
 }
 
 // startApp runs baixa on a loopback port against url until the test ends.
-func startApp(t *testing.T, url string, cfg serveConfig) *client {
+func startApp(t testing.TB, url string, cfg serveConfig) *client {
 	t.Helper()
 	c, a := launch(t, url, cfg)
 	t.Cleanup(func() {
@@ -72,7 +72,7 @@ func startApp(t *testing.T, url string, cfg serveConfig) *client {
 }
 
 // launch runs baixa on a loopback port; the caller shuts it down.
-func launch(t *testing.T, url string, cfg serveConfig) (*client, *app) {
+func launch(t testing.TB, url string, cfg serveConfig) (*client, *app) {
 	t.Helper()
 	cfg.DatabaseURL, cfg.APIKey = url, testKey
 	cfg.Workers = max(cfg.Workers, 2)
