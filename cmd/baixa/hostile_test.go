@@ -131,6 +131,20 @@ func TestHostileInput(t *testing.T) {
 			saurus(saurusResult("T1", 1, "100.0", fatura("10", "12345678901234567890", false))),
 			saurus(`{"transacoes": [`),
 			saurus(deep),
+			// The attention queue's decisions and the console.
+			{"link, malformed JSON", "POST", "/v1/movements/mov_x/link", `{"charge_id": `, nil, 400, ""},
+			{"link, deep JSON", "POST", "/v1/movements/mov_x/link", deep, nil, 400, ""},
+			{"link, unknown movement", "POST", "/v1/movements/mov_x/link", `{"charge_id": "` + charge + `"}`, nil, 404, "not found"},
+			{"dismiss, note of NUL", "POST", "/v1/movements/mov_x/dismiss", `{"note": "a\u0000b"}`, nil, 422, "note"},
+			{"dismiss, a note too long", "POST", "/v1/movements/mov_x/dismiss", `{"note": "` + strings.Repeat("x", 3000) + `"}`, nil, 422, "note"},
+			{"refund, a float amount", "POST", "/v1/movements/mov_x/refund", `{"amount": 1.5}`, nil, 422, "amount"},
+			{"attention, bad kind", "GET", "/v1/attention?kind=everything", "", nil, 422, "kind"},
+			{"attention, bad day", "GET", "/v1/attention?from=2026-02-30", "", nil, 422, "from"},
+			{"payments, bad day", "GET", "/v1/payments/summary?date=tomorrow", "", nil, 422, "date"},
+			{"document content, unknown", "GET", "/v1/documents/doc_x/content", "", nil, 404, "not found"},
+			{"decision without a key", "POST", "/v1/movements/mov_x/dismiss", `{"note": "x"}`, []string{"Authorization", ""}, 401, ""},
+			{"console action without a session", "POST", "/console/attention/mov_x/dismiss", "note=x", []string{"Content-Type", "application/x-www-form-urlencoded"}, 403, ""},
+			{"console sign-in from another site", "POST", "/console/login", "key=" + testKey, []string{"Content-Type", "application/x-www-form-urlencoded", "Origin", "https://evil.example"}, 403, ""},
 			// Outbound: the SSRF matrix (this server keeps the default guard).
 		}
 		for _, u := range []string{"https://127.0.0.1/hook", "https://localhost/hook", "https://10.0.0.1/hook", "https://172.16.0.1/hook",
