@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"baixa"
 )
 
 //go:embed templates/*.html static/*
@@ -392,10 +394,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, "login", p, http.StatusUnauthorized)
 		return
 	}
-	name := key
-	if len(name) > 12 {
-		name = name[:12] + "…"
-	}
+	// Shown as who is signed in: the part of a key the API itself shows.
+	name := baixa.KeyPrefix(key) + "…"
 	v := &session{Key: key, Expires: s.now().Add(SessionTTL).Unix(), Nonce: randomToken(), Name: name}
 	sealed, err := s.seal.seal(v)
 	if err != nil {

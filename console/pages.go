@@ -115,6 +115,17 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, p *page) {
 	s.render(w, "overview", p, http.StatusOK)
 }
 
+// nextPage is the console's link to the page after cursor, with the same
+// filters; "" on the last page.
+func nextPage(path string, q url.Values, cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	q.Set("after", cursor)
+	q.Del("limit")
+	return path + "?" + q.Encode()
+}
+
 // passQuery copies the named query values that are set.
 func passQuery(r *http.Request, names ...string) url.Values {
 	q := url.Values{}
@@ -144,11 +155,7 @@ func (s *Server) charges(w http.ResponseWriter, r *http.Request, p *page) {
 		}
 		p.Error = ae.Detail
 	}
-	if v.NextCursor != "" {
-		q.Set("after", v.NextCursor)
-		q.Del("limit")
-		v.Next = "/console/charges?" + q.Encode()
-	}
+	v.Next = nextPage("/console/charges", q, v.NextCursor)
 	p.Title, p.Nav, p.Data = p.T("Charges"), "charges", v
 	s.render(w, "charges", p, http.StatusOK)
 }
@@ -298,11 +305,7 @@ func (s *Server) attention(w http.ResponseWriter, r *http.Request, p *page) {
 		s.fail(w, r, p, err)
 		return
 	}
-	if v.NextCursor != "" {
-		q.Set("after", v.NextCursor)
-		q.Del("limit")
-		v.Next = "/console/attention?" + q.Encode()
-	}
+	v.Next = nextPage("/console/attention", q, v.NextCursor)
 	cq.Del("state")
 	v.Base = cq.Encode()
 	p.Title, p.Nav, p.Data = p.T("Attention"), "attention", v
@@ -381,12 +384,8 @@ func (s *Server) endpoint(w http.ResponseWriter, r *http.Request, p *page) {
 		}
 	}
 	v.Deliveries = list.Data
-	if list.NextCursor != "" {
-		q.Set("after", list.NextCursor)
-		q.Del("endpoint_id")
-		q.Del("limit")
-		v.Next = "/console/webhooks/" + url.PathEscape(id) + "?" + q.Encode()
-	}
+	q.Del("endpoint_id")
+	v.Next = nextPage("/console/webhooks/"+url.PathEscape(id), q, list.NextCursor)
 	p.Title, p.Nav, p.Data = p.T("Webhooks")+" "+id, "webhooks", v
 	s.render(w, "endpoint", p, http.StatusOK)
 }
@@ -475,11 +474,7 @@ func (s *Server) imports(w http.ResponseWriter, r *http.Request, p *page) {
 		s.fail(w, r, p, err)
 		return
 	}
-	if v.NextCursor != "" {
-		q.Set("after", v.NextCursor)
-		q.Del("limit")
-		v.Next = "/console/imports?" + q.Encode()
-	}
+	v.Next = nextPage("/console/imports", q, v.NextCursor)
 	p.Title, p.Nav, p.Data = p.T("Imports"), "imports", v
 	s.render(w, "imports", p, http.StatusOK)
 }

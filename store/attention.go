@@ -194,19 +194,10 @@ func scanResolutionLog(s scanner) (*baixa.ResolutionLog, error) {
 // ResolveTx runs fn in one write transaction that settles and records
 // decisions, committed if fn returns nil.
 func (s *Attention) ResolveTx(ctx context.Context, fn func(baixa.ResolveTx) error) error {
-	db := s.db
-	t := &resolveTx{settleTx{db: db}}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		t.tx, t.fanned = tx, fanned{}
-		return fn(t)
-	})
-	if err == nil {
-		fannedOut(db, t.fanned)
-	}
-	return err
+	return writeTx(ctx, s.db, func(t *settleTx) error { return fn(&resolveTx{t}) })
 }
 
-type resolveTx struct{ settleTx }
+type resolveTx struct{ *settleTx }
 
 var _ baixa.ResolveTx = (*resolveTx)(nil)
 

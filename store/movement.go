@@ -23,7 +23,12 @@ var _ baixa.SettleStore = struct {
 // WriteTx runs fn in one write transaction, committed if fn returns nil;
 // then it tells the OnDeliveries function which endpoints have new deliveries.
 func (s *Movements) WriteTx(ctx context.Context, fn func(baixa.SettleTx) error) error {
-	db := s.db
+	return writeTx(ctx, s.db, func(t *settleTx) error { return fn(t) })
+}
+
+// writeTx runs fn in one write transaction over a settleTx, and, once it
+// committed, tells of the deliveries and jobs it made (fannedOut).
+func writeTx(ctx context.Context, db *DB, fn func(*settleTx) error) error {
 	t := &settleTx{db: db}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		t.tx, t.fanned = tx, fanned{}

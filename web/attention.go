@@ -60,8 +60,8 @@ type resolveInput struct {
 	ID             string `path:"id" maxLength:"64"`
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"Repeat a request safely: the same key for the same decision changes nothing and answers the item as it is"`
 	Body           *struct {
-		ChargeID string       `json:"charge_id,omitempty" maxLength:"64" doc:"link: the charge the movement pays"`
-		Note     string       `json:"note,omitempty" maxLength:"2000" doc:"Why (required to dismiss)"`
+		ChargeID string       `json:"charge_id,omitempty" maxLength:"64" doc:"link: the charge the movement pays" example:"chg_01KB2Q8Z6M4V7X9N3P5R7T9W1Y"`
+		Note     string       `json:"note,omitempty" maxLength:"2000" doc:"Why (required to dismiss)" example:"pago no balcão com o boleto 2999"`
 		Amount   baixa.Amount `json:"amount,omitempty" doc:"refund, keep-as-credit: how much (at most the amount paid; all of it when absent)"`
 	} `required:"false"`
 }
