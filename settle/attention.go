@@ -98,21 +98,22 @@ func (s *Attention) Resolve(ctx context.Context, a baixa.ResolveAction) (*baixa.
 
 func (s *Attention) resolve(ctx context.Context, tx baixa.ResolveTx, a baixa.ResolveAction, action string, at time.Time) (*baixa.AttentionItem, baixa.Counts, error) {
 	var counts baixa.Counts
+	// The item is locked first, so that the same request sent twice at once
+	// finds, second, the first one's decision under its key.
+	it, err := tx.LockAttentionItem(ctx, a.MovementID)
+	if err != nil {
+		return nil, counts, err
+	}
 	if a.IdempotencyKey != "" {
 		l, err := tx.FindResolutionLogByKey(ctx, a.IdempotencyKey)
 		switch {
 		case err == nil && (l.MovementID != a.MovementID || l.Action != action):
 			return nil, counts, baixa.Errorf(baixa.EConflict, "idempotency key %q was used to %s movement %s", a.IdempotencyKey, l.Action, l.MovementID)
 		case err == nil:
-			it, err := tx.LockAttentionItem(ctx, a.MovementID)
-			return it, counts, err
+			return it, counts, nil
 		case !baixa.IsCode(err, baixa.ENotFound):
 			return nil, counts, err
 		}
-	}
-	it, err := tx.LockAttentionItem(ctx, a.MovementID)
-	if err != nil {
-		return nil, counts, err
 	}
 	m := it.Movement
 	if it.Kind == "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"baixa/internal/dbtest"
@@ -163,6 +164,22 @@ func TestAttention(t *testing.T) {
 
 		if s := fmt.Sprint(c.must(200, "GET", "/v1/payments/summary", "")); !strings.HasPrefix(s, summary) {
 			t.Errorf("payments today, after the link: %s", s)
+		}
+
+		// The same decision sent eight times at once: one decision.
+		var wg sync.WaitGroup
+		statuses := make([]int, 8)
+		for i := range statuses {
+			wg.Go(func() {
+				statuses[i], _, _ = c.do("POST", "/v1/movements/"+dismissable+"/dismiss", `{"note": "tarifa de teste do banco"}`, "Idempotency-Key", "d-1")
+			})
+		}
+		wg.Wait()
+		if fmt.Sprint(statuses) != "[200 200 200 200 200 200 200 200]" {
+			t.Errorf("the same dismissal at once: %v", statuses)
+		}
+		if h := c.must(200, "GET", "/v1/movements/"+dismissable, "")["history"].([]any); len(h) != 1 {
+			t.Errorf("the same dismissal at once made %d decisions", len(h))
 		}
 
 		// Dismiss, reopen, dismiss again; refund; keep as credit.
