@@ -271,7 +271,7 @@ type app struct {
 	served        chan error
 	stopped       sync.Once
 	// jobs is River UI; stopJobs ends its background work.
-	jobs     *riverui.Handler
+	jobs     *lazyJobs
 	stopJobs context.CancelFunc
 }
 
@@ -389,13 +389,14 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 		db.Close()
 		return nil, fmt.Errorf("river UI: %w", err)
 	}
-	cons := (&console.Server{API: api, SessionKey: cfg.SecretKey, Jobs: jobs, Logger: cfg.Logger, Version: version()}).Handler()
+	ui := &lazyJobs{h: jobs}
+	cons := (&console.Server{API: api, SessionKey: cfg.SecretKey, Jobs: ui, Logger: cfg.Logger, Version: version()}).Handler()
 	mux := http.NewServeMux()
 	mux.Handle("/console", cons)
 	mux.Handle("/console/", cons)
 	mux.Handle("/", api)
 	return &app{
-		cfg: cfg, db: db, queue: q, deliverer: deliverer, served: make(chan error, 1), jobs: jobs,
+		cfg: cfg, db: db, queue: q, deliverer: deliverer, served: make(chan error, 1), jobs: ui,
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
@@ -418,10 +419,7 @@ func (a *app) start(ctx context.Context, ln net.Listener) error {
 	}()
 	jctx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopJobs = stopJobs
-	if err := a.jobs.Start(jctx); err != nil {
-		stopJobs()
-		return fmt.Errorf("start river UI: %w", err)
-	}
+	a.jobs.setContext(jctx)
 	go func() { a.served <- a.http.Serve(ln) }()
 	return nil
 }
@@ -470,4 +468,34 @@ func (c *migrateCmd) Run(ctx context.Context, e *env) error {
 	defer db.Close()
 	fmt.Fprintln(e.stdout, "migrated", db.URL)
 	return nil
+}
+
+// lazyJobs is River UI, started on its first request: its background
+// queries (counts refreshed every ten seconds) run only once someone has
+// opened the job queue.
+type lazyJobs struct {
+	h    *riverui.Handler
+	mu   sync.Mutex
+	ctx  context.Context // its lifetime, from app.start
+	done bool
+}
+
+func (l *lazyJobs) setContext(ctx context.Context) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ctx = ctx
+}
+
+func (l *lazyJobs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.Lock()
+	if !l.done && l.ctx != nil {
+		if err := l.h.Start(l.ctx); err != nil {
+			l.mu.Unlock()
+			http.Error(w, "the job queue's UI did not start: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		l.done = true
+	}
+	l.mu.Unlock()
+	l.h.ServeHTTP(w, r)
 }

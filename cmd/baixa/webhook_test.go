@@ -74,7 +74,10 @@ func (e *erp) requests() []received {
 // waitFor waits until cond holds over the requests received so far.
 func (e *erp) waitFor(what string, cond func([]received) bool) []received {
 	e.t.Helper()
-	deadline := time.After(20 * time.Second)
+	// A deadline for a run that is stuck, not a measure: under -race, with
+	// the other end-to-end tests beside it on two cores, 2,500 deliveries
+	// have taken more than 20 s.
+	deadline := time.After(90 * time.Second)
 	for {
 		if rs := e.requests(); cond(rs) {
 			return rs
