@@ -150,6 +150,20 @@ test('a failing connection shows its error', async () => {
   await shot('imports');
 });
 
+test('every control of every page has a name, and the keyboard reaches the content first', async () => {
+  for (const path of ['/console/', '/console/attention?state=all', '/console/charges', '/console/webhooks', '/console/connections', '/console/imports']) {
+    await page.goto(demo.base + path);
+    const nameless = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, button, a[href]')]
+      .filter((el) => {
+        const label = el.labels && el.labels.length > 0 ? el.labels[0].innerText.trim() : '';
+        return !label && !(el.getAttribute('aria-label') || '').trim() && !(el.innerText || '').trim();
+      }).map((el) => el.outerHTML.slice(0, 120)));
+    assert.deepEqual(nameless, [], `${path}: controls without a name`);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), '#main', `${path}: the first Tab is the skip link`);
+  }
+});
+
 test('the English switch, and the River UI behind the same sign-in', async () => {
   await page.goto(`${demo.base}/console/attention`);
   await page.getByRole('link', { name: 'English' }).click();
