@@ -18,11 +18,11 @@ const (
 
 // openDialect opens the database a URL names: PostgreSQL at raw, or the
 // SQLite file at path.
-func openDialect(ctx context.Context, name, raw, path string, maxConns int) (*DB, error) {
+func openDialect(ctx context.Context, name, raw, path string, maxConns, cacheMiB int) (*DB, error) {
 	if name == Postgres {
 		return openPostgres(ctx, raw, maxConns)
 	}
-	return openSQLite(ctx, path, maxConns)
+	return openSQLite(ctx, path, maxConns, cacheMiB)
 }
 
 // dialect is everything the two databases need written differently: the

@@ -21,12 +21,12 @@ type sqliteDialect struct {
 	stmts stmtCache
 }
 
-func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
+func openSQLite(ctx context.Context, path string, maxConns, cacheMiB int) (*DB, error) {
 	lock, err := lockSQLite(path)
 	if err != nil {
 		return nil, err
 	}
-	db, err := openSQLiteLocked(ctx, path, maxConns)
+	db, err := openSQLiteLocked(ctx, path, maxConns, cacheMiB)
 	if err != nil {
 		lock.Close()
 		return nil, err
@@ -35,9 +35,10 @@ func openSQLite(ctx context.Context, path string, maxConns int) (*DB, error) {
 	return db, nil
 }
 
-func openSQLiteLocked(ctx context.Context, path string, maxConns int) (*DB, error) {
-	// 64 MiB of page cache per connection: matching reads index pages at random.
-	const common = "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)"
+func openSQLiteLocked(ctx context.Context, path string, maxConns, cacheMiB int) (*DB, error) {
+	// The page cache of each connection (Config.CacheMiB): matching reads
+	// index pages at random.
+	common := fmt.Sprintf("&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-%d)", cacheMiB*1024)
 	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"+common)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)

@@ -28,6 +28,7 @@ import (
 	"baixa/internal/measure"
 	"baixa/provider/generic"
 	"baixa/settle"
+	"baixa/store"
 	"baixa/web"
 )
 
@@ -38,6 +39,7 @@ func main() {
 	bulk := flag.Int("bulk", 1000, "charges per bulk API request")
 	parallel := flag.Int("parallel", 0, "batches of the document settled at once (default: 2 on PostgreSQL, 1 on SQLite, as baixa serve)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	cacheMiB := flag.Int("sqlite-cache-mib", 0, "SQLite's page cache per connection, MiB (0: the store's default)")
 	endpoints := flag.Int("endpoints", 0, "webhook endpoints subscribed to every event (their deliveries are written while settling; none is sent)")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -55,7 +57,7 @@ func main() {
 		defer os.RemoveAll(dir)
 		*dbURL = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
-	db, err := measure.OpenDB(ctx, *dbURL) // jobs enqueued, none worked
+	db, err := measure.OpenDBWith(ctx, store.Config{URL: *dbURL, CacheMiB: *cacheMiB}) // jobs enqueued, none worked
 	must(err)
 	defer db.Close()
 	if *parallel == 0 {
@@ -131,8 +133,8 @@ func main() {
 	if final.Applied != int64(*n) {
 		log.Fatalf("applied %d of %d: %+v", final.Applied, *n, final)
 	}
-	fmt.Printf("settling: %d payments (%.1f MiB document) in %.2fs = %.0f movements/s; peak Go heap during settling %.1f MiB\n",
-		*n, float64(size)/(1<<20), took.Seconds(), float64(*n)/took.Seconds(), float64(peak)/(1<<20))
+	fmt.Printf("settling: %d payments (%.1f MiB document) in %.2fs = %.0f movements/s; peak Go heap during settling %.1f MiB; process peak RSS (VmHWM) %s\n",
+		*n, float64(size)/(1<<20), took.Seconds(), float64(*n)/took.Seconds(), float64(peak)/(1<<20), measure.ProcStatus("VmHWM"))
 	es, err := db.Events.FindEvents(ctx, baixa.EventFilter{Limit: 1})
 	must(err)
 	if len(es) != 1 || es[0].Type != baixa.EventChargePaid {

@@ -123,7 +123,7 @@ func main() {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	runtime.GC()
 	debug.FreeOSMemory()
-	fmt.Printf("before fetching: RSS %s (set-up: charges registered, the sandbox fed)\n", procStatus("VmRSS"))
+	fmt.Printf("before fetching: RSS %s (set-up: charges registered, the sandbox fed)\n", measure.ProcStatus("VmRSS"))
 	resetHWM()
 	var doc *baixa.Document
 	fetchPeak := measure.PeakHeap(func() {
@@ -186,7 +186,7 @@ func main() {
 	}
 	fmt.Printf("decode and settle: %d payments in %.1fs = %.0f movements/s; peak Go heap %.1f MiB\n", *n, took.Seconds(),
 		float64(*n)/took.Seconds(), float64(settlePeak)/(1<<20))
-	fmt.Printf("end to end (fetch + settle): %.1fs; process peak RSS since fetching began (VmHWM) %s\n", (fetched + took).Seconds(), procStatus("VmHWM"))
+	fmt.Printf("end to end (fetch + settle): %.1fs; process peak RSS since fetching began (VmHWM) %s\n", (fetched + took).Seconds(), measure.ProcStatus("VmHWM"))
 }
 
 // startSandbox runs this program as the sandbox in a child process and
@@ -224,20 +224,6 @@ func sandboxClient(dir string) *http.Client {
 	ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
 	must(err)
 	return sicoob.NewHTTPClient(cert, poolOf(ca))
-}
-
-// procStatus reads a field of /proc/self/status (VmRSS, VmHWM).
-func procStatus(field string) string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, field+":"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 // resetHWM resets the process's peak RSS (Linux: clear_refs 5).

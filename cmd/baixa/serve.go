@@ -60,6 +60,7 @@ type serveCmd struct {
 	RateLimit         float64       `name:"rate-limit" env:"BAIXA_RATE_LIMIT" default:"500" help:"Requests per second each API key may make (bursts of twice that); 0 for no limit."`
 	CallbackRateLimit float64       `name:"callback-rate-limit" env:"BAIXA_CALLBACK_RATE_LIMIT" default:"0" help:"Callbacks per second each provider connection may send (bursts of twice that); 0, the default, for no limit: a provider catching up after an outage is not refused."`
 	Tick              time.Duration `env:"BAIXA_TICK" default:"15s" help:"How often the scheduler looks for connections due to be read (each connection has its own every_seconds)."`
+	SQLiteCacheMiB    int           `name:"sqlite-cache-mib" env:"BAIXA_SQLITE_CACHE_MIB" default:"8" help:"SQLite's page cache per connection, in MiB (the writer and each of 8 readers have one): memory for speed on large databases."`
 	webhookFlags
 }
 
@@ -129,6 +130,9 @@ type serveConfig struct {
 	// Tick is how often due connections are looked for (default 15 s).
 	Tick     time.Duration
 	Webhooks webhookConfig
+	// SQLiteCacheMiB is SQLite's page cache per connection (0: the store's
+	// default).
+	SQLiteCacheMiB int
 	// SecretKey (32 bytes), when set, encrypts secrets at rest; what the
 	// PreviousSecretKeys sealed still opens, and is sealed again at start.
 	SecretKey          []byte
@@ -159,6 +163,9 @@ func (c *serveCmd) validate() (webhookConfig, sealKeys, error) {
 	}
 	if c.MaxImportBytes < 1024 {
 		return webhookConfig{}, sealKeys{}, errors.New("--max-import-bytes (BAIXA_MAX_IMPORT_BYTES) must be at least 1024")
+	}
+	if c.SQLiteCacheMiB < 1 || c.SQLiteCacheMiB > 4096 {
+		return webhookConfig{}, sealKeys{}, errors.New("--sqlite-cache-mib (BAIXA_SQLITE_CACHE_MIB) must be 1 to 4096")
 	}
 	if c.APIKey != "" && len(c.APIKey) < 16 {
 		return webhookConfig{}, sealKeys{}, errors.New("--api-key (BAIXA_API_KEY) must have at least 16 characters")
@@ -213,8 +220,9 @@ func (c *serveCmd) Run(ctx context.Context, e *env) error {
 	app, err := newApp(ctx, serveConfig{
 		DatabaseURL: c.DatabaseURL, APIKey: key, Workers: c.Workers, ShutdownTimeout: c.ShutdownTimeout,
 		MaxImportBytes: c.MaxImportBytes, Logger: log, Webhooks: wh, SecretKey: keys.current, PreviousSecretKeys: keys.previous, Tick: c.Tick,
-		KeyRate:      web.Rate{PerSecond: c.RateLimit, Burst: int(2 * c.RateLimit)},
-		CallbackRate: web.Rate{PerSecond: c.CallbackRateLimit, Burst: int(2 * c.CallbackRateLimit)},
+		SQLiteCacheMiB: c.SQLiteCacheMiB,
+		KeyRate:        web.Rate{PerSecond: c.RateLimit, Burst: int(2 * c.RateLimit)},
+		CallbackRate:   web.Rate{PerSecond: c.CallbackRateLimit, Burst: int(2 * c.CallbackRateLimit)},
 	})
 	if err != nil {
 		ln.Close()
@@ -300,7 +308,7 @@ func newApp(ctx context.Context, cfg serveConfig) (*app, error) {
 	// Commits that add deliveries kick this process's deliverer (made
 	// below) through kicks; jobs go through the queue's insert-only client.
 	kicks := webhook.NewKicks()
-	db, err := openAndMigrate(ctx, store.Config{URL: cfg.DatabaseURL, OnDeliveries: kicks.Add,
+	db, err := openAndMigrate(ctx, store.Config{URL: cfg.DatabaseURL, OnDeliveries: kicks.Add, CacheMiB: cfg.SQLiteCacheMiB,
 		Jobs: func(db *store.DB) (store.Jobs, error) { return queue.Inserter(db.W, db.Dialect, db.Listener) }})
 	if err != nil {
 		return nil, err

@@ -3,7 +3,9 @@ package measure
 
 import (
 	"context"
+	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"baixa/queue"
@@ -39,7 +41,14 @@ func PeakHeap(fn func()) uint64 {
 // OpenDB opens and migrates the database at url with an insert-only job
 // queue: jobs are enqueued as baixa serve would, and no worker takes them.
 func OpenDB(ctx context.Context, url string) (*store.DB, error) {
-	db, err := store.Open(ctx, store.Config{URL: url, Jobs: Jobs})
+	return OpenDBWith(ctx, store.Config{URL: url})
+}
+
+// OpenDBWith is OpenDB with more of the store's configuration (the job
+// queue is set here).
+func OpenDBWith(ctx context.Context, cfg store.Config) (*store.DB, error) {
+	cfg.Jobs = Jobs
+	db, err := store.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -56,3 +65,18 @@ func OpenDB(ctx context.Context, url string) (*store.DB, error) {
 
 // Jobs is store.Config.Jobs: the queue's insert-only client.
 func Jobs(db *store.DB) (store.Jobs, error) { return queue.Inserter(db.W, db.Dialect, db.Listener) }
+
+// ProcStatus reads a field of /proc/self/status (VmRSS, VmHWM), or says
+// "unknown".
+func ProcStatus(field string) string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
