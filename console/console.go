@@ -14,6 +14,7 @@ import (
 	"cmp"
 	"context"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,6 +166,9 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, p *page))
 			return
 		}
 		p.CSRF, p.Who = s.seal.csrf(p.sess), p.sess.Name
+		if r.Method == http.MethodGet {
+			takeFlash(w, r, p)
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if !sameOrigin(r) || !s.seal.checkCSRF(p.sess, r.PostFormValue("csrf")) {
 				http.Error(w, translate(p.Lang, "The form expired or did not come from this page: try again."), http.StatusForbidden)
@@ -192,7 +196,6 @@ func (s *Server) newPage(r *http.Request) *page {
 		lang = "en"
 	}
 	p := &page{Lang: lang, Path: r.URL.RequestURI(), Version: s.Version, r: r, s: s}
-	p.Flash = r.URL.Query().Get("flash")
 	return p
 }
 
@@ -335,17 +338,33 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, p *page, back stri
 		s.fail(w, r, p, err)
 		return
 	}
-	msg, key := ok, "flash"
+	kind, msg := "f", ok
 	if ae != nil {
-		msg, key = fmt.Sprintf("%d: %s", ae.Status, ae.Detail), "error"
+		kind, msg = "e", fmt.Sprintf("%d: %s", ae.Status, ae.Detail)
 	}
-	u, _ := url.Parse(back)
-	q := u.Query()
-	q.Del("flash")
-	q.Del("error")
-	q.Set(key, msg)
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+	// The message travels in a cookie read once by the next page, not in
+	// its address: a link cannot make the console say what it did not.
+	setCookie(w, r, flashCookie, base64.RawURLEncoding.EncodeToString([]byte(kind+msg)), time.Minute)
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// takeFlash moves the message an action left for this page into p, and
+// clears it.
+func takeFlash(w http.ResponseWriter, r *http.Request, p *page) {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return
+	}
+	setCookie(w, r, flashCookie, "", -time.Second)
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(b) < 2 {
+		return
+	}
+	if b[0] == 'e' {
+		p.Error = string(b[1:])
+	} else {
+		p.Flash = string(b[1:])
+	}
 }
 
 // back is the local page a form returns to: its "back" field when it names

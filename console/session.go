@@ -32,6 +32,7 @@ type session struct {
 const (
 	sessionCookie = "baixa_session"
 	langCookie    = "baixa_lang"
+	flashCookie   = "baixa_flash"
 )
 
 // sealer seals and opens sessions, and derives their CSRF tokens.

@@ -136,12 +136,25 @@ func TestConsole(t *testing.T) {
 		}
 		// The API's refusals come back as the page's error; nothing changes.
 		bad := urlValues("charge_id", "chg_nope", "csrf", token)
-		if status, _, h := b.post("/console/attention/"+mov+"/link", bad); status != 303 || !strings.Contains(h.Get("Location"), "error=422") {
+		if status, _, h := b.post("/console/attention/"+mov+"/link", bad); status != 303 || h.Get("Location") != "/console/attention" {
 			t.Errorf("a link to no charge: %d %v", status, h)
 		}
+		if _, body, _ := b.get("/console/attention"); !strings.Contains(body, "422: ") || !strings.Contains(body, "no charge chg_nope") {
+			t.Errorf("the refusal is not on the page it led back to: %.500s", body)
+		}
+		if _, body, _ := b.get("/console/attention"); strings.Contains(body, "422: ") {
+			t.Error("the refusal is shown a second time")
+		}
+		// The page's messages come from the console, never from its address.
+		if _, body, _ := b.get("/console/attention?error=Conta+bloqueada&flash=Ligue+para"); strings.Contains(body, "Conta bloqueada") || strings.Contains(body, "Ligue para") {
+			t.Error("a link made the console show its text")
+		}
 		status, _, h = b.post("/console/attention/"+mov+"/link", link, "Origin", c.base)
-		if status != 303 || !strings.Contains(h.Get("Location"), "flash=Feito") {
+		if status != 303 || h.Get("Location") != "/console/attention" {
 			t.Fatalf("link: %d %v", status, h)
+		}
+		if _, body, _ := b.get("/console/attention"); !strings.Contains(body, "Feito.") {
+			t.Errorf("the link's outcome is not shown: %.500s", body)
 		}
 		if ch := c.must(200, "GET", "/v1/charges/"+chg, ""); ch["status"] != "paid" || ch["paid_amount"] != "1234.56" {
 			t.Errorf("the charge after the console's link: %v", ch)
