@@ -45,6 +45,9 @@ func DateOf(t time.Time) Date {
 // Today returns the civil date of now in America/Sao_Paulo.
 func Today(now time.Time) Date { return DateOf(now.In(SaoPaulo)) }
 
+// Start is the first instant of d in America/Sao_Paulo.
+func (d Date) Start() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, SaoPaulo) }
+
 // IsZero reports whether d is "no date".
 func (d Date) IsZero() bool { return d == Date{} }
 

@@ -405,7 +405,7 @@ func (s *Server) endpointAction(w http.ResponseWriter, r *http.Request, p *page)
 		}
 		since := s.now().Add(-24 * time.Hour)
 		if d, err := baixa.ParseDate(r.PostFormValue("since")); err == nil {
-			since = time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, baixa.SaoPaulo)
+			since = d.Start()
 		}
 		err := s.call(ctx, p, http.MethodPost, path+"/replay", map[string]any{"since": since.UTC().Format(time.RFC3339), "scope": "failed"}, &out)
 		s.done(w, r, p, pageURL, err, fmt.Sprintf("%s: %d", p.T("Replayed"), out.Queued))

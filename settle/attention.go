@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -73,25 +72,17 @@ func (s *Attention) Resolve(ctx context.Context, a baixa.ResolveAction) (*baixa.
 		now = s.Now
 	}
 	var out *baixa.AttentionItem
-	var counts baixa.Counts
-	var err error
-	for attempt := 0; ; attempt++ {
-		counts = baixa.Counts{}
-		err = s.ResolveTx(ctx, func(tx baixa.ResolveTx) error {
+	err := afterRaces(s.Settled, func() (baixa.Counts, error) {
+		var counts baixa.Counts
+		err := s.ResolveTx(ctx, func(tx baixa.ResolveTx) error {
 			var err error
 			out, counts, err = s.resolve(ctx, tx, a, action, now().UTC().Truncate(time.Microsecond))
 			return err
 		})
-		if errors.Is(err, ErrRace) && attempt < 3 {
-			continue
-		}
-		break
-	}
+		return counts, err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if s.Settled != nil && counts.Total() > 0 {
-		s.Settled(baixa.ProviderManual, counts)
 	}
 	return out, nil
 }
@@ -208,27 +199,19 @@ func (s *Attention) link(ctx context.Context, tx baixa.ResolveTx, it *baixa.Atte
 	if err != nil {
 		return counts, err
 	}
-	doc, created, err := tx.InsertDocument(ctx, baixa.NewDocument{
-		Provider: baixa.ProviderManual, AccountID: m.AccountID, ContentType: "application/json", DedupKey: key,
-	}, body)
-	if err != nil {
-		return counts, err
-	}
-	if !created {
-		return counts, baixa.Errorf(baixa.EConflict, "movement %s was linked before (document %s)", m.ID, doc.ID)
-	}
 	lm := *m
-	lm.ID, lm.DocumentID, lm.Provider, lm.Key, lm.ChargeID = "", doc.ID, baixa.ProviderManual, key, c.ID
+	lm.ID, lm.Provider, lm.Key, lm.ChargeID = "", baixa.ProviderManual, key, c.ID
 	lm.Result, lm.Reason, lm.Raw, lm.Encoded, lm.CreatedAt = "", "", nil, nil, time.Time{}
 	lm.Note = fmt.Sprintf("%s %s linked by %s", m.Provider, m.ID, a.ByKeyName)
 	if a.Note != "" {
 		lm.Note += ": " + a.Note
 	}
-	if counts, err = s.Settler.Settle(ctx, tx, []*baixa.Movement{&lm}); err != nil {
+	doc, created, counts, err := s.Settler.settleOne(ctx, tx, m.AccountID, key, body, &lm)
+	if err != nil {
 		return counts, err
 	}
-	if err := tx.AdvanceDocument(ctx, doc.ID, counts, 1, 1, true); err != nil {
-		return counts, err
+	if !created {
+		return counts, baixa.Errorf(baixa.EConflict, "movement %s was linked before (document %s)", m.ID, doc.ID)
 	}
 	r.ChargeID, r.LinkMovementID = c.ID, lm.ID
 	return counts, nil

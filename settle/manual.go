@@ -21,6 +21,54 @@ type Service struct {
 
 var _ baixa.MovementService = (*Service)(nil)
 
+// firstOf is the movement a manual document stored before under key
+// settled, when it was for the same charge.
+func (s *Service) firstOf(ctx context.Context, tx baixa.SettleTx, doc *baixa.Document, key, chargeID string) (*baixa.Movement, error) {
+	first, err := tx.FindMovementByKey(ctx, baixa.ProviderManual, key)
+	if err != nil {
+		return nil, fmt.Errorf("manual document %s: %w", doc.ID, err)
+	}
+	if first.ChargeID != chargeID {
+		return nil, baixa.Errorf(baixa.EConflict, "idempotency key %q was used for another charge", key)
+	}
+	return first, nil
+}
+
+// settleOne stores body as a manual document under key and settles m, the
+// one movement it carries, in tx. A document already stored under key is
+// returned with created false, and nothing is settled.
+func (st *Settler) settleOne(ctx context.Context, tx baixa.SettleTx, accountID, key string, body []byte, m *baixa.Movement) (*baixa.Document, bool, baixa.Counts, error) {
+	var counts baixa.Counts
+	doc, created, err := tx.InsertDocument(ctx, baixa.NewDocument{
+		Provider: baixa.ProviderManual, AccountID: accountID, ContentType: "application/json", DedupKey: key,
+	}, body)
+	if err != nil || !created {
+		return doc, created, counts, err
+	}
+	m.DocumentID = doc.ID
+	if counts, err = st.Settle(ctx, tx, []*baixa.Movement{m}); err != nil {
+		return doc, true, counts, err
+	}
+	return doc, true, counts, tx.AdvanceDocument(ctx, doc.ID, counts, 1, 1, true)
+}
+
+// afterRaces runs write, a transaction that settles, again while a
+// concurrent settlement of the same movements wins the race (ErrRace),
+// three more times at most; then it tells settled, when set, what the
+// committed run counted.
+func afterRaces(settled func(provider string, c baixa.Counts), write func() (baixa.Counts, error)) error {
+	for attempt := 0; ; attempt++ {
+		counts, err := write()
+		if errors.Is(err, ErrRace) && attempt < 3 {
+			continue
+		}
+		if err == nil && settled != nil && counts.Total() > 0 {
+			settled(baixa.ProviderManual, counts)
+		}
+		return err
+	}
+}
+
 // SettleManual checks a manual payment (an amount above zero, a date),
 // stores body as a manual Document, settles m against the
 // charge m.ChargeID in the same transaction, and returns the charge and the
@@ -53,44 +101,24 @@ func (s *Service) SettleManual(ctx context.Context, m *baixa.Movement, body []by
 		m.OccurredAt = now.UTC()
 	}
 	var out *baixa.Movement
-	var counts baixa.Counts
-	for attempt := 0; ; attempt++ {
-		counts = baixa.Counts{}
-		err = s.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
-			doc, created, err := tx.InsertDocument(ctx, baixa.NewDocument{
-				Provider: baixa.ProviderManual, AccountID: c.AccountID, ContentType: "application/json", DedupKey: key,
-			}, body)
-			if err != nil {
+	err = afterRaces(s.Settled, func() (baixa.Counts, error) {
+		var counts baixa.Counts
+		err := s.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
+			doc, created, settled, err := s.Settler.settleOne(ctx, tx, c.AccountID, key, body, m)
+			switch {
+			case err != nil:
+				return err
+			case !created:
+				out, err = s.firstOf(ctx, tx, doc, key, m.ChargeID)
 				return err
 			}
-			if !created {
-				first, err := tx.FindMovementByKey(ctx, baixa.ProviderManual, key)
-				if err != nil {
-					return fmt.Errorf("manual document %s: %w", doc.ID, err)
-				}
-				if first.ChargeID != m.ChargeID {
-					return baixa.Errorf(baixa.EConflict, "idempotency key %q was used for another charge", key)
-				}
-				out = first
-				return nil
-			}
-			m.DocumentID = doc.ID
-			if counts, err = s.Settler.Settle(ctx, tx, []*baixa.Movement{m}); err != nil {
-				return err
-			}
-			out = m
-			return tx.AdvanceDocument(ctx, doc.ID, counts, 1, 1, true)
+			counts, out = settled, m
+			return nil
 		})
-		if errors.Is(err, ErrRace) && attempt < 3 {
-			continue
-		}
-		break
-	}
+		return counts, err
+	})
 	if err != nil {
 		return nil, nil, err
-	}
-	if s.Settled != nil && counts.Total() > 0 {
-		s.Settled(baixa.ProviderManual, counts)
 	}
 	c, err = s.Store.FindChargeByID(ctx, m.ChargeID)
 	return c, out, err

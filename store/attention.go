@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-	"time"
 
 	"baixa"
 )
@@ -28,11 +28,16 @@ var attentionCase = `CASE WHEN m.result = 'unmatched' THEN 'unmatched'
 
 const resolutionColumns = `r.movement_id, r.state, r.note, r.charge_id, r.link_movement_id, r.amount, r.by_key_id, r.by_key_name, r.at`
 
-const attentionSelect = `SELECT ` + movementColumns + `, m.document_id, m.account_id, m.provider, m.natural_key, m.kind, ` + resolutionColumns
+const attentionSelect = `SELECT ` + movementRowColumns + `, ` + resolutionColumns
 
-// build gives the conditions of f on the queue (its predicate first).
-func (f attentionWhere) build(args []any) ([]string, []any, error) {
+// attentionWhere gives the conditions of f on the queue (its predicate
+// first), numbering its arguments after those in args.
+func attentionWhere(f baixa.AttentionFilter, args []any) ([]string, []any, error) {
 	where := []string{reviewPredicate}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
 	switch f.State {
 	case "", baixa.AttentionOpen:
 		where = append(where, "r.movement_id IS NULL")
@@ -43,50 +48,35 @@ func (f attentionWhere) build(args []any) ([]string, []any, error) {
 		return nil, nil, baixa.FieldError("state", "want open, resolved or all")
 	}
 	if f.Kind != "" {
-		known := false
-		for _, k := range baixa.AttentionKinds {
-			known = known || k == f.Kind
-		}
-		if !known {
+		if !slices.Contains(baixa.AttentionKinds, f.Kind) {
 			return nil, nil, baixa.FieldError("kind", "unknown kind %q", f.Kind)
 		}
-		args = append(args, string(f.Kind))
-		where = append(where, fmt.Sprintf("(%s) = $%d", attentionCase, len(args)))
+		add("("+strings.ReplaceAll(attentionCase, "%", "%%")+") = $%d", string(f.Kind)) // LIKE's % is no verb
 	}
 	if f.AccountID != "" {
-		args = append(args, f.AccountID)
-		where = append(where, fmt.Sprintf("m.account_id = $%d", len(args)))
+		add("m.account_id = $%d", f.AccountID)
 	}
 	if f.Provider != "" {
-		args = append(args, f.Provider)
-		where = append(where, fmt.Sprintf("m.provider = $%d", len(args)))
+		add("m.provider = $%d", f.Provider)
 	}
 	if f.ConnectionID != "" {
-		args = append(args, f.ConnectionID)
-		where = append(where, fmt.Sprintf("m.document_id IN (SELECT id FROM documents WHERE connection_id = $%d)", len(args)))
+		add("m.document_id IN (SELECT id FROM documents WHERE connection_id = $%d)", f.ConnectionID)
 	}
+	// Movements' ids sort by when they were recorded: a day is a range of
+	// the key (and of the queue's index).
 	if !f.From.IsZero() {
-		args = append(args, micros(dayStart(f.From)))
-		where = append(where, fmt.Sprintf("m.created_at >= $%d", len(args)))
+		add("m.id >= $%d", baixa.IDAt("mov", f.From.Start()))
 	}
 	if !f.To.IsZero() {
-		args = append(args, micros(dayStart(f.To.AddDays(1))))
-		where = append(where, fmt.Sprintf("m.created_at < $%d", len(args)))
+		add("m.id < $%d", baixa.IDAt("mov", f.To.AddDays(1).Start()))
 	}
 	return where, args, nil
-}
-
-type attentionWhere baixa.AttentionFilter
-
-// dayStart is the first instant of d in America/Sao_Paulo.
-func dayStart(d baixa.Date) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, baixa.SaoPaulo)
 }
 
 // FindAttention lists the queue's items in the order they were recorded.
 func (s *Attention) FindAttention(ctx context.Context, f baixa.AttentionFilter) ([]*baixa.AttentionItem, string, error) {
 	db := s.db
-	where, args, err := attentionWhere(f).build([]any{f.After})
+	where, args, err := attentionWhere(f, []any{f.After})
 	if err != nil {
 		return nil, "", err
 	}
@@ -103,7 +93,7 @@ func (s *Attention) FindAttention(ctx context.Context, f baixa.AttentionFilter) 
 func (s *Attention) CountAttention(ctx context.Context, f baixa.AttentionFilter) (map[baixa.AttentionKind]int, error) {
 	db := s.db
 	f.Kind = ""
-	where, args, err := attentionWhere(f).build(nil)
+	where, args, err := attentionWhere(f, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -145,19 +135,12 @@ func findAttentionItem(ctx context.Context, db *DB, c sqlConn, id string) (*baix
 }
 
 func scanAttentionItem(s scanner) (*baixa.AttentionItem, error) {
-	var id, chargeID, result, reason, data, doc, account, provider, key, kind sql.NullString
-	var created sql.NullInt64
 	var rID, rState, rNote, rCharge, rLink, rBy, rByName sql.NullString
 	var rAmount, rAt sql.NullInt64
-	if err := s.Scan(&id, &chargeID, &result, &reason, &created, &data, &doc, &account, &provider, &key, &kind,
-		&rID, &rState, &rNote, &rCharge, &rLink, &rAmount, &rBy, &rByName, &rAt); err != nil {
-		return nil, err
-	}
-	m, err := scanMovement(id, chargeID, result, reason, created, data)
+	m, err := scanMovementRow(s, &rID, &rState, &rNote, &rCharge, &rLink, &rAmount, &rBy, &rByName, &rAt)
 	if err != nil {
 		return nil, err
 	}
-	m.DocumentID, m.AccountID, m.Provider, m.Key, m.Kind = doc.String, account.String, provider.String, key.String, baixa.MovementKind(kind.String)
 	it := &baixa.AttentionItem{Kind: baixa.AttentionOf(m), Movement: m}
 	if rID.Valid {
 		it.Resolution = &baixa.Resolution{MovementID: rID.String, State: baixa.ResolutionState(rState.String), Note: rNote.String,

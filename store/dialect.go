@@ -67,7 +67,8 @@ type dialect interface {
 	// lockEventFeed serializes the transactions that add events, so the
 	// feed's order is the order they commit in.
 	lockEventFeed(ctx context.Context, tx *sql.Tx) error
-	// attentionFrom names the movements table for the attention list.
+	// attentionFrom names the movements table, as m, for the list of
+	// movements that need a person (movements_attention).
 	attentionFrom() string
 	// reviewFrom names the movements table, as m, for the attention queue
 	// (movements_review).

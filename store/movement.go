@@ -162,6 +162,25 @@ func encodeDecoded(m *baixa.Movement) ([]byte, error) {
 // writes, then the decoded movement.
 const movementColumns = `m.id, m.charge_id, m.result, m.reason, m.created_at, m.data`
 
+// movementRowColumns are a movement's columns read from its own row (as m):
+// movementColumns and those the decoded movement does not repeat.
+const movementRowColumns = movementColumns + `, m.document_id, m.account_id, m.provider, m.natural_key, m.kind`
+
+// scanMovementRow reads movementRowColumns, then more.
+func scanMovementRow(s scanner, more ...any) (*baixa.Movement, error) {
+	var id, chargeID, result, reason, data, doc, account, provider, key, kind sql.NullString
+	var created sql.NullInt64
+	if err := s.Scan(append([]any{&id, &chargeID, &result, &reason, &created, &data, &doc, &account, &provider, &key, &kind}, more...)...); err != nil {
+		return nil, err
+	}
+	m, err := scanMovement(id, chargeID, result, reason, created, data)
+	if err != nil {
+		return nil, err
+	}
+	m.DocumentID, m.AccountID, m.Provider, m.Key, m.Kind = doc.String, account.String, provider.String, key.String, baixa.MovementKind(kind.String)
+	return m, nil
+}
+
 // scanMovement reads movementColumns; a NULL id (an outer join that found
 // nothing) gives nil.
 func scanMovement(id, chargeID, result, reason sql.NullString, created sql.NullInt64, data sql.NullString) (*baixa.Movement, error) {
@@ -298,22 +317,9 @@ func (s *Movements) FindMovements(ctx context.Context, f baixa.MovementFilter) (
 	}
 	limit := pageLimit(f.Limit)
 	args = append(args, limit+1)
-	from := db.d.attentionFrom()
-	q := fmt.Sprintf(`SELECT id, charge_id, result, reason, created_at, data, document_id, account_id, provider, natural_key
-		FROM %s WHERE %s ORDER BY id LIMIT $%d`, from, strings.Join(where, " AND "), len(args))
-	return page(ctx, db, q, args, limit, func(s scanner) (*baixa.Movement, error) {
-		var id, chargeID, result, reason, data, doc, account, provider, key sql.NullString
-		var created sql.NullInt64
-		if err := s.Scan(&id, &chargeID, &result, &reason, &created, &data, &doc, &account, &provider, &key); err != nil {
-			return nil, err
-		}
-		m, err := scanMovement(id, chargeID, result, reason, created, data)
-		if err != nil {
-			return nil, err
-		}
-		m.DocumentID, m.AccountID, m.Provider, m.Key = doc.String, account.String, provider.String, key.String
-		return m, nil
-	}, func(m *baixa.Movement) string { return m.ID })
+	q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY id LIMIT $%d`, movementRowColumns, db.d.attentionFrom(), strings.Join(where, " AND "), len(args))
+	return page(ctx, db, q, args, limit, func(s scanner) (*baixa.Movement, error) { return scanMovementRow(s) },
+		func(m *baixa.Movement) string { return m.ID })
 }
 
 // SumPayments totals, by provider, the payments recorded in [from, to)

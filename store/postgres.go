@@ -217,7 +217,7 @@ func (postgresDialect) lockEventFeed(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-func (postgresDialect) attentionFrom() string { return "movements" }
+func (postgresDialect) attentionFrom() string { return "movements AS m" }
 
 func (postgresDialect) reviewFrom() string { return "movements AS m" }
 

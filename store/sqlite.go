@@ -267,7 +267,7 @@ func (*sqliteDialect) lockEventFeed(context.Context, *sql.Tx) error { return nil
 
 // attentionFrom names the partial index: without statistics SQLite would
 // walk the key instead.
-func (*sqliteDialect) attentionFrom() string { return "movements INDEXED BY movements_attention" }
+func (*sqliteDialect) attentionFrom() string { return "movements AS m INDEXED BY movements_attention" }
 
 // reviewFrom names the queue's partial index, for the same reason.
 func (*sqliteDialect) reviewFrom() string { return "movements AS m INDEXED BY movements_review" }

@@ -47,9 +47,7 @@ func (s *Server) registerMovements(api huma.API) {
 					return nil, s.problem(ctx, baixa.FieldError("date", "%v", err), "query")
 				}
 			}
-			from := time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, baixa.SaoPaulo)
-			to := from.AddDate(0, 0, 1)
-			totals, err := s.Payments.SumPayments(ctx, in.AccountID, from, to)
+			totals, err := s.Payments.SumPayments(ctx, in.AccountID, day.Start(), day.AddDays(1).Start())
 			if err != nil {
 				return nil, s.problem(ctx, err, "query")
 			}
