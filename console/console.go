@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -89,7 +90,6 @@ var funcs = template.FuncMap{
 		}
 		return s[:n] + "…"
 	},
-	"join": strings.Join,
 	"list": func(s ...string) []string { return s },
 }
 
@@ -181,13 +181,10 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, p *page))
 
 // page is what every template gets.
 type page struct {
-	Lang, Title, Nav, CSRF, Who, Flash, Error, Secret string
-	Path                                              string
-	Data                                              any
-	Version                                           string
-	sess                                              *session
-	r                                                 *http.Request
-	s                                                 *Server
+	Lang, Title, Nav, CSRF, Who, Flash, Error, Secret, Path, Version string
+	Data                                                             any
+	sess                                                             *session
+	r                                                                *http.Request
 }
 
 func (s *Server) newPage(r *http.Request) *page {
@@ -195,8 +192,7 @@ func (s *Server) newPage(r *http.Request) *page {
 	if c, err := r.Cookie(langCookie); err == nil && c.Value == "en" {
 		lang = "en"
 	}
-	p := &page{Lang: lang, Path: r.URL.RequestURI(), Version: s.Version, r: r, s: s}
-	return p
+	return &page{Lang: lang, Path: r.URL.RequestURI(), Version: s.Version, r: r}
 }
 
 // T translates s into the page's language.
@@ -285,28 +281,9 @@ func (s *Server) raw(ctx context.Context, key, method, path string, body io.Read
 			req.Header.Set(header[i], header[i+1])
 		}
 	}
-	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	rec := httptest.NewRecorder()
 	s.API.ServeHTTP(rec, req)
-	return rec.status, rec.body.Bytes(), nil
-}
-
-// recorder keeps an in-process answer.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-	wrote  bool
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-func (r *recorder) WriteHeader(code int) {
-	if !r.wrote {
-		r.status, r.wrote = code, true
-	}
-}
-func (r *recorder) Write(b []byte) (int, error) {
-	r.wrote = true
-	return r.body.Write(b)
+	return rec.Code, rec.Body.Bytes(), nil
 }
 
 // fail shows an error page, or signs out when the API no longer takes the

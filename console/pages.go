@@ -2,6 +2,8 @@ package console
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -147,20 +149,25 @@ func (s *Server) charges(w http.ResponseWriter, r *http.Request, p *page) {
 		Next     string
 	}
 	v.Statuses, v.Kinds = baixa.ChargeStatuses, baixa.ChargeKinds
-	if err := s.call(r.Context(), p, http.MethodGet, "/v1/charges?"+q.Encode(), nil, &v.listOf); err != nil {
-		var ae *apiError
-		if !asAPIError(err, &ae) || ae.Status != http.StatusUnprocessableEntity {
-			s.fail(w, r, p, err)
-			return
-		}
-		p.Error = ae.Detail
+	if err := s.list(r.Context(), p, "/v1/charges?"+q.Encode(), &v.listOf); err != nil {
+		s.fail(w, r, p, err)
+		return
 	}
 	v.Next = nextPage("/console/charges", q, v.NextCursor)
 	p.Title, p.Nav, p.Data = p.T("Charges"), "charges", v
 	s.render(w, "charges", p, http.StatusOK)
 }
 
-func asAPIError(err error, target **apiError) bool { return errors.As(err, target) }
+// list reads a list from the API into out. Filters the API refuses (422)
+// are the page's error, with an empty list, not a failed page.
+func (s *Server) list(ctx context.Context, p *page, path string, out any) error {
+	err := s.call(ctx, p, http.MethodGet, path, nil, out)
+	if ae := (*apiError)(nil); errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
+		p.Error = ae.Detail
+		return nil
+	}
+	return err
+}
 
 // timelineEntry is one event of a charge, with its movement's document.
 type timelineEntry struct {
@@ -290,33 +297,19 @@ func (s *Server) attention(w http.ResponseWriter, r *http.Request, p *page) {
 		State  string
 		Kind   string
 		Next   string
-		Base   string
 	}
-	v.Kinds, v.State, v.Kind = baixa.AttentionKinds, cmpOr(q.Get("state"), "open"), q.Get("kind")
-	if err := s.call(ctx, p, http.MethodGet, "/v1/attention?"+q.Encode(), nil, &v.listOf); err != nil {
-		var ae *apiError
-		if !asAPIError(err, &ae) || ae.Status != http.StatusUnprocessableEntity {
-			s.fail(w, r, p, err)
-			return
-		}
-		p.Error = ae.Detail
+	v.Kinds, v.State, v.Kind = baixa.AttentionKinds, cmp.Or(q.Get("state"), "open"), q.Get("kind")
+	if err := s.list(ctx, p, "/v1/attention?"+q.Encode(), &v.listOf); err != nil {
+		s.fail(w, r, p, err)
+		return
 	}
 	if err := s.call(ctx, p, http.MethodGet, "/v1/attention/counts?"+cq.Encode(), nil, &v.Counts); err != nil && p.Error == "" {
 		s.fail(w, r, p, err)
 		return
 	}
 	v.Next = nextPage("/console/attention", q, v.NextCursor)
-	cq.Del("state")
-	v.Base = cq.Encode()
 	p.Title, p.Nav, p.Data = p.T("Attention"), "attention", v
 	s.render(w, "attention", p, http.StatusOK)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func (s *Server) attentionAction(w http.ResponseWriter, r *http.Request, p *page) {
@@ -376,10 +369,12 @@ func (s *Server) endpoint(w http.ResponseWriter, r *http.Request, p *page) {
 		s.fail(w, r, p, err)
 		return
 	}
-	// Each delivery with its attempts (the list gives the last only).
+	// The attempts of each delivery that did not succeed at the first (the
+	// list gives the last only; a first try that succeeded is its row).
 	for _, d := range list.Data {
 		var full baixa.Delivery
-		if d.Attempts > 0 && s.call(ctx, p, http.MethodGet, "/v1/deliveries/"+url.PathEscape(d.ID), nil, &full) == nil {
+		if (d.Attempts > 1 || d.Status != baixa.DeliverySucceeded && d.Attempts > 0) &&
+			s.call(ctx, p, http.MethodGet, "/v1/deliveries/"+url.PathEscape(d.ID), nil, &full) == nil {
 			d.AttemptLog = full.AttemptLog
 		}
 	}

@@ -427,7 +427,7 @@ func (a *app) start(ctx context.Context, ln net.Listener) error {
 	}()
 	jctx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopJobs = stopJobs
-	a.jobs.setContext(jctx)
+	a.jobs.ctx = jctx
 	go func() { a.served <- a.http.Serve(ln) }()
 	return nil
 }
@@ -480,30 +480,20 @@ func (c *migrateCmd) Run(ctx context.Context, e *env) error {
 
 // lazyJobs is River UI, started on its first request: its background
 // queries (counts refreshed every ten seconds) run only once someone has
-// opened the job queue.
+// opened the job queue. ctx, its lifetime, is set by app.start before
+// anything is served.
 type lazyJobs struct {
-	h    *riverui.Handler
-	mu   sync.Mutex
-	ctx  context.Context // its lifetime, from app.start
-	done bool
-}
-
-func (l *lazyJobs) setContext(ctx context.Context) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.ctx = ctx
+	h     *riverui.Handler
+	ctx   context.Context
+	start sync.Once
+	err   error
 }
 
 func (l *lazyJobs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	l.mu.Lock()
-	if !l.done && l.ctx != nil {
-		if err := l.h.Start(l.ctx); err != nil {
-			l.mu.Unlock()
-			http.Error(w, "the job queue's UI did not start: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		l.done = true
+	l.start.Do(func() { l.err = l.h.Start(l.ctx) })
+	if l.err != nil {
+		http.Error(w, "the job queue's UI did not start: "+l.err.Error(), http.StatusServiceUnavailable)
+		return
 	}
-	l.mu.Unlock()
 	l.h.ServeHTTP(w, r)
 }
