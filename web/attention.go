@@ -155,16 +155,3 @@ func (s *Server) registerAttention(api huma.API) {
 	action("reopen-movement", "/v1/movements/{id}/reopen", "Take a decision back",
 		"The item is open again and movement.reopened is announced with the resolution taken back.", "")
 }
-
-type keyContext struct{}
-
-// withKey records the request's API key for the handlers.
-func withKey(ctx context.Context, k *baixa.APIKey) context.Context {
-	return context.WithValue(ctx, keyContext{}, k)
-}
-
-// keyOf is the request's API key, nil when it carries none.
-func keyOf(ctx context.Context) *baixa.APIKey {
-	k, _ := ctx.Value(keyContext{}).(*baixa.APIKey)
-	return k
-}

@@ -364,3 +364,16 @@ func (s *Server) withinAccount(w http.ResponseWriter, r *http.Request, k *baixa.
 	}
 	return refuse(r.Method + " " + r.URL.Path + " is not an account's")
 }
+
+type keyContext struct{}
+
+// withKey records the request's API key for the handlers.
+func withKey(ctx context.Context, k *baixa.APIKey) context.Context {
+	return context.WithValue(ctx, keyContext{}, k)
+}
+
+// keyOf is the request's API key, nil when it carries none.
+func keyOf(ctx context.Context) *baixa.APIKey {
+	k, _ := ctx.Value(keyContext{}).(*baixa.APIKey)
+	return k
+}
