@@ -206,13 +206,13 @@ func (s *Attention) link(ctx context.Context, tx baixa.ResolveTx, it *baixa.Atte
 	if a.Note != "" {
 		lm.Note += ": " + a.Note
 	}
-	doc, created, counts, err := s.Settler.settleOne(ctx, tx, m.AccountID, key, body, &lm)
+	one, err := s.Settler.settleOne(ctx, tx, m.AccountID, key, body, &lm)
 	if err != nil {
-		return counts, err
+		return one.counts, err
 	}
-	if !created {
-		return counts, baixa.Errorf(baixa.EConflict, "movement %s was linked before (document %s)", m.ID, doc.ID)
+	if !one.created {
+		return one.counts, baixa.Errorf(baixa.EConflict, "movement %s was linked before (document %s)", m.ID, one.doc.ID)
 	}
 	r.ChargeID, r.LinkMovementID = c.ID, lm.ID
-	return counts, nil
+	return one.counts, nil
 }

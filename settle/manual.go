@@ -34,22 +34,33 @@ func (s *Service) firstOf(ctx context.Context, tx baixa.SettleTx, doc *baixa.Doc
 	return first, nil
 }
 
+// settledOne is what settleOne did.
+type settledOne struct {
+	doc     *baixa.Document
+	created bool // false: a document was stored under the key before, and nothing was settled
+	counts  baixa.Counts
+	charge  *baixa.Charge // m's charge as tx leaves it, when m has one
+}
+
 // settleOne stores body as a manual document under key and settles m, the
 // one movement it carries, in tx. A document already stored under key is
 // returned with created false, and nothing is settled.
-func (st *Settler) settleOne(ctx context.Context, tx baixa.SettleTx, accountID, key string, body []byte, m *baixa.Movement) (*baixa.Document, bool, baixa.Counts, error) {
-	var counts baixa.Counts
-	doc, created, err := tx.InsertDocument(ctx, baixa.NewDocument{
+func (st *Settler) settleOne(ctx context.Context, tx baixa.SettleTx, accountID, key string, body []byte, m *baixa.Movement) (settledOne, error) {
+	var out settledOne
+	var err error
+	out.doc, out.created, err = tx.InsertDocument(ctx, baixa.NewDocument{
 		Provider: baixa.ProviderManual, AccountID: accountID, ContentType: "application/json", DedupKey: key,
 	}, body)
-	if err != nil || !created {
-		return doc, created, counts, err
+	if err != nil || !out.created {
+		return out, err
 	}
-	m.DocumentID = doc.ID
-	if counts, err = st.Settle(ctx, tx, []*baixa.Movement{m}); err != nil {
-		return doc, true, counts, err
+	m.DocumentID = out.doc.ID
+	var charges map[string]*baixa.Charge
+	if out.counts, charges, err = st.settle(ctx, tx, []*baixa.Movement{m}, nil, nil); err != nil {
+		return out, err
 	}
-	return doc, true, counts, tx.AdvanceDocument(ctx, doc.ID, counts, 1, 1, true)
+	out.charge = charges[m.ChargeID]
+	return out, tx.AdvanceDocument(ctx, out.doc.ID, out.counts, 1, 1, true)
 }
 
 // afterRaces runs write, a transaction that settles, again while a
@@ -101,24 +112,28 @@ func (s *Service) SettleManual(ctx context.Context, m *baixa.Movement, body []by
 		m.OccurredAt = now.UTC()
 	}
 	var out *baixa.Movement
+	var after *baixa.Charge
 	err = afterRaces(s.Settled, func() (baixa.Counts, error) {
 		var counts baixa.Counts
 		err := s.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
-			doc, created, settled, err := s.Settler.settleOne(ctx, tx, c.AccountID, key, body, m)
+			one, err := s.Settler.settleOne(ctx, tx, c.AccountID, key, body, m)
 			switch {
 			case err != nil:
 				return err
-			case !created:
-				out, err = s.firstOf(ctx, tx, doc, key, m.ChargeID)
+			case !one.created:
+				out, err = s.firstOf(ctx, tx, one.doc, key, m.ChargeID)
 				return err
 			}
-			counts, out = settled, m
+			counts, out, after = one.counts, m, one.charge
 			return nil
 		})
 		return counts, err
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	if after != nil { // as committed: no need to read it back
+		return after, out, nil
 	}
 	c, err = s.Store.FindChargeByID(ctx, m.ChargeID)
 	return c, out, err

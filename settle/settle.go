@@ -36,7 +36,8 @@ func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 // charges are locked: a later batch of the same document may start then,
 // and will wait for this one on any charge they share.
 func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement, locked func()) (baixa.Counts, error) {
-	return s.settle(ctx, tx, ms, nil, locked)
+	counts, _, err := s.settle(ctx, tx, ms, nil, locked)
+	return counts, err
 }
 
 // ChargePeeker loads charges without locking them, ahead of the
@@ -48,8 +49,9 @@ type ChargePeeker interface {
 // settle is SettleLocked with charges loaded ahead (peeked, may be nil):
 // they are used instead of loading them inside tx, and if any of them
 // changed in between (its sequence moved), the work is redone from the
-// savepoint with every charge loaded again, locked, inside tx.
-func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement, peeked map[string]*baixa.Charge, locked func()) (baixa.Counts, error) {
+// savepoint with every charge loaded again, locked, inside tx. It also
+// returns the movements' charges as tx leaves them.
+func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement, peeked map[string]*baixa.Charge, locked func()) (baixa.Counts, map[string]*baixa.Charge, error) {
 	var counts baixa.Counts
 	now := time.Now
 	if s.Now != nil {
@@ -75,7 +77,7 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 
 	// 2. Match what the decoding side did not already resolve.
 	if err := Resolve(ctx, tx, todo); err != nil {
-		return counts, err
+		return counts, nil, err
 	}
 	// Charges peeked ahead are taken as they are (checked when written);
 	// the others are loaded, locked.
@@ -91,7 +93,7 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 	}
 	loaded, err := tx.LoadCharges(ctx, missing)
 	if err != nil {
-		return counts, fmt.Errorf("load charges: %w", err)
+		return counts, nil, fmt.Errorf("load charges: %w", err)
 	}
 	maps.Copy(charges, loaded)
 
@@ -112,11 +114,11 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 		counts = before
 		events, changed := s.apply(todo, charges, at, &counts)
 		if err := tx.Savepoint(ctx); err != nil {
-			return counts, err
+			return counts, nil, err
 		}
 		n, err := tx.InsertMovements(ctx, todo)
 		if err != nil {
-			return counts, fmt.Errorf("insert movements: %w", err)
+			return counts, nil, fmt.Errorf("insert movements: %w", err)
 		}
 		if n == len(todo) {
 			write := changed
@@ -132,30 +134,33 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 			}
 			updated, err := tx.UpdateCharges(ctx, write, prev)
 			if err != nil {
-				return counts, fmt.Errorf("update charges: %w", err)
+				return counts, nil, fmt.Errorf("update charges: %w", err)
 			}
 			if updated == len(write) {
 				if err := tx.InsertEvents(ctx, events); err != nil {
-					return counts, fmt.Errorf("insert events: %w", err)
+					return counts, nil, fmt.Errorf("insert events: %w", err)
 				}
-				return counts, nil
+				for _, c := range changed {
+					charges[c.ID] = c
+				}
+				return counts, charges, nil
 			}
 			// Some charge changed since it was loaded: only possible for
 			// peeked charges, as loaded ones are locked.
 			if peeked == nil {
-				return counts, fmt.Errorf("update charges: %d of %d changed while locked", len(write)-updated, len(write))
+				return counts, nil, fmt.Errorf("update charges: %d of %d changed while locked", len(write)-updated, len(write))
 			}
 		}
 		if attempt == 5 {
-			return counts, ErrRace
+			return counts, nil, ErrRace
 		}
 		if err := tx.RollbackToSavepoint(ctx); err != nil {
-			return counts, err
+			return counts, nil, err
 		}
 		if n == len(todo) { // stale peeked charges: load them all, locked
 			peeked = nil
 			if charges, err = tx.LoadCharges(ctx, ids); err != nil {
-				return counts, fmt.Errorf("load charges: %w", err)
+				return counts, nil, fmt.Errorf("load charges: %w", err)
 			}
 			for i, m := range todo {
 				m.Result, m.Reason = "", reasons[i]
@@ -164,7 +169,7 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 		}
 		now, err := recorded(ctx, tx, todo)
 		if err != nil {
-			return counts, err
+			return counts, nil, err
 		}
 		kept, keptReasons := todo[:0], reasons[:0]
 		for i, m := range todo {

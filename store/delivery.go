@@ -441,6 +441,11 @@ func replayPage(ctx context.Context, c sqlConn, ep *baixa.Endpoint, since int64,
 const deliveryUpdateTypes = `id text, status text, attempts bigint, next_attempt_at bigint, last_status_code bigint,
 	last_error text, succeeded_at bigint`
 
+// deliveryUpdateRow writes one delivery's outcome, deliveryUpdateArgs in
+// order.
+const deliveryUpdateRow = `UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
+	lease_until = 0, last_status_code = $5, last_error = $6, succeeded_at = $7 WHERE id = $1`
+
 // deliveryUpdateArgs are an outcome's values in deliveryUpdateTypes' order.
 func deliveryUpdateArgs(o baixa.DeliveryOutcome) []any {
 	d := o.Delivery

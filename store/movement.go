@@ -1,8 +1,10 @@
 package store
 
 import (
-	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -241,22 +243,23 @@ func (t *settleTx) InsertEvents(ctx context.Context, es []*baixa.Event) error {
 	return err
 }
 
+// InsertDocument stores a small document (an operator's) in as few
+// statements as a callback's: the row and its one part at once, under its
+// dedup key or else its hash; a document already stored under that key is
+// returned with created false.
 func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
-	if d.DedupKey != "" {
-		doc, err := findDocumentByKey(ctx, t.db, t.tx, d.Provider, d.DedupKey)
-		if err == nil {
-			return doc, false, nil
-		}
-		if !baixa.IsCode(err, baixa.ENotFound) {
-			return nil, false, err
-		}
-	}
-	d.Body = bytes.NewReader(body)
-	doc, err := insertDocument(ctx, t.db, t.tx, d, baixa.DocSettled)
-	if err != nil {
+	sum := sha256.Sum256(body)
+	r := &groupReq{ctx: ctx, d: d, body: body, sha: hex.EncodeToString(sum[:])}
+	r.key = cmp.Or(d.DedupKey, r.sha)
+	res := make([]groupRes, 1)
+	if err := t.db.d.insertDocuments(ctx, t.db, t.tx, []*groupReq{r}, res); err != nil {
 		return nil, false, err
 	}
-	return doc, true, nil
+	if res[0].created {
+		return res[0].doc, true, nil
+	}
+	doc, err := findDocumentByKey(ctx, t.db, t.tx, d.Provider, r.key)
+	return doc, false, err
 }
 
 func (t *settleTx) FindMovementByKey(ctx context.Context, provider, key string) (*baixa.Movement, error) {

@@ -39,22 +39,38 @@ func openPostgres(ctx context.Context, raw string, maxConns int) (*DB, error) {
 		listener.Close()
 		return nil, fmt.Errorf("database URL %s: %w", masked, errors.Unwrap(err))
 	}
-	// Plan every statement with its actual arguments and the tables' current
-	// size. A cached generic plan made while a table was small (or never
-	// analyzed: some servers run without autovacuum) turned index lookups
-	// into scans and settling 50 times slower.
-	if _, set := ccfg.RuntimeParams["plan_cache_mode"]; !set {
-		ccfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	}
 	w := stdlib.OpenDB(*ccfg)
 	w.SetMaxOpenConns(maxConns)
 	w.SetMaxIdleConns(maxConns)
+	// A connection's cached plans (see planned) are made again at least
+	// this often, however its tables have grown since.
+	w.SetConnMaxLifetime(connMaxLifetime)
 	if err := pingWithin(ctx, w); err != nil {
 		listener.Close()
 		w.Close()
 		return nil, fmt.Errorf("connect to %s: %w", masked, err)
 	}
 	return newDB(postgresDialect{}, w, w, listener, masked), nil
+}
+
+// connMaxLifetime bounds how long a connection, and the plans it cached,
+// lives.
+const connMaxLifetime = 30 * time.Minute
+
+// planned returns the arguments of a statement that carries n rows in
+// arrays. One row runs as the connection's prepared statement: PostgreSQL
+// plans it with its arguments five times, then may keep a generic plan
+// (plan_cache_mode auto), which spares the planning that was most of the
+// server's work per payment. More rows run as pgx's unnamed statement,
+// planned with their arguments every time: a generic plan cannot know an
+// array's length, and one cached while a table was small (or never
+// analyzed: this server runs without autovacuum) turned settling's index
+// lookups into scans, 50 times slower (docs/BENCHMARKS.md).
+func planned(n int, args []any) []any {
+	if n <= 1 {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
 }
 
 func (postgresDialect) name() string { return Postgres }
@@ -98,7 +114,7 @@ func (postgresDialect) insert(ctx context.Context, c sqlConn, table, typed strin
 	}
 	names := strings.Join(columnNames(typed), ", ")
 	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM %s%s", table, names, unnestFrom(typed, 1), suffix)
-	res, err := c.ExecContext(ctx, q, columnArrays(typed, n, row)...)
+	res, err := c.ExecContext(ctx, q, planned(n, columnArrays(typed, n, row))...)
 	if err != nil {
 		return 0, fmt.Errorf("insert %s: %w", table, err)
 	}
@@ -110,34 +126,56 @@ func (postgresDialect) queryIn(ctx context.Context, c sqlConn, query string, fix
 	if len(values) == 0 {
 		return nil
 	}
+	if len(values) == 1 { // a scalar's generic plan is an index lookup; an array's is not
+		q := strings.Replace(query, "IN (%s)", fmt.Sprintf("= $%d", len(fixed)+1), 1)
+		return queryChunk(ctx, c, q, append(append([]any{}, fixed...), values[0]), scan)
+	}
 	q := strings.Replace(query, "IN (%s)", fmt.Sprintf("= ANY($%d::text[])", len(fixed)+1), 1)
-	return queryChunk(ctx, c, q, append(append([]any{}, fixed...), values), scan)
+	return queryChunk(ctx, c, q, planned(len(values), append(append([]any{}, fixed...), values)), scan)
 }
 
 // updateCharges is one statement over arrays.
 func (postgresDialect) updateCharges(ctx context.Context, tx *sql.Tx, cs []*baixa.Charge, prev []int64) (int64, error) {
 	cols := columnNames(chargeUpdateTypes)
 	sets := make([]string, 0, len(cols)-1)
+	if len(cs) == 1 { // scalars, as queryIn does for one value
+		for i, c := range cols[1:] {
+			sets = append(sets, fmt.Sprintf("%s = $%d", c, i+2))
+		}
+		q := fmt.Sprintf(`UPDATE charges SET %s WHERE id = $1 AND sequence = $%d`, strings.Join(sets, ", "), len(cols)+1)
+		res, err := tx.ExecContext(ctx, q, append(chargeUpdateArgs(cs[0]), prev[0])...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
 	for _, c := range cols[1:] {
 		sets = append(sets, c+" = v."+c)
 	}
 	q := fmt.Sprintf(`UPDATE charges AS c SET %s FROM %s AS v(%s, prev) WHERE c.id = v.id AND c.sequence = v.prev`,
 		strings.Join(sets, ", "), unnestFrom(chargeUpdateTypes+", prev bigint", 1), strings.Join(cols, ", "))
 	args := columnArrays(chargeUpdateTypes+", prev bigint", len(cs), func(i int) []any { return append(chargeUpdateArgs(cs[i]), prev[i]) })
-	res, err := tx.ExecContext(ctx, q, args...)
+	res, err := tx.ExecContext(ctx, q, planned(len(cs), args)...)
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
 }
 
-// updateDeliveries is one statement over arrays.
+// updateDeliveries is one statement over arrays, or scalars for one.
 func (postgresDialect) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error) {
+	if len(outs) == 1 {
+		res, err := tx.ExecContext(ctx, deliveryUpdateRow, deliveryUpdateArgs(outs[0])...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE deliveries AS d SET status = v.status, attempts = v.attempts,
 		next_attempt_at = v.next_attempt_at, lease_until = 0, last_status_code = v.last_status_code,
 		last_error = v.last_error, succeeded_at = v.succeeded_at
 		FROM `+unnestFrom(deliveryUpdateTypes, 1)+` AS v(`+strings.Join(columnNames(deliveryUpdateTypes), ", ")+`)
-		WHERE d.id = v.id`, columnArrays(deliveryUpdateTypes, len(outs), func(i int) []any { return deliveryUpdateArgs(outs[i]) })...)
+		WHERE d.id = v.id`, planned(len(outs), columnArrays(deliveryUpdateTypes, len(outs), func(i int) []any { return deliveryUpdateArgs(outs[i]) }))...)
 	if err != nil {
 		return 0, err
 	}
@@ -177,7 +215,7 @@ func (postgresDialect) insertDocuments(ctx context.Context, db *DB, tx *sql.Tx, 
 		return []any{d.ID, d.Provider, d.ConnectionID, d.AccountID, d.ContentType, d.SHA256, d.DedupKey, d.Size,
 			string(d.Status), micros(d.CreatedAt), boolInt(d.SkipBadLines), body}
 	})
-	inserted, err := insertedIDs(ctx, tx, q, args)
+	inserted, err := insertedIDs(ctx, tx, q, planned(len(live), args))
 	if err != nil {
 		return fmt.Errorf("insert documents: %w", err)
 	}

@@ -222,8 +222,7 @@ func (s *sqliteDialect) updateCharges(ctx context.Context, tx *sql.Tx, cs []*bai
 
 // updateDeliveries runs one cached statement per delivery.
 func (s *sqliteDialect) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error) {
-	st, done, err := s.stmt(ctx, tx, rebind(`UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
-		lease_until = 0, last_status_code = $5, last_error = $6, succeeded_at = $7 WHERE id = $1`))
+	st, done, err := s.stmt(ctx, tx, rebind(deliveryUpdateRow))
 	if err != nil {
 		return 0, err
 	}
