@@ -136,8 +136,12 @@ func (b *BadLines) Add(problem string) {
 // AckJob, TickJob, FetchJob and DeliverJob.
 type Job interface{ job() }
 
-// SettleJob decodes and settles one document.
-type SettleJob struct{ DocumentID string }
+// SettleJob decodes and settles a document, then each of Then, in order:
+// the documents one group commit stored (callbacks) share one job.
+type SettleJob struct {
+	DocumentID string
+	Then       []string
+}
 
 // AckJob acknowledges a stored document to its provider (Recuperador's
 // mark-read), after the document committed.

@@ -211,7 +211,8 @@ var waitingStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.
 // rows' format, which this package alone knows.
 type (
 	settleArgs struct {
-		DocumentID string `json:"document_id"`
+		DocumentID string   `json:"document_id"`
+		Then       []string `json:"then,omitempty"`
 	}
 	ackArgs struct {
 		DocumentID string `json:"document_id"`
@@ -405,8 +406,21 @@ func (w *settleWorker) Timeout(*river.Job[settleArgs]) time.Duration {
 // settling, a drain of deliveries, a large download.
 const longestTimeout = 30 * time.Minute
 
+// Work settles the job's documents in order. Each is settled whatever
+// became of the others; if any failed, the job fails and comes back, and
+// those settled meanwhile are skipped then (settling is idempotent).
 func (w *settleWorker) Work(ctx context.Context, job *river.Job[settleArgs]) error {
-	return w.settle(ctx, job.Args.DocumentID)
+	var errs []error
+	for _, id := range append([]string{job.Args.DocumentID}, job.Args.Then...) {
+		if ctx.Err() != nil {
+			errs = append(errs, ctx.Err())
+			break
+		}
+		if err := w.settle(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("document %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 type deliverWorker struct {

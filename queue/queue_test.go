@@ -170,3 +170,52 @@ func settleJobs(t *testing.T, db *store.DB, jobs interface {
 		t.Fatal(err)
 	}
 }
+
+// TestSettleJobOfAGroup: the job of a group commit settles its documents
+// in order, each whatever became of the others; one that failed makes the
+// job come back, and all are settled again (settling is idempotent).
+func TestSettleJobOfAGroup(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := dbtest.Open(t, url)
+		calls := make(chan string, 10)
+		failedOnce := false
+		q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener,
+			Settle: func(_ context.Context, id string) error {
+				calls <- id
+				if id == "doc_b" && !failedOnce {
+					failedOnce = true
+					return errors.New("the database went away")
+				}
+				return nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer q.Stop(ctx)
+		tx, err := db.W.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.InsertTx(ctx, tx, baixa.SettleJob{DocumentID: "doc_a", Then: []string{"doc_b", "doc_c"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"doc_a", "doc_b", "doc_c", "doc_a", "doc_b", "doc_c"}
+		for i, w := range want {
+			select {
+			case id := <-calls:
+				if id != w {
+					t.Fatalf("call %d settled %s, want %s (calls in order: %v)", i, id, w, want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("after %d calls, nothing more was settled; want %v", i, want)
+			}
+		}
+	})
+}

@@ -163,13 +163,18 @@ func writeGroup(db *DB, batch []*groupReq, res []groupRes) error {
 		if err := db.d.insertDocuments(context.Background(), db, tx, batch, res); err != nil {
 			return err
 		}
-		var jobs []baixa.Job
+		// One job settles the group's new documents, in order: a job row
+		// per callback cost more than storing the callback.
+		var ids []string
 		for _, r := range res {
 			if r.created {
-				jobs = append(jobs, baixa.SettleJob{DocumentID: r.doc.ID})
+				ids = append(ids, r.doc.ID)
 			}
 		}
-		return db.jobs.InsertManyTx(context.Background(), tx, jobs)
+		if len(ids) == 0 {
+			return nil
+		}
+		return db.jobs.InsertTx(context.Background(), tx, baixa.SettleJob{DocumentID: ids[0], Then: ids[1:]})
 	})
 }
 
