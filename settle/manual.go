@@ -56,7 +56,7 @@ func (st *Settler) settleOne(ctx context.Context, tx baixa.SettleTx, accountID, 
 	}
 	m.DocumentID = out.doc.ID
 	var charges map[string]*baixa.Charge
-	if out.counts, charges, err = st.settle(ctx, tx, []*baixa.Movement{m}, nil, nil); err != nil {
+	if out.counts, charges, err = st.settle(ctx, tx, []*baixa.Movement{m}, batchOpts{fresh: true}); err != nil {
 		return out, err
 	}
 	out.charge = charges[m.ChargeID]

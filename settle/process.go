@@ -233,7 +233,7 @@ func (p *Processor) settleBatch(ctx context.Context, doc *baixa.Document, b batc
 		var counts baixa.Counts
 		err := p.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
 			var err error
-			if counts, _, err = p.Settler.settle(ctx, tx, b.ms, b.charges, locked); err != nil {
+			if counts, _, err = p.Settler.settle(ctx, tx, b.ms, batchOpts{peeked: b.charges, locked: locked}); err != nil {
 				return err
 			}
 			return tx.AdvanceDocument(ctx, doc.ID, counts, progress(), total, done)

@@ -36,7 +36,7 @@ func (s *Settler) Settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 // charges are locked: a later batch of the same document may start then,
 // and will wait for this one on any charge they share.
 func (s *Settler) SettleLocked(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement, locked func()) (baixa.Counts, error) {
-	counts, _, err := s.settle(ctx, tx, ms, nil, locked)
+	counts, _, err := s.settle(ctx, tx, ms, batchOpts{locked: locked})
 	return counts, err
 }
 
@@ -46,12 +46,25 @@ type ChargePeeker interface {
 	PeekCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error)
 }
 
-// settle is SettleLocked with charges loaded ahead (peeked, may be nil):
-// they are used instead of loading them inside tx, and if any of them
-// changed in between (its sequence moved), the work is redone from the
-// savepoint with every charge loaded again, locked, inside tx. It also
-// returns the movements' charges as tx leaves them.
-func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement, peeked map[string]*baixa.Charge, locked func()) (baixa.Counts, map[string]*baixa.Charge, error) {
+// batchOpts say how a batch comes to be settled.
+type batchOpts struct {
+	// peeked are charges loaded ahead, unlocked (may be nil).
+	peeked map[string]*baixa.Charge
+	// locked, when set, is called once the batch's charges are locked.
+	locked func()
+	// fresh says none of the movements can be stored yet (an operator's,
+	// under the key of the document just created in tx): no savepoint is
+	// taken, and should one be stored all the same, ErrRace undoes tx.
+	fresh bool
+}
+
+// settle is SettleLocked with charges loaded ahead (o.peeked): they are
+// used instead of loading them inside tx, and if any of them changed in
+// between (its sequence moved), the work is redone from the savepoint with
+// every charge loaded again, locked, inside tx. It also returns the
+// movements' charges as tx leaves them.
+func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Movement, o batchOpts) (baixa.Counts, map[string]*baixa.Charge, error) {
+	peeked, locked := o.peeked, o.locked
 	var counts baixa.Counts
 	now := time.Now
 	if s.Now != nil {
@@ -113,8 +126,10 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 	for attempt := 0; ; attempt++ {
 		counts = before
 		events, changed := s.apply(todo, charges, at, &counts)
-		if err := tx.Savepoint(ctx); err != nil {
-			return counts, nil, err
+		if !o.fresh {
+			if err := tx.Savepoint(ctx); err != nil {
+				return counts, nil, err
+			}
 		}
 		n, err := tx.InsertMovements(ctx, todo)
 		if err != nil {
@@ -151,7 +166,7 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 				return counts, nil, fmt.Errorf("update charges: %d of %d changed while locked", len(write)-updated, len(write))
 			}
 		}
-		if attempt == 5 {
+		if attempt == 5 || o.fresh {
 			return counts, nil, ErrRace
 		}
 		if err := tx.RollbackToSavepoint(ctx); err != nil {
