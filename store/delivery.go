@@ -131,6 +131,12 @@ func (s *Deliveries) ProbeFailing(ctx context.Context, now time.Time, quiet time
 func (s *Deliveries) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, outs []baixa.DeliveryOutcome, ch baixa.EndpointHealth) (disabled, more bool, err error) {
 	db := s.db
 	now := db.now()
+	if ch.Succeeded && ep.FailingSince.IsZero() {
+		// The usual round: nothing to change on the endpoint.
+		if more, ok, err := db.d.recordRound(ctx, db, ep.ID, outs, now); ok || err != nil {
+			return false, more, err
+		}
+	}
 	var added fanned
 	record := func(tx *sql.Tx) error {
 		disabled, added = false, fanned{}
@@ -140,10 +146,8 @@ func (s *Deliveries) RecordAttempts(ctx context.Context, ep *baixa.Endpoint, out
 		if err != nil || n == 0 {
 			return err
 		}
-		_, err = db.insert(ctx, tx, "delivery_attempts", `delivery_id text, n bigint, at bigint, status_code bigint,
-			duration_us bigint, error text, response text`, len(outs), func(i int) []any {
-			a := outs[i].Attempt
-			return []any{outs[i].Delivery.ID, int64(a.N), micros(a.At), int64(a.StatusCode), a.DurationMS * 1000, a.Error, a.Response}
+		_, err = db.insert(ctx, tx, "delivery_attempts", "delivery_id text, "+attemptTypes, len(outs), func(i int) []any {
+			return append([]any{outs[i].Delivery.ID}, attemptArgs(outs[i].Attempt)...)
 		}, " ON CONFLICT (delivery_id, n) DO NOTHING")
 		if err != nil {
 			return err
@@ -440,6 +444,14 @@ func replayPage(ctx context.Context, c sqlConn, ep *baixa.Endpoint, since int64,
 
 const deliveryUpdateTypes = `id text, status text, attempts bigint, next_attempt_at bigint, last_status_code bigint,
 	last_error text, succeeded_at bigint`
+
+// attemptTypes are the columns of delivery_attempts after delivery_id.
+const attemptTypes = `n bigint, at bigint, status_code bigint, duration_us bigint, error text, response text`
+
+// attemptArgs are an attempt's values in attemptTypes' order.
+func attemptArgs(a *baixa.Attempt) []any {
+	return []any{int64(a.N), micros(a.At), int64(a.StatusCode), a.DurationMS * 1000, a.Error, a.Response}
+}
 
 // deliveryUpdateRow writes one delivery's outcome, deliveryUpdateArgs in
 // order.

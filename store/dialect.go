@@ -58,6 +58,11 @@ type dialect interface {
 	updateCharges(ctx context.Context, tx *sql.Tx, cs []*baixa.Charge, prev []int64) (int64, error)
 	// updateDeliveries writes attempts' outcomes and lifts their leases.
 	updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error)
+	// recordRound writes the outcomes of a round of attempts on a
+	// healthy endpoint, with the attempts, and reports whether more of its
+	// deliveries are due, where the database can in one statement; ok
+	// false: RecordAttempts does it in a transaction.
+	recordRound(ctx context.Context, db *DB, endpointID string, outs []baixa.DeliveryOutcome, now time.Time) (more, ok bool, err error)
 	// insertDocuments writes a group's small documents (group commit).
 	insertDocuments(ctx context.Context, db *DB, tx *sql.Tx, batch []*groupReq, res []groupRes) error
 

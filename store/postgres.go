@@ -182,6 +182,35 @@ func (postgresDialect) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []
 	return res.RowsAffected()
 }
 
+// roundTypes are a round's outcomes with their attempts.
+const roundTypes = deliveryUpdateTypes + ", " + attemptTypes
+
+// recordRound is one statement, outside any transaction (atomic on its
+// own): the outcomes, the attempts of the deliveries still there, and
+// whether more are due. That last look sees the deliveries as they were
+// before the statement, leased, so not due: as they are after it.
+func (postgresDialect) recordRound(ctx context.Context, db *DB, endpointID string, outs []baixa.DeliveryOutcome, now time.Time) (more, ok bool, err error) {
+	k := len(columnNames(roundTypes))
+	q := fmt.Sprintf(`WITH v AS (SELECT * FROM %s AS v(%s)),
+		u AS (UPDATE deliveries AS d SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
+			lease_until = 0, last_status_code = v.last_status_code, last_error = v.last_error, succeeded_at = v.succeeded_at
+			FROM v WHERE d.id = v.id RETURNING d.id),
+		a AS (INSERT INTO delivery_attempts (delivery_id, %s) SELECT v.id, %s FROM v JOIN u ON u.id = v.id
+			ON CONFLICT (delivery_id, n) DO NOTHING)
+		SELECT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = $%d AND status = 'pending'
+			AND next_attempt_at <= $%d AND lease_until <= $%d)`,
+		unnestFrom(roundTypes, 1), strings.Join(columnNames(roundTypes), ", "),
+		strings.Join(columnNames(attemptTypes), ", "), "v."+strings.Join(columnNames(attemptTypes), ", v."), k+1, k+2, k+2)
+	args := columnArrays(roundTypes, len(outs), func(i int) []any {
+		return append(deliveryUpdateArgs(outs[i]), attemptArgs(outs[i].Attempt)...)
+	})
+	// Planned with its arguments each time, whatever the round's size: a
+	// generic plan of this join cannot know how many rows the arrays hold.
+	args = append([]any{pgx.QueryExecModeCacheDescribe}, append(args, endpointID, micros(now))...)
+	err = db.W.QueryRowContext(ctx, q, args...).Scan(&more)
+	return more, true, err
+}
+
 // smallTypes are the columns of a small document, with its one part's data.
 const smallTypes = `id text, provider text, connection_id text, account_id text, content_type text, sha256 text, dedup_key text,
 	size bigint, status text, created_at bigint, skip_bad_lines bigint, data bytea`
@@ -260,13 +289,11 @@ func (postgresDialect) attentionFrom() string { return "movements AS m" }
 func (postgresDialect) reviewFrom() string { return "movements AS m" }
 
 // claimDeliveries leases in one statement (atomic on its own, no
-// transaction around it), skipping rows another instance holds. Most
-// claims find nothing due (a drain's last look): a read says so first
-// without a write.
+// transaction around it), skipping rows another instance holds. An update
+// that finds nothing due writes nothing, so no read looks first: that
+// read cost a statement per round, and most rounds do find deliveries
+// (a drain ends when RecordAttempts finds none left).
 func (postgresDialect) claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
-	if more, err := anyDue(ctx, db, db.R, endpointID, now); err != nil || !more {
-		return nil, err
-	}
 	rows, err := db.W.QueryContext(ctx, `UPDATE deliveries SET lease_until = $4 WHERE id IN (SELECT d.id `+due+
 		` FOR UPDATE SKIP LOCKED) RETURNING `+strings.ReplaceAll(deliveryColumns, "d.", ""),
 		endpointID, micros(now), limit, micros(now.Add(lease)))
