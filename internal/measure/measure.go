@@ -80,3 +80,10 @@ func ProcStatus(field string) string {
 	}
 	return "unknown"
 }
+
+// ResetPeakRSS starts the process's peak RSS (VmHWM) afresh from its
+// current RSS (Linux's clear_refs), so that a phase's peak can be read
+// apart from what came before it. It reports whether the kernel allowed it.
+func ResetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
