@@ -206,7 +206,7 @@ func (s *Attention) link(ctx context.Context, tx baixa.ResolveTx, it *baixa.Atte
 	if a.Note != "" {
 		lm.Note += ": " + a.Note
 	}
-	one, err := s.Settler.settleOne(ctx, tx, m.AccountID, key, body, &lm)
+	one, err := s.Settler.settleOne(ctx, tx, m.AccountID, key, body, &lm, nil)
 	if err != nil {
 		return one.counts, err
 	}

@@ -43,9 +43,10 @@ type settledOne struct {
 }
 
 // settleOne stores body as a manual document under key and settles m, the
-// one movement it carries, in tx. A document already stored under key is
-// returned with created false, and nothing is settled.
-func (st *Settler) settleOne(ctx context.Context, tx baixa.SettleTx, accountID, key string, body []byte, m *baixa.Movement) (settledOne, error) {
+// one movement it carries, in tx; held, when set, is m's charge as tx
+// loaded and locked it. A document already stored under key is returned
+// with created false, and nothing is settled.
+func (st *Settler) settleOne(ctx context.Context, tx baixa.SettleTx, accountID, key string, body []byte, m *baixa.Movement, held map[string]*baixa.Charge) (settledOne, error) {
 	var out settledOne
 	var err error
 	out.doc, out.created, err = tx.InsertDocument(ctx, baixa.NewDocument{
@@ -56,7 +57,7 @@ func (st *Settler) settleOne(ctx context.Context, tx baixa.SettleTx, accountID, 
 	}
 	m.DocumentID = out.doc.ID
 	var charges map[string]*baixa.Charge
-	if out.counts, charges, err = st.settle(ctx, tx, []*baixa.Movement{m}, batchOpts{fresh: true}); err != nil {
+	if out.counts, charges, err = st.settle(ctx, tx, []*baixa.Movement{m}, batchOpts{held: held, fresh: true}); err != nil {
 		return out, err
 	}
 	out.charge = charges[m.ChargeID]
@@ -94,10 +95,6 @@ func (s *Service) SettleManual(ctx context.Context, m *baixa.Movement, body []by
 			return nil, nil, baixa.FieldError("paid_on", "is required")
 		}
 	}
-	c, err := s.Store.FindChargeByID(ctx, m.ChargeID)
-	if err != nil {
-		return nil, nil, err
-	}
 	now := time.Now()
 	if s.Now != nil {
 		now = s.Now()
@@ -106,17 +103,27 @@ func (s *Service) SettleManual(ctx context.Context, m *baixa.Movement, body []by
 		key = baixa.NewID("key", now)
 	}
 	m.Provider = baixa.ProviderManual
-	m.AccountID = c.AccountID
 	m.Key = key
 	if m.OccurredAt.IsZero() {
 		m.OccurredAt = now.UTC()
 	}
 	var out *baixa.Movement
 	var after *baixa.Charge
-	err = afterRaces(s.Settled, func() (baixa.Counts, error) {
+	err := afterRaces(s.Settled, func() (baixa.Counts, error) {
 		var counts baixa.Counts
 		err := s.Store.WriteTx(ctx, func(tx baixa.SettleTx) error {
-			one, err := s.Settler.settleOne(ctx, tx, c.AccountID, key, body, m)
+			// The charge is read in the transaction, and locked (one
+			// statement fewer than reading it before).
+			held, err := tx.LoadCharges(ctx, []string{m.ChargeID})
+			if err != nil {
+				return err
+			}
+			c := held[m.ChargeID]
+			if c == nil {
+				return baixa.Errorf(baixa.ENotFound, "charge %s not found", m.ChargeID)
+			}
+			m.AccountID = c.AccountID
+			one, err := s.Settler.settleOne(ctx, tx, c.AccountID, key, body, m, held)
 			switch {
 			case err != nil:
 				return err
@@ -135,6 +142,6 @@ func (s *Service) SettleManual(ctx context.Context, m *baixa.Movement, body []by
 	if after != nil { // as committed: no need to read it back
 		return after, out, nil
 	}
-	c, err = s.Store.FindChargeByID(ctx, m.ChargeID)
+	c, err := s.Store.FindChargeByID(ctx, m.ChargeID)
 	return c, out, err
 }

@@ -50,6 +50,8 @@ type ChargePeeker interface {
 type batchOpts struct {
 	// peeked are charges loaded ahead, unlocked (may be nil).
 	peeked map[string]*baixa.Charge
+	// held are charges tx has loaded and locked already (may be nil).
+	held map[string]*baixa.Charge
 	// locked, when set, is called once the batch's charges are locked.
 	locked func()
 	// fresh says none of the movements can be stored yet (an operator's,
@@ -98,7 +100,9 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 	charges := make(map[string]*baixa.Charge, len(ids))
 	var missing []string
 	for _, id := range ids {
-		if c := peeked[id]; c != nil {
+		if c := o.held[id]; c != nil {
+			charges[id] = c
+		} else if c := peeked[id]; c != nil {
 			charges[id] = c
 		} else {
 			missing = append(missing, id)
