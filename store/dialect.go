@@ -69,9 +69,10 @@ type dialect interface {
 	// lockRows is the suffix of a SELECT of charges by id that locks them
 	// for the transaction.
 	lockRows() string
-	// lockEventFeed serializes the transactions that add events, so the
-	// feed's order is the order they commit in.
-	lockEventFeed(ctx context.Context, tx *sql.Tx) error
+	// insertEvents inserts n rows (typed as for insert) into events,
+	// serializing the transactions that add events so that the feed's
+	// order is the order they commit in.
+	insertEvents(ctx context.Context, tx *sql.Tx, typed string, n int, row func(i int) []any) error
 	// attentionFrom names the movements table, as m, for the list of
 	// movements that need a person (movements_attention).
 	attentionFrom() string

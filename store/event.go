@@ -19,9 +19,10 @@ var _ baixa.EventService = (*Events)(nil)
 // value is taken when a row is inserted but becomes visible only at commit,
 // so concurrent writers could commit positions out of order and a reader
 // could skip the lower one. Writers therefore take a transaction-scoped
-// advisory lock just before inserting events and hold it to commit:
-// positions become visible in the order they were taken. The lock is taken
-// last, so it covers only the end of the transaction. SQLite has one writer.
+// advisory lock as they insert events (in the same statement, see
+// postgresDialect.insertEvents) and hold it to commit: positions become
+// visible in the order they were taken. The lock is taken last, so it
+// covers only the end of the transaction. SQLite has one writer.
 //
 // Each event's deliveries to the endpoints that want it are recorded with
 // it (fanOut), before the lock; insertEvents returns what fanOut did.
@@ -35,10 +36,7 @@ func insertEvents(ctx context.Context, db *DB, tx *sql.Tx, es []*baixa.Event) (f
 	if err != nil {
 		return fanned{}, fmt.Errorf("deliveries: %w", err)
 	}
-	if err := db.d.lockEventFeed(ctx, tx); err != nil {
-		return fanned{}, fmt.Errorf("lock event feed: %w", err)
-	}
-	_, err = db.insert(ctx, tx, "events", "id text, type text, account_id text, charge_id text, sequence bigint, movement_id text, payload text, created_at bigint", len(es), func(i int) []any {
+	err = db.d.insertEvents(ctx, tx, "id text, type text, account_id text, charge_id text, sequence bigint, movement_id text, payload text, created_at bigint", len(es), func(i int) []any {
 		e := *es[i]
 		movementID := ""
 		if e.Movement != nil {
@@ -46,7 +44,7 @@ func insertEvents(ctx context.Context, db *DB, tx *sql.Tx, es []*baixa.Event) (f
 		}
 		payload := appendEvent(nil, &e) // its movement is stored once, in movements
 		return []any{e.ID, string(e.Type), e.AccountID, e.ChargeID, e.Sequence, movementID, string(payload), micros(e.CreatedAt)}
-	}, "")
+	})
 	return f, err
 }
 

@@ -279,9 +279,17 @@ func (postgresDialect) lockRows() string { return " ORDER BY id FOR UPDATE" }
 // eventLockKey is the advisory lock that serializes event writers.
 const eventLockKey = 0x6261697861 // "baixa"
 
-func (postgresDialect) lockEventFeed(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(eventLockKey))
-	return err
+// insertEvents takes the advisory lock in the insert itself: no row is
+// produced, so no position drawn, before the lock's subquery has run (it
+// is volatile, so it is neither pulled up nor left out).
+func (postgresDialect) insertEvents(ctx context.Context, tx *sql.Tx, typed string, n int, row func(i int) []any) error {
+	q := fmt.Sprintf("INSERT INTO events (%s) SELECT u.* FROM (SELECT pg_advisory_xact_lock($1)) AS l, %s AS u",
+		strings.Join(columnNames(typed), ", "), unnestFrom(typed, 2))
+	_, err := tx.ExecContext(ctx, q, planned(n, append([]any{int64(eventLockKey)}, columnArrays(typed, n, row)...))...)
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
 }
 
 func (postgresDialect) attentionFrom() string { return "movements AS m" }

@@ -267,8 +267,12 @@ func (*sqliteDialect) recordRound(context.Context, *DB, string, []baixa.Delivery
 // lockRows is empty: SQLite's single writer needs no row locks.
 func (*sqliteDialect) lockRows() string { return "" }
 
-// lockEventFeed does nothing: SQLite's transactions already run one at a time.
-func (*sqliteDialect) lockEventFeed(context.Context, *sql.Tx) error { return nil }
+// insertEvents needs no lock: SQLite's transactions already run one at a
+// time.
+func (s *sqliteDialect) insertEvents(ctx context.Context, tx *sql.Tx, typed string, n int, row func(i int) []any) error {
+	_, err := s.insert(ctx, tx, "events", typed, n, row, "")
+	return err
+}
 
 // attentionFrom names the partial index: without statistics SQLite would
 // walk the key instead.
