@@ -38,13 +38,13 @@ type SettleTx interface {
 	// LoadCharges loads charges by id, locked against concurrent settling
 	// until the transaction ends.
 	LoadCharges(ctx context.Context, ids []string) (map[string]*Charge, error)
-	// InsertMovements records movements; it returns how many were inserted,
-	// fewer when another transaction recorded some of the same keys first.
-	InsertMovements(ctx context.Context, ms []*Movement) (int, error)
-	// UpdateCharges writes the settled state of cs, each only if its
-	// sequence is still prev[i] (the one it was loaded with); it returns how
-	// many were written, fewer when some changed since they were loaded.
-	UpdateCharges(ctx context.Context, cs []*Charge, prev []int64) (int, error)
+	// RecordSettled records movements, and then, only if all of them were
+	// inserted, the settled state of cs, each only if its sequence is
+	// still prev[i] (the one it was loaded with). It returns how many
+	// movements were inserted (fewer when another transaction recorded
+	// some of the same keys first) and how many charges were written
+	// (fewer when some changed since they were loaded).
+	RecordSettled(ctx context.Context, ms []*Movement, cs []*Charge, prev []int64) (inserted, updated int, err error)
 	// Savepoint marks a point that RollbackToSavepoint returns to, keeping
 	// the row locks taken before it.
 	Savepoint(ctx context.Context) error

@@ -135,26 +135,22 @@ func (s *Settler) settle(ctx context.Context, tx baixa.SettleTx, ms []*baixa.Mov
 				return counts, nil, err
 			}
 		}
-		n, err := tx.InsertMovements(ctx, todo)
+		write := changed
+		if peeked != nil {
+			// A peeked charge that the batch left as it was is written
+			// back unchanged, so that its sequence is checked too: the
+			// batch's decisions on it must not rest on a stale copy.
+			write = append(write[:len(write):len(write)], unchangedPeeked(todo, charges, changed)...)
+		}
+		prev := make([]int64, len(write))
+		for i, c := range write {
+			prev[i] = charges[c.ID].Sequence
+		}
+		n, updated, err := tx.RecordSettled(ctx, todo, write, prev)
 		if err != nil {
-			return counts, nil, fmt.Errorf("insert movements: %w", err)
+			return counts, nil, err
 		}
 		if n == len(todo) {
-			write := changed
-			if peeked != nil {
-				// A peeked charge that the batch left as it was is written
-				// back unchanged, so that its sequence is checked too: the
-				// batch's decisions on it must not rest on a stale copy.
-				write = append(write[:len(write):len(write)], unchangedPeeked(todo, charges, changed)...)
-			}
-			prev := make([]int64, len(write))
-			for i, c := range write {
-				prev[i] = charges[c.ID].Sequence
-			}
-			updated, err := tx.UpdateCharges(ctx, write, prev)
-			if err != nil {
-				return counts, nil, fmt.Errorf("update charges: %w", err)
-			}
 			if updated == len(write) {
 				if err := tx.InsertEvents(ctx, events); err != nil {
 					return counts, nil, fmt.Errorf("insert events: %w", err)

@@ -54,8 +54,11 @@ type dialect interface {
 	// queryIn runs query, whose "IN (%s)" takes values, after the fixed
 	// args; each row goes to scan.
 	queryIn(ctx context.Context, c sqlConn, query string, fixed []any, values []string, scan func(*sql.Rows) error) error
-	// updateCharges writes cs where each one's sequence is still prev[i].
-	updateCharges(ctx context.Context, tx *sql.Tx, cs []*baixa.Charge, prev []int64) (int64, error)
+	// recordSettled inserts n movements (row gives each in movementTypes'
+	// order; one stored before is skipped) and, if all were inserted,
+	// writes cs where each one's sequence is still prev[i]. It returns how
+	// many movements were inserted and how many charges written.
+	recordSettled(ctx context.Context, tx *sql.Tx, n int, row func(i int) []any, cs []*baixa.Charge, prev []int64) (inserted, updated int, err error)
 	// updateDeliveries writes attempts' outcomes and lifts their leases.
 	updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error)
 	// recordRound writes the outcomes of a round of attempts on a

@@ -127,29 +127,31 @@ func loadCharges(ctx context.Context, db *DB, c sqlConn, ids []string, suffix st
 const movementTypes = `id text, document_id text, account_id text, provider text, natural_key text, kind text,
 	charge_id text, result text, reason text, data text, created_at bigint`
 
-// InsertMovements records movements: the settling outcome in columns, the
-// movement as decoded in data (Encoded when the decoder prepared it).
-func (t *settleTx) InsertMovements(ctx context.Context, ms []*baixa.Movement) (int, error) {
+// RecordSettled records movements (the settling outcome in columns, the
+// movement as decoded in data: Encoded when the decoder prepared it) and,
+// if all of them were inserted, the charges' settled state (see
+// dialect.recordSettled).
+func (t *settleTx) RecordSettled(ctx context.Context, ms []*baixa.Movement, cs []*baixa.Charge, prev []int64) (inserted, updated int, err error) {
 	datas := make([]string, len(ms))
 	for i, m := range ms {
 		data := m.Encoded
 		if data == nil {
-			var err error
 			if data, err = encodeDecoded(m); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 		}
 		datas[i] = string(data)
 	}
-	n, err := t.db.insert(ctx, t.tx, "movements", movementTypes, len(ms), func(i int) []any {
+	return t.db.d.recordSettled(ctx, t.tx, len(ms), func(i int) []any {
 		m := ms[i]
 		return []any{m.ID, m.DocumentID, m.AccountID, m.Provider, m.Key, string(m.Kind), m.ChargeID,
 			string(m.Result), m.Reason, datas[i], micros(m.CreatedAt)}
-	}, " ON CONFLICT (provider, natural_key) DO NOTHING")
-	return int(n), err
+	}, cs, prev)
 }
 
-// encodeDecoded encodes m without what settling sets (kept in columns).
+// movementConflict is how a movement stored before is left alone.
+const movementConflict = " ON CONFLICT (provider, natural_key) DO NOTHING"
+
 func encodeDecoded(m *baixa.Movement) ([]byte, error) {
 	c := *m
 	c.ID, c.ChargeID, c.Result, c.Reason, c.CreatedAt = "", "", "", "", time.Time{}
@@ -202,6 +204,18 @@ const chargeUpdateTypes = `id text, status text, provider_status text, due_date 
 	interest_amount bigint, fine_amount bigint, discount_amount bigint, rebate_amount bigint, fee_amount bigint,
 	credited_amount bigint, paid_on text, credited_on text, conflict text, sequence bigint, updated_at bigint, payment_link text, reported_at bigint`
 
+// chargeUpdateRow updates one charge by id if its sequence is still the
+// one it was loaded with: chargeUpdateArgs, then the previous sequence, as
+// parameters from $from on.
+func chargeUpdateRow(from int) string {
+	cols := columnNames(chargeUpdateTypes)
+	sets := make([]string, 0, len(cols)-1)
+	for i, c := range cols[1:] {
+		sets = append(sets, fmt.Sprintf("%s = $%d", c, from+1+i))
+	}
+	return fmt.Sprintf(`UPDATE charges SET %s WHERE id = $%d AND sequence = $%d`, strings.Join(sets, ", "), from, from+len(cols))
+}
+
 func chargeUpdateArgs(c *baixa.Charge) []any {
 	return []any{c.ID, string(c.Status), c.ProviderStatus, dateString(c.DueDate),
 		int64(c.PaidAmount), int64(c.InterestAmount), int64(c.FineAmount), int64(c.DiscountAmount),
@@ -209,19 +223,9 @@ func chargeUpdateArgs(c *baixa.Charge) []any {
 		dateString(c.CreditedOn), c.Conflict, c.Sequence, micros(c.UpdatedAt), c.PaymentLink, micros(c.ReportedAt)}
 }
 
-// UpdateCharges writes the settled state of charges whose sequence is
-// still the one they were loaded with.
-func (t *settleTx) UpdateCharges(ctx context.Context, cs []*baixa.Charge, prev []int64) (int, error) {
-	if len(cs) == 0 {
-		return 0, nil
-	}
-	n, err := t.db.d.updateCharges(ctx, t.tx, cs, prev)
-	return int(n), err
-}
-
 // PeekCharges loads charges by id on the read pool, without locking them:
 // settling loads a batch's charges this way ahead of its transaction, and
-// UpdateCharges then checks that none changed in between.
+// RecordSettled then checks that none changed in between.
 func (s *Charges) PeekCharges(ctx context.Context, ids []string) (map[string]*baixa.Charge, error) {
 	db := s.db
 	return loadCharges(ctx, db, db.R, ids, "")

@@ -134,32 +134,43 @@ func (postgresDialect) queryIn(ctx context.Context, c sqlConn, query string, fix
 	return queryChunk(ctx, c, q, planned(len(values), append(append([]any{}, fixed...), values)), scan)
 }
 
-// updateCharges is one statement over arrays.
-func (postgresDialect) updateCharges(ctx context.Context, tx *sql.Tx, cs []*baixa.Charge, prev []int64) (int64, error) {
-	cols := columnNames(chargeUpdateTypes)
-	sets := make([]string, 0, len(cols)-1)
-	if len(cs) == 1 { // scalars, as queryIn does for one value
-		for i, c := range cols[1:] {
-			sets = append(sets, fmt.Sprintf("%s = $%d", c, i+2))
-		}
-		q := fmt.Sprintf(`UPDATE charges SET %s WHERE id = $1 AND sequence = $%d`, strings.Join(sets, ", "), len(cols)+1)
-		res, err := tx.ExecContext(ctx, q, append(chargeUpdateArgs(cs[0]), prev[0])...)
+// recordSettled is one statement: the movements' insert and, counted
+// against it, the charges' update (scalars for one charge, whose generic
+// plan is an index lookup; arrays for more).
+func (postgresDialect) recordSettled(ctx context.Context, tx *sql.Tx, n int, row func(i int) []any, cs []*baixa.Charge, prev []int64) (inserted, updated int, err error) {
+	args := columnArrays(movementTypes, n, row)
+	insert := fmt.Sprintf("INSERT INTO movements (%s) SELECT * FROM %s%s",
+		strings.Join(columnNames(movementTypes), ", "), unnestFrom(movementTypes, 1), movementConflict)
+	if len(cs) == 0 {
+		res, err := tx.ExecContext(ctx, insert, planned(n, args)...)
 		if err != nil {
-			return 0, err
+			return 0, 0, fmt.Errorf("insert movements: %w", err)
 		}
-		return res.RowsAffected()
+		k, err := res.RowsAffected()
+		return int(k), 0, err
 	}
-	for _, c := range cols[1:] {
-		sets = append(sets, c+" = v."+c)
+	var update string
+	if len(cs) == 1 {
+		update = chargeUpdateRow(len(args) + 1)
+		args = append(append(args, chargeUpdateArgs(cs[0])...), prev[0])
+	} else {
+		cols := columnNames(chargeUpdateTypes)
+		sets := make([]string, 0, len(cols)-1)
+		for _, c := range cols[1:] {
+			sets = append(sets, c+" = v."+c)
+		}
+		update = fmt.Sprintf(`UPDATE charges AS c SET %s FROM %s AS v(%s, prev) WHERE c.id = v.id AND c.sequence = v.prev`,
+			strings.Join(sets, ", "), unnestFrom(chargeUpdateTypes+", prev bigint", len(args)+1), strings.Join(cols, ", "))
+		args = append(args, columnArrays(chargeUpdateTypes+", prev bigint", len(cs), func(i int) []any { return append(chargeUpdateArgs(cs[i]), prev[i]) })...)
 	}
-	q := fmt.Sprintf(`UPDATE charges AS c SET %s FROM %s AS v(%s, prev) WHERE c.id = v.id AND c.sequence = v.prev`,
-		strings.Join(sets, ", "), unnestFrom(chargeUpdateTypes+", prev bigint", 1), strings.Join(cols, ", "))
-	args := columnArrays(chargeUpdateTypes+", prev bigint", len(cs), func(i int) []any { return append(chargeUpdateArgs(cs[i]), prev[i]) })
-	res, err := tx.ExecContext(ctx, q, planned(len(cs), args)...)
-	if err != nil {
-		return 0, err
+	q := fmt.Sprintf(`WITH m AS (%s RETURNING 1), u AS (%s AND (SELECT count(*) FROM m) = $%d RETURNING 1)
+		SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM u)`, insert, update, len(args)+1)
+	args = append(args, int64(n))
+	var ins, upd int64
+	if err := tx.QueryRowContext(ctx, q, planned(max(n, len(cs)), args)...).Scan(&ins, &upd); err != nil {
+		return 0, 0, fmt.Errorf("record movements and charges: %w", err)
 	}
-	return res.RowsAffected()
+	return int(ins), int(upd), nil
 }
 
 // updateDeliveries is one statement over arrays, or scalars for one.

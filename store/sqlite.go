@@ -191,16 +191,23 @@ func (s *sqliteDialect) queryIn(ctx context.Context, c sqlConn, query string, fi
 	return nil
 }
 
-// updateCharges runs one cached statement per row (a multi-row UPDATE ...
+// recordSettled inserts the movements, then, if all were inserted,
+// updates the charges one cached statement per row (a multi-row UPDATE ...
 // FROM a VALUES list was measured slower).
-func (s *sqliteDialect) updateCharges(ctx context.Context, tx *sql.Tx, cs []*baixa.Charge, prev []int64) (int64, error) {
-	cols := columnNames(chargeUpdateTypes)
-	sets := make([]string, 0, len(cols)-1)
-	for i, c := range cols[1:] {
-		sets = append(sets, fmt.Sprintf("%s = $%d", c, i+2))
+func (s *sqliteDialect) recordSettled(ctx context.Context, tx *sql.Tx, n int, row func(i int) []any, cs []*baixa.Charge, prev []int64) (inserted, updated int, err error) {
+	ins, err := s.insert(ctx, tx, "movements", movementTypes, n, row, movementConflict)
+	if err != nil || int(ins) != n || len(cs) == 0 {
+		return int(ins), 0, err
 	}
-	q := fmt.Sprintf(`UPDATE charges SET %s WHERE id = $1 AND sequence = $%d`, strings.Join(sets, ", "), len(cols)+1)
-	stmt, done, err := s.stmt(ctx, tx, rebind(q))
+	upd, err := s.updateCharges(ctx, tx, cs, prev)
+	if err != nil {
+		return int(ins), 0, fmt.Errorf("update charges: %w", err)
+	}
+	return int(ins), int(upd), nil
+}
+
+func (s *sqliteDialect) updateCharges(ctx context.Context, tx *sql.Tx, cs []*baixa.Charge, prev []int64) (int64, error) {
+	stmt, done, err := s.stmt(ctx, tx, rebind(chargeUpdateRow(1)))
 	if err != nil {
 		return 0, err
 	}

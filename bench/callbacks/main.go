@@ -142,28 +142,11 @@ loop:
 	fmt.Printf("steady: %d callbacks at %d/s: latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n", len(lat), *rate, p(.5), p(.9), p(.99), p(1))
 
 	// Reference: single-row inserts, one transaction each, from as many goroutines.
-	_, err = db.W.ExecContext(ctx, `CREATE TABLE bench_rows (id BIGINT PRIMARY KEY, v TEXT NOT NULL)`)
-	must(err)
 	const rows = 5000
-	var next atomic.Int64
-	start = time.Now()
-	for range *conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > rows {
-					return
-				}
-				_, err := db.W.ExecContext(ctx, `INSERT INTO bench_rows (id, v) VALUES ($1, $2)`, i, "x")
-				must(err)
-			}
-		}()
-	}
-	wg.Wait()
-	took = time.Since(start)
-	fmt.Printf("reference: %d single-row inserts (one transaction each, %d goroutines) in %.2fs = %.0f/s\n", rows, *conc, took.Seconds(), rows/took.Seconds())
+	raw, err := measure.RawInserts(ctx, db.W, *conc, rows)
+	must(err)
+	fmt.Printf("reference: %d single-row inserts (one transaction each, %d goroutines) = %.0f/s; callbacks burst / reference = %.2f\n",
+		rows, *conc, raw, float64(*n)/took.Seconds()/raw)
 }
 
 func must(err error) {

@@ -153,6 +153,12 @@ func main() {
 	if reset {
 		fmt.Printf("settling: process RSS %s before, peak RSS (VmHWM) during settling %s\n", rssBefore, measure.ProcStatus("VmHWM"))
 	}
+	// Reference: the same run's raw rate of single-row inserts (64
+	// goroutines, one transaction each).
+	raw, err := measure.RawInserts(ctx, db.W, 64, 5000)
+	must(err)
+	fmt.Printf("reference: single-row inserts (one transaction each, 64 goroutines) = %.0f/s; settling / reference = %.2f\n",
+		raw, float64(*n)/took.Seconds()/raw)
 	es, err := db.Events.FindEvents(ctx, baixa.EventFilter{Limit: 1})
 	must(err)
 	if len(es) != 1 || es[0].Type != baixa.EventChargePaid {

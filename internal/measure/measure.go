@@ -3,9 +3,12 @@ package measure
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"baixa/queue"
@@ -86,4 +89,41 @@ func ProcStatus(field string) string {
 // apart from what came before it. It reports whether the kernel allowed it.
 func ResetPeakRSS() bool {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// RawInserts is the reference rate of a run: rows single-row inserts, each
+// its own transaction, from conc goroutines, into a table of its own
+// (created, then dropped), in rows per second.
+func RawInserts(ctx context.Context, db *sql.DB, conc, rows int) (float64, error) {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE bench_rows (id BIGINT PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+		return 0, err
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE bench_rows`) //nolint:errcheck // a bench's scratch table
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, conc)
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(rows) {
+					return
+				}
+				if _, err := db.ExecContext(ctx, `INSERT INTO bench_rows (id, v) VALUES ($1, $2)`, i, "x"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return float64(rows) / took.Seconds(), nil
 }
