@@ -173,6 +173,12 @@ func (postgresDialect) recordSettled(ctx context.Context, tx *sql.Tx, n int, row
 	return int(ins), int(upd), nil
 }
 
+// deliveriesUpdateFrom writes outcomes from the rows of v (columns as
+// deliveryUpdateTypes): the FROM clause's source follows.
+const deliveriesUpdateFrom = `UPDATE deliveries AS d SET status = v.status, attempts = v.attempts,
+	next_attempt_at = v.next_attempt_at, lease_until = 0, last_status_code = v.last_status_code,
+	last_error = v.last_error, succeeded_at = v.succeeded_at FROM `
+
 // updateDeliveries is one statement over arrays, or scalars for one.
 func (postgresDialect) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error) {
 	if len(outs) == 1 {
@@ -182,10 +188,7 @@ func (postgresDialect) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []
 		}
 		return res.RowsAffected()
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE deliveries AS d SET status = v.status, attempts = v.attempts,
-		next_attempt_at = v.next_attempt_at, lease_until = 0, last_status_code = v.last_status_code,
-		last_error = v.last_error, succeeded_at = v.succeeded_at
-		FROM `+unnestFrom(deliveryUpdateTypes, 1)+` AS v(`+strings.Join(columnNames(deliveryUpdateTypes), ", ")+`)
+	res, err := tx.ExecContext(ctx, deliveriesUpdateFrom+unnestFrom(deliveryUpdateTypes, 1)+` AS v(`+strings.Join(columnNames(deliveryUpdateTypes), ", ")+`)
 		WHERE d.id = v.id`, planned(len(outs), columnArrays(deliveryUpdateTypes, len(outs), func(i int) []any { return deliveryUpdateArgs(outs[i]) }))...)
 	if err != nil {
 		return 0, err
@@ -201,23 +204,42 @@ const roundTypes = deliveryUpdateTypes + ", " + attemptTypes
 // whether more are due. That last look sees the deliveries as they were
 // before the statement, leased, so not due: as they are after it.
 func (postgresDialect) recordRound(ctx context.Context, db *DB, endpointID string, outs []baixa.DeliveryOutcome, now time.Time) (more, ok bool, err error) {
-	k := len(columnNames(roundTypes))
-	q := fmt.Sprintf(`WITH v AS (SELECT * FROM %s AS v(%s)),
-		u AS (UPDATE deliveries AS d SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
-			lease_until = 0, last_status_code = v.last_status_code, last_error = v.last_error, succeeded_at = v.succeeded_at
-			FROM v WHERE d.id = v.id RETURNING d.id),
-		a AS (INSERT INTO delivery_attempts (delivery_id, %s) SELECT v.id, %s FROM v JOIN u ON u.id = v.id
-			ON CONFLICT (delivery_id, n) DO NOTHING)
+	attempts := columnNames(attemptTypes)
+	var q string
+	var args []any
+	if len(outs) == 1 {
+		// Scalars: the generic plan of "id = $1" is the primary key's,
+		// whatever the table's size when it was made.
+		k := len(columnNames(deliveryUpdateTypes))
+		casts := make([]string, len(attempts))
+		for i, t := range columnTypes(attemptTypes) {
+			casts[i] = fmt.Sprintf("$%d::%s", k+1+i, t)
+		}
+		q = fmt.Sprintf(`WITH u AS (%s RETURNING id),
+			a AS (INSERT INTO delivery_attempts (delivery_id, %s) SELECT u.id, %s FROM u ON CONFLICT (delivery_id, n) DO NOTHING)`,
+			deliveryUpdateRow, strings.Join(attempts, ", "), strings.Join(casts, ", "))
+		args = append(deliveryUpdateArgs(outs[0]), attemptArgs(outs[0].Attempt)...)
+	} else {
+		// Arrays, planned with their arguments each time: a generic plan
+		// of this join cannot know how many rows they hold.
+		q = fmt.Sprintf(`WITH v AS (SELECT * FROM %s AS v(%s)),
+			u AS (`+deliveriesUpdateFrom+`v WHERE d.id = v.id RETURNING d.id),
+			a AS (INSERT INTO delivery_attempts (delivery_id, %s) SELECT v.id, %s FROM v JOIN u ON u.id = v.id
+				ON CONFLICT (delivery_id, n) DO NOTHING)`,
+			unnestFrom(roundTypes, 1), strings.Join(columnNames(roundTypes), ", "),
+			strings.Join(attempts, ", "), "v."+strings.Join(attempts, ", v."))
+		args = append([]any{pgx.QueryExecModeCacheDescribe}, columnArrays(roundTypes, len(outs), func(i int) []any {
+			return append(deliveryUpdateArgs(outs[i]), attemptArgs(outs[i].Attempt)...)
+		})...)
+	}
+	n := len(args)
+	if len(outs) > 1 {
+		n-- // the exec mode is no parameter
+	}
+	q += fmt.Sprintf(`
 		SELECT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = $%d AND status = 'pending'
-			AND next_attempt_at <= $%d AND lease_until <= $%d)`,
-		unnestFrom(roundTypes, 1), strings.Join(columnNames(roundTypes), ", "),
-		strings.Join(columnNames(attemptTypes), ", "), "v."+strings.Join(columnNames(attemptTypes), ", v."), k+1, k+2, k+2)
-	args := columnArrays(roundTypes, len(outs), func(i int) []any {
-		return append(deliveryUpdateArgs(outs[i]), attemptArgs(outs[i].Attempt)...)
-	})
-	// Planned with its arguments each time, whatever the round's size: a
-	// generic plan of this join cannot know how many rows the arrays hold.
-	args = append([]any{pgx.QueryExecModeCacheDescribe}, append(args, endpointID, micros(now))...)
+			AND next_attempt_at <= $%d AND lease_until <= $%d)`, n+1, n+2, n+2)
+	args = append(args, endpointID, micros(now))
 	err = db.W.QueryRowContext(ctx, q, args...).Scan(&more)
 	return more, true, err
 }
