@@ -36,21 +36,13 @@ func TestJobLeftRunning(t *testing.T) {
 				t.Fatal(err)
 			}
 			ran := make(chan string, 1)
-			q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener,
-				Settle: func(_ context.Context, id string) error {
-					select {
-					case ran <- id:
-					default:
-					}
-					return nil
-				}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := q.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer q.Stop(ctx)
+			started(t, db, queue.Config{Settle: func(_ context.Context, id string) error {
+				select {
+				case ran <- id:
+				default:
+				}
+				return nil
+			}})
 			select {
 			case id := <-ran:
 				if id != "doc_left_running" {
@@ -111,23 +103,15 @@ func TestJobOfADeadInstance(t *testing.T) {
 // metric) with its kind and attempt, not only to River's own log.
 func TestFailingJobIsVisible(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
-		ctx := context.Background()
 		db := dbtest.Open(t, url)
 		type failure struct {
 			kind    string
 			attempt int
 		}
 		failed := make(chan failure, 10)
-		q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener,
+		q := started(t, db, queue.Config{
 			Settle: func(context.Context, string) error { return errors.New("the decoder is broken") },
 			Failed: func(kind string, attempt int, _ error) { failed <- failure{kind, attempt} }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer q.Stop(ctx)
 		settleJobs(t, db, q, "doc_broken")
 		select {
 		case f := <-failed:
@@ -138,6 +122,23 @@ func TestFailingJobIsVisible(t *testing.T) {
 			t.Fatal("a failing job was not told")
 		}
 	})
+}
+
+// started is a queue on db, configured by cfg, working jobs until the test
+// ends.
+func started(t *testing.T, db *store.DB, cfg queue.Config) *queue.Queue {
+	t.Helper()
+	ctx := context.Background()
+	cfg.DB, cfg.Dialect, cfg.Listener = db.W, db.Dialect, db.Listener
+	q, err := queue.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Stop(ctx) })
+	return q
 }
 
 // settleJobs enqueues, with jobs, a settle job for each document id.
@@ -180,22 +181,14 @@ func TestSettleJobOfAGroup(t *testing.T) {
 		db := dbtest.Open(t, url)
 		calls := make(chan string, 10)
 		failedOnce := false
-		q, err := queue.New(queue.Config{DB: db.W, Dialect: db.Dialect, Listener: db.Listener,
-			Settle: func(_ context.Context, id string) error {
-				calls <- id
-				if id == "doc_b" && !failedOnce {
-					failedOnce = true
-					return errors.New("the database went away")
-				}
-				return nil
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer q.Stop(ctx)
+		q := started(t, db, queue.Config{Settle: func(_ context.Context, id string) error {
+			calls <- id
+			if id == "doc_b" && !failedOnce {
+				failedOnce = true
+				return errors.New("the database went away")
+			}
+			return nil
+		}})
 		tx, err := db.W.BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
