@@ -65,7 +65,7 @@ func (s *Documents) CreateDocument(ctx context.Context, d baixa.NewDocument) (*b
 	var doc *baixa.Document
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		doc, err = insertDocument(ctx, db, tx, d, baixa.DocPending)
+		doc, err = insertDocument(ctx, db, tx, d)
 		if err != nil {
 			return err
 		}
@@ -176,27 +176,24 @@ func (s *Documents) FinishDocument(ctx context.Context, id, failure, report stri
 	})
 }
 
-// newDocument is the row of d, stored at now, before its bytes are read.
-func newDocument(d baixa.NewDocument, status baixa.DocumentStatus, now time.Time) *baixa.Document {
-	doc := &baixa.Document{
+// newDocument is the row of d, pending, stored at now, before its bytes
+// are read.
+func newDocument(d baixa.NewDocument, now time.Time) *baixa.Document {
+	return &baixa.Document{
 		ID: baixa.NewID("doc", now), Provider: d.Provider, ConnectionID: d.ConnectionID, AccountID: d.AccountID,
-		ContentType: cmp.Or(d.ContentType, "application/octet-stream"), Status: status, CreatedAt: now, SkipBadLines: d.SkipBadLines,
+		ContentType: cmp.Or(d.ContentType, "application/octet-stream"), Status: baixa.DocPending, CreatedAt: now, SkipBadLines: d.SkipBadLines,
 	}
-	if status == baixa.DocSettled {
-		doc.SettledAt = now
-	}
-	return doc
 }
 
 // insertDocument writes the document row and its parts, hashing as it
 // reads; errDuplicateDocument means the provider and dedup key exist.
-func insertDocument(ctx context.Context, db *DB, tx *sql.Tx, d baixa.NewDocument, status baixa.DocumentStatus) (*baixa.Document, error) {
+func insertDocument(ctx context.Context, db *DB, tx *sql.Tx, d baixa.NewDocument) (*baixa.Document, error) {
 	now := db.now()
-	doc := newDocument(d, status, now)
+	doc := newDocument(d, now)
 	// The row first (parts refer to it), with a provisional dedup key.
 	_, err := db.exec(ctx, tx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at, skip_bad_lines)
 		VALUES ($1, $2, $3, $4, $5, '', $1, 0, $6, $7, $8, $9)`,
-		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, string(status), micros(now), micros(doc.SettledAt), boolInt(d.SkipBadLines))
+		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, string(doc.Status), micros(now), micros(doc.SettledAt), boolInt(d.SkipBadLines))
 	if err != nil {
 		return nil, fmt.Errorf("insert document: %w", err)
 	}

@@ -138,7 +138,7 @@ func (s *Fetches) StoreFetchFile(ctx context.Context, f *baixa.Fetch, fileID str
 	var doc *baixa.Document
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		doc, err = insertDocument(ctx, db, tx, d, baixa.DocPending)
+		doc, err = insertDocument(ctx, db, tx, d)
 		if err != nil {
 			return err
 		}

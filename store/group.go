@@ -38,6 +38,14 @@ type groupReq struct {
 	done chan groupRes
 }
 
+// smallRequest is d with its body whole, hashed, and the key it is stored
+// under.
+func smallRequest(ctx context.Context, d baixa.NewDocument, body []byte) *groupReq {
+	sum := sha256.Sum256(body)
+	sha := hex.EncodeToString(sum[:])
+	return &groupReq{ctx: ctx, d: d, body: body, sha: sha, key: cmp.Or(d.DedupKey, sha)}
+}
+
 type groupRes struct {
 	doc     *baixa.Document
 	created bool
@@ -55,9 +63,8 @@ func createGrouped(ctx context.Context, db *DB, d baixa.NewDocument, body []byte
 			go committer(db)
 		}
 	})
-	sum := sha256.Sum256(body)
-	sha := hex.EncodeToString(sum[:])
-	req := &groupReq{ctx: ctx, d: d, body: body, sha: sha, key: cmp.Or(d.DedupKey, sha), done: make(chan groupRes, 1)}
+	req := smallRequest(ctx, d, body)
+	req.done = make(chan groupRes, 1)
 	select {
 	case db.group <- req:
 	case <-ctx.Done():
@@ -199,7 +206,7 @@ const documentRow = `INSERT INTO documents (id, provider, connection_id, account
 // and dedup key known up front (created=false, nothing written, when the
 // key exists), and its one part.
 func insertSmall(ctx context.Context, db *DB, tx *sql.Tx, r *groupReq) (*baixa.Document, bool, error) {
-	doc := newDocument(r.d, baixa.DocPending, db.now())
+	doc := newDocument(r.d, db.now())
 	doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
 	args := []any{doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, doc.SHA256, doc.DedupKey, doc.Size,
 		string(doc.Status), micros(doc.CreatedAt), boolInt(doc.SkipBadLines)}

@@ -1,11 +1,8 @@
 package store
 
 import (
-	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -152,6 +149,7 @@ func (t *settleTx) RecordSettled(ctx context.Context, ms []*baixa.Movement, cs [
 // movementConflict is how a movement stored before is left alone.
 const movementConflict = " ON CONFLICT (provider, natural_key) DO NOTHING"
 
+// encodeDecoded encodes m without what settling sets (kept in columns).
 func encodeDecoded(m *baixa.Movement) ([]byte, error) {
 	c := *m
 	c.ID, c.ChargeID, c.Result, c.Reason, c.CreatedAt = "", "", "", "", time.Time{}
@@ -252,9 +250,7 @@ func (t *settleTx) InsertEvents(ctx context.Context, es []*baixa.Event) error {
 // dedup key or else its hash; a document already stored under that key is
 // returned with created false.
 func (t *settleTx) InsertDocument(ctx context.Context, d baixa.NewDocument, body []byte) (*baixa.Document, bool, error) {
-	sum := sha256.Sum256(body)
-	r := &groupReq{ctx: ctx, d: d, body: body, sha: hex.EncodeToString(sum[:])}
-	r.key = cmp.Or(d.DedupKey, r.sha)
+	r := smallRequest(ctx, d, body)
 	res := make([]groupRes, 1)
 	if err := t.db.d.insertDocuments(ctx, t.db, t.tx, []*groupReq{r}, res); err != nil {
 		return nil, false, err

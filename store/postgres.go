@@ -112,13 +112,17 @@ func (postgresDialect) insert(ctx context.Context, c sqlConn, table, typed strin
 	if n == 0 {
 		return 0, nil
 	}
-	names := strings.Join(columnNames(typed), ", ")
-	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM %s%s", table, names, unnestFrom(typed, 1), suffix)
-	res, err := c.ExecContext(ctx, q, planned(n, columnArrays(typed, n, row))...)
+	res, err := c.ExecContext(ctx, insertFromArrays(table, typed, suffix), planned(n, columnArrays(typed, n, row))...)
 	if err != nil {
 		return 0, fmt.Errorf("insert %s: %w", table, err)
 	}
 	return res.RowsAffected()
+}
+
+// insertFromArrays inserts into table the rows of one array argument per
+// column (typed), from $1.
+func insertFromArrays(table, typed, suffix string) string {
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM %s%s", table, strings.Join(columnNames(typed), ", "), unnestFrom(typed, 1), suffix)
 }
 
 // queryIn sends the values as one array argument (= ANY).
@@ -139,8 +143,7 @@ func (postgresDialect) queryIn(ctx context.Context, c sqlConn, query string, fix
 // plan is an index lookup; arrays for more).
 func (postgresDialect) recordSettled(ctx context.Context, tx *sql.Tx, n int, row func(i int) []any, cs []*baixa.Charge, prev []int64) (inserted, updated int, err error) {
 	args := columnArrays(movementTypes, n, row)
-	insert := fmt.Sprintf("INSERT INTO movements (%s) SELECT * FROM %s%s",
-		strings.Join(columnNames(movementTypes), ", "), unnestFrom(movementTypes, 1), movementConflict)
+	insert := insertFromArrays("movements", movementTypes, movementConflict)
 	if len(cs) == 0 {
 		res, err := tx.ExecContext(ctx, insert, planned(n, args)...)
 		if err != nil {
@@ -220,27 +223,21 @@ func (postgresDialect) recordRound(ctx context.Context, db *DB, endpointID strin
 			deliveryUpdateRow, strings.Join(attempts, ", "), strings.Join(casts, ", "))
 		args = append(deliveryUpdateArgs(outs[0]), attemptArgs(outs[0].Attempt)...)
 	} else {
-		// Arrays, planned with their arguments each time: a generic plan
-		// of this join cannot know how many rows they hold.
+		// Arrays, planned with their arguments each time (planned).
 		q = fmt.Sprintf(`WITH v AS (SELECT * FROM %s AS v(%s)),
 			u AS (`+deliveriesUpdateFrom+`v WHERE d.id = v.id RETURNING d.id),
 			a AS (INSERT INTO delivery_attempts (delivery_id, %s) SELECT v.id, %s FROM v JOIN u ON u.id = v.id
 				ON CONFLICT (delivery_id, n) DO NOTHING)`,
 			unnestFrom(roundTypes, 1), strings.Join(columnNames(roundTypes), ", "),
 			strings.Join(attempts, ", "), "v."+strings.Join(attempts, ", v."))
-		args = append([]any{pgx.QueryExecModeCacheDescribe}, columnArrays(roundTypes, len(outs), func(i int) []any {
+		args = columnArrays(roundTypes, len(outs), func(i int) []any {
 			return append(deliveryUpdateArgs(outs[i]), attemptArgs(outs[i].Attempt)...)
-		})...)
-	}
-	n := len(args)
-	if len(outs) > 1 {
-		n-- // the exec mode is no parameter
+		})
 	}
 	q += fmt.Sprintf(`
 		SELECT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = $%d AND status = 'pending'
-			AND next_attempt_at <= $%d AND lease_until <= $%d)`, n+1, n+2, n+2)
-	args = append(args, endpointID, micros(now))
-	err = db.W.QueryRowContext(ctx, q, args...).Scan(&more)
+			AND next_attempt_at <= $%d AND lease_until <= $%d)`, len(args)+1, len(args)+2, len(args)+2)
+	err = db.W.QueryRowContext(ctx, q, planned(len(outs), append(args, endpointID, micros(now)))...).Scan(&more)
 	return more, true, err
 }
 
@@ -256,7 +253,7 @@ func (postgresDialect) insertDocuments(ctx context.Context, db *DB, tx *sql.Tx, 
 		if res[i].err != nil {
 			continue
 		}
-		doc := newDocument(r.d, baixa.DocPending, db.now())
+		doc := newDocument(r.d, db.now())
 		doc.SHA256, doc.DedupKey, doc.Size = r.sha, r.key, int64(len(r.body))
 		res[i].doc = doc
 		live = append(live, i)
