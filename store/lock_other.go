@@ -2,11 +2,14 @@
 
 package store
 
-import "io"
+import (
+	"context"
+	"io"
+)
 
 type noLock struct{}
 
 func (noLock) Close() error { return nil }
 
 // lockSQLite does nothing where flock is not available.
-func lockSQLite(string) (io.Closer, error) { return noLock{}, nil }
+func lockSQLite(context.Context, string) (io.Closer, error) { return noLock{}, nil }

@@ -22,7 +22,7 @@ type sqliteDialect struct {
 }
 
 func openSQLite(ctx context.Context, path string, maxConns, cacheMiB int) (*DB, error) {
-	lock, err := lockSQLite(path)
+	lock, err := lockSQLite(ctx, path)
 	if err != nil {
 		return nil, err
 	}
