@@ -16,20 +16,35 @@ const deliveryColumns = `d.id, d.endpoint_id, d.event_id, d.event_type, d.charge
 	d.retry_base, d.next_attempt_at, d.last_status_code, d.last_error, d.event_created_at, d.created_at, d.succeeded_at`
 
 func scanDelivery(s scanner) (*baixa.Delivery, error) {
-	var d baixa.Delivery
-	var typ, status string
-	var next, evCreated, created, succeeded int64
-	err := s.Scan(&d.ID, &d.EndpointID, &d.EventID, &typ, &d.ChargeID, &d.Sequence, &status, &d.Attempts,
-		&d.RetryBase, &next, &d.LastStatusCode, &d.LastError, &evCreated, &created, &succeeded)
-	if err != nil {
+	var r deliveryRow
+	if err := s.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	d.EventType, d.Status = baixa.EventType(typ), baixa.DeliveryStatus(status)
+	return r.delivery(), nil
+}
+
+// deliveryRow holds deliveryColumns as scanned, for a row that carries
+// more (claimed with its event).
+type deliveryRow struct {
+	d                             baixa.Delivery
+	typ, status                   string
+	next, evCreated, created, suc int64
+}
+
+func (r *deliveryRow) dest() []any {
+	d := &r.d
+	return []any{&d.ID, &d.EndpointID, &d.EventID, &r.typ, &d.ChargeID, &d.Sequence, &r.status, &d.Attempts,
+		&d.RetryBase, &r.next, &d.LastStatusCode, &d.LastError, &r.evCreated, &r.created, &r.suc}
+}
+
+func (r *deliveryRow) delivery() *baixa.Delivery {
+	d := r.d
+	d.EventType, d.Status = baixa.EventType(r.typ), baixa.DeliveryStatus(r.status)
 	if d.Status == baixa.DeliveryPending {
-		d.NextAttemptAt = fromMicros(next)
+		d.NextAttemptAt = fromMicros(r.next)
 	}
-	d.EventCreatedAt, d.CreatedAt, d.SucceededAt = fromMicros(evCreated), fromMicros(created), fromMicros(succeeded)
-	return &d, nil
+	d.EventCreatedAt, d.CreatedAt, d.SucceededAt = fromMicros(r.evCreated), fromMicros(r.created), fromMicros(r.suc)
+	return &d
 }
 
 // ClaimDeliveries leases up to limit of ep's due deliveries until
@@ -37,8 +52,10 @@ func scanDelivery(s scanner) (*baixa.Delivery, error) {
 // earliest pending delivery, so a later event of a charge waits while an
 // earlier one is in flight or waiting to be retried. A disabled or deleted
 // endpoint gets nothing.
-// How the lease is taken is the database's (claimDeliveries).
-func (s *Deliveries) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
+// It returns them with their events' JSON bodies (the feed's
+// representation) by event id, read by the same statement. How the lease
+// is taken is the database's (claimDeliveries).
+func (s *Deliveries) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, map[string][]byte, error) {
 	db := s.db
 	due := `FROM deliveries d WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2 AND d.lease_until <= $2`
 	if ep.Ordered {
@@ -62,24 +79,38 @@ func anyDue(ctx context.Context, db *DB, c sqlConn, endpointID string, now time.
 	return err == nil, err
 }
 
-// EventBodies returns the events with the given ids as their JSON bodies
-// (the feed's representation).
-func (s *Deliveries) EventBodies(ctx context.Context, ids []string) (map[string][]byte, error) {
-	db := s.db
-	out := make(map[string][]byte, len(ids))
-	err := db.queryIn(ctx, db.R, eventSelect+` WHERE e.id IN (%s)`, nil, ids, func(rows *sql.Rows) error {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return err
+// claimedColumns are a claimed delivery's columns (as d) followed by its
+// event's (eventColumns, as e and m).
+const claimedColumns = deliveryColumns + `, ` + eventColumns
+
+// collectClaimed scans rows of claimedColumns: the deliveries, and their
+// events' bodies by event id.
+func collectClaimed(rows *sql.Rows) ([]*baixa.Delivery, map[string][]byte, error) {
+	defer rows.Close()
+	var ds []*baixa.Delivery
+	bodies := map[string][]byte{}
+	for rows.Next() {
+		var d deliveryRow
+		var e eventRow
+		if err := rows.Scan(append(d.dest(), e.dest()...)...); err != nil {
+			return nil, nil, err
 		}
-		b, err := json.Marshal(e)
+		ev, err := e.event()
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		out[e.ID] = b
-		return nil
-	})
-	return out, err
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return nil, nil, err
+		}
+		dl := d.delivery()
+		ds = append(ds, dl)
+		bodies[dl.EventID] = b
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return ds, bodies, nil
 }
 
 // DueEndpoints returns the endpoints, enabled, with deliveries due at now

@@ -83,8 +83,9 @@ type dialect interface {
 	// (movements_review).
 	reviewFrom() string
 	// claimDeliveries leases the deliveries selected by due (a FROM ...
-	// LIMIT $3 clause over deliveries d, taking the endpoint $1 and now $2).
-	claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error)
+	// LIMIT $3 clause over deliveries d, taking the endpoint $1 and now $2),
+	// and reads them with their events in one statement (collectClaimed).
+	claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, map[string][]byte, error)
 
 	close() error
 }

@@ -57,27 +57,47 @@ func (f *fanned) add(g fanned) {
 	f.jobs = append(f.jobs, g.jobs...)
 }
 
+// eventColumns are an event's columns (as e) with its movement's (as m,
+// joined by eventMovement).
+const eventColumns = `e.pos, e.payload, ` + movementColumns
+
+// eventMovement joins an event e to its movement m.
+const eventMovement = `LEFT JOIN movements m ON m.id = e.movement_id`
+
 // eventSelect reads an event with its movement.
-const eventSelect = `SELECT e.pos, e.payload, ` + movementColumns + ` FROM events e LEFT JOIN movements m ON m.id = e.movement_id`
+const eventSelect = `SELECT ` + eventColumns + ` FROM events e ` + eventMovement
 
 func scanEvent(s scanner) (*baixa.Event, error) {
-	var pos int64
-	var payload string
-	var id, chargeID, result, reason, data sql.NullString
-	var created sql.NullInt64
-	if err := s.Scan(&pos, &payload, &id, &chargeID, &result, &reason, &created, &data); err != nil {
+	var r eventRow
+	if err := s.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
+	return r.event()
+}
+
+// eventRow holds eventColumns as scanned.
+type eventRow struct {
+	pos                             int64
+	payload                         string
+	id, chargeID, result, reason, d sql.NullString
+	created                         sql.NullInt64
+}
+
+func (r *eventRow) dest() []any {
+	return []any{&r.pos, &r.payload, &r.id, &r.chargeID, &r.result, &r.reason, &r.created, &r.d}
+}
+
+func (r *eventRow) event() (*baixa.Event, error) {
 	var e baixa.Event
-	if err := json.Unmarshal([]byte(payload), &e); err != nil {
+	if err := json.Unmarshal([]byte(r.payload), &e); err != nil {
 		return nil, fmt.Errorf("event payload: %w", err)
 	}
-	m, err := scanMovement(id, chargeID, result, reason, created, data)
+	m, err := scanMovement(r.id, r.chargeID, r.result, r.reason, r.created, r.d)
 	if err != nil {
 		return nil, err
 	}
 	e.Movement = m
-	e.Cursor = strconv.FormatInt(pos, 10)
+	e.Cursor = strconv.FormatInt(r.pos, 10)
 	return &e, nil
 }
 

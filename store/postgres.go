@@ -327,16 +327,18 @@ func (postgresDialect) attentionFrom() string { return "movements AS m" }
 func (postgresDialect) reviewFrom() string { return "movements AS m" }
 
 // claimDeliveries leases in one statement (atomic on its own, no
-// transaction around it), skipping rows another instance holds. An update
-// that finds nothing due writes nothing, so no read looks first: that
-// read cost a statement per round, and most rounds do find deliveries
-// (a drain ends when RecordAttempts finds none left).
-func (postgresDialect) claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error) {
-	rows, err := db.W.QueryContext(ctx, `UPDATE deliveries SET lease_until = $4 WHERE id IN (SELECT d.id `+due+
-		` FOR UPDATE SKIP LOCKED) RETURNING `+strings.ReplaceAll(deliveryColumns, "d.", ""),
+// transaction around it), skipping rows another instance holds, and reads
+// the claimed deliveries' events in the same statement. An update that
+// finds nothing due writes nothing, so no read looks first: that read
+// cost a statement per round, and most rounds do find deliveries (a drain
+// ends when RecordAttempts finds none left).
+func (postgresDialect) claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, map[string][]byte, error) {
+	rows, err := db.W.QueryContext(ctx, `WITH d AS (UPDATE deliveries SET lease_until = $4 WHERE id IN (SELECT d.id `+due+
+		` FOR UPDATE SKIP LOCKED) RETURNING *)
+		SELECT `+claimedColumns+` FROM d JOIN events e ON e.id = d.event_id `+eventMovement+` ORDER BY d.next_attempt_at, d.id`,
 		endpointID, micros(now), limit, micros(now.Add(lease)))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return collect(rows, scanDelivery)
+	return collectClaimed(rows)
 }

@@ -292,17 +292,18 @@ func (*sqliteDialect) reviewFrom() string { return "movements AS m INDEXED BY mo
 // deliverer runs one drain per endpoint at a time, so the deliveries it
 // reads are its own until it records them; after a crash they are simply
 // due again.
-func (s *sqliteDialect) claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, _ time.Duration, limit int) ([]*baixa.Delivery, error) {
-	st, done, err := s.stmt(ctx, db.R, rebind(`SELECT `+deliveryColumns+` `+due))
+func (s *sqliteDialect) claimDeliveries(ctx context.Context, db *DB, endpointID, due string, now time.Time, _ time.Duration, limit int) ([]*baixa.Delivery, map[string][]byte, error) {
+	st, done, err := s.stmt(ctx, db.R, rebind(`SELECT `+claimedColumns+` FROM (SELECT d.* `+due+`) AS d
+		JOIN events e ON e.id = d.event_id `+eventMovement+` ORDER BY d.next_attempt_at, d.id`))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer done()
 	rows, err := st.QueryContext(ctx, endpointID, micros(now), limit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return collect(rows, scanDelivery)
+	return collectClaimed(rows)
 }
 
 // sqliteConn rewrites baixa's SQL for SQLite (rebind) on its way to c.

@@ -26,10 +26,9 @@ import (
 type Store interface {
 	FindEndpointByID(ctx context.Context, id string) (*baixa.Endpoint, error)
 	// ClaimDeliveries leases up to limit of the endpoint's due deliveries
-	// (for an ordered endpoint, a charge's earliest pending one only).
-	ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, error)
-	// EventBodies returns the JSON of the events with these ids.
-	EventBodies(ctx context.Context, ids []string) (map[string][]byte, error)
+	// (for an ordered endpoint, a charge's earliest pending one only), and
+	// returns them with the JSON of their events by event id.
+	ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, now time.Time, lease time.Duration, limit int) ([]*baixa.Delivery, map[string][]byte, error)
 	// RecordAttempts stores attempts, their deliveries' new state and the
 	// endpoint's health; it reports whether that disabled the endpoint, and
 	// whether more of its deliveries are due.
@@ -425,16 +424,8 @@ func (d *Deliverer) round(ctx context.Context, ep *baixa.Endpoint) (int, error) 
 	if ep.RateLimit > 0 {
 		lease += time.Duration(limit/ep.RateLimit+1) * time.Second
 	}
-	ds, err := d.Store.ClaimDeliveries(ctx, ep, d.now(), lease, limit)
+	ds, bodies, err := d.Store.ClaimDeliveries(ctx, ep, d.now(), lease, limit)
 	if err != nil || len(ds) == 0 {
-		return 0, err
-	}
-	ids := make([]string, 0, len(ds))
-	for _, dl := range ds {
-		ids = append(ids, dl.EventID)
-	}
-	bodies, err := d.Store.EventBodies(ctx, ids)
-	if err != nil {
 		return 0, err
 	}
 	outs := make([]baixa.DeliveryOutcome, len(ds))
