@@ -192,8 +192,8 @@ func insertDocument(ctx context.Context, db *DB, tx *sql.Tx, d baixa.NewDocument
 	doc := newDocument(d, now)
 	// The row first (parts refer to it), with a provisional dedup key.
 	_, err := db.exec(ctx, tx, `INSERT INTO documents (id, provider, connection_id, account_id, content_type, sha256, dedup_key, size, status, created_at, settled_at, skip_bad_lines)
-		VALUES ($1, $2, $3, $4, $5, '', $1, 0, $6, $7, $8, $9)`,
-		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, string(doc.Status), micros(now), micros(doc.SettledAt), boolInt(d.SkipBadLines))
+		VALUES ($1, $2, $3, $4, $5, '', $1, 0, $6, $7, 0, $8)`,
+		doc.ID, doc.Provider, doc.ConnectionID, doc.AccountID, doc.ContentType, string(doc.Status), micros(now), boolInt(d.SkipBadLines))
 	if err != nil {
 		return nil, fmt.Errorf("insert document: %w", err)
 	}
