@@ -19,6 +19,27 @@ func columnNames(typed string) []string {
 	return out
 }
 
+// setColumns is the SET list of a row's columns after its id (typed's
+// first column), each set to value(i, name), i counting from 0.
+func setColumns(typed string, value func(i int, col string) string) string {
+	cols := columnNames(typed)[1:]
+	sets := make([]string, len(cols))
+	for i, c := range cols {
+		sets[i] = c + " = " + value(i, c)
+	}
+	return strings.Join(sets, ", ")
+}
+
+// paramsFrom values setColumns' columns with the parameters $from, $from+1, ...
+func paramsFrom(from int) func(int, string) string {
+	return func(i int, _ string) string { return fmt.Sprintf("$%d", from+i) }
+}
+
+// columnsOf values setColumns' columns with those of the same name in alias.
+func columnsOf(alias string) func(int, string) string {
+	return func(_ int, c string) string { return alias + "." + c }
+}
+
 func columnTypes(typed string) []string {
 	var out []string
 	for _, c := range strings.Split(typed, ",") {

@@ -67,12 +67,18 @@ func (s *Deliveries) ClaimDeliveries(ctx context.Context, ep *baixa.Endpoint, no
 	return db.d.claimDeliveries(ctx, db, ep.ID, due, now, lease, limit)
 }
 
+// dueOf is the condition on deliveries of the endpoint $ep that are due at
+// $now and not leased.
+func dueOf(ep, now int) string {
+	return fmt.Sprintf(`endpoint_id = $%d AND status = 'pending' AND next_attempt_at <= $%d AND lease_until <= $%d`, ep, now, now)
+}
+
 // anyDue reports whether an endpoint has a delivery due at now and not
 // leased.
 func anyDue(ctx context.Context, db *DB, c sqlConn, endpointID string, now time.Time) (bool, error) {
 	var one int
-	err := db.queryRow(ctx, c, `SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'
-		AND next_attempt_at <= $2 AND lease_until <= $2 LIMIT 1`, []any{endpointID, micros(now)}, func(s scanner) error { return s.Scan(&one) })
+	err := db.queryRow(ctx, c, `SELECT 1 FROM deliveries WHERE `+dueOf(1, 2)+` LIMIT 1`, []any{endpointID, micros(now)},
+		func(s scanner) error { return s.Scan(&one) })
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -486,8 +492,7 @@ func attemptArgs(a *baixa.Attempt) []any {
 
 // deliveryUpdateRow writes one delivery's outcome, deliveryUpdateArgs in
 // order.
-const deliveryUpdateRow = `UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
-	lease_until = 0, last_status_code = $5, last_error = $6, succeeded_at = $7 WHERE id = $1`
+var deliveryUpdateRow = `UPDATE deliveries SET ` + setColumns(deliveryUpdateTypes, paramsFrom(2)) + `, lease_until = 0 WHERE id = $1`
 
 // deliveryUpdateArgs are an outcome's values in deliveryUpdateTypes' order.
 func deliveryUpdateArgs(o baixa.DeliveryOutcome) []any {

@@ -206,12 +206,8 @@ const chargeUpdateTypes = `id text, status text, provider_status text, due_date 
 // one it was loaded with: chargeUpdateArgs, then the previous sequence, as
 // parameters from $from on.
 func chargeUpdateRow(from int) string {
-	cols := columnNames(chargeUpdateTypes)
-	sets := make([]string, 0, len(cols)-1)
-	for i, c := range cols[1:] {
-		sets = append(sets, fmt.Sprintf("%s = $%d", c, from+1+i))
-	}
-	return fmt.Sprintf(`UPDATE charges SET %s WHERE id = $%d AND sequence = $%d`, strings.Join(sets, ", "), from, from+len(cols))
+	return fmt.Sprintf(`UPDATE charges SET %s WHERE id = $%d AND sequence = $%d`,
+		setColumns(chargeUpdateTypes, paramsFrom(from+1)), from, from+len(columnNames(chargeUpdateTypes)))
 }
 
 func chargeUpdateArgs(c *baixa.Charge) []any {

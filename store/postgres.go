@@ -157,13 +157,9 @@ func (postgresDialect) recordSettled(ctx context.Context, tx *sql.Tx, n int, row
 		update = chargeUpdateRow(len(args) + 1)
 		args = append(append(args, chargeUpdateArgs(cs[0])...), prev[0])
 	} else {
-		cols := columnNames(chargeUpdateTypes)
-		sets := make([]string, 0, len(cols)-1)
-		for _, c := range cols[1:] {
-			sets = append(sets, c+" = v."+c)
-		}
 		update = fmt.Sprintf(`UPDATE charges AS c SET %s FROM %s AS v(%s, prev) WHERE c.id = v.id AND c.sequence = v.prev`,
-			strings.Join(sets, ", "), unnestFrom(chargeUpdateTypes+", prev bigint", len(args)+1), strings.Join(cols, ", "))
+			setColumns(chargeUpdateTypes, columnsOf("v")), unnestFrom(chargeUpdateTypes+", prev bigint", len(args)+1),
+			strings.Join(columnNames(chargeUpdateTypes), ", "))
 		args = append(args, columnArrays(chargeUpdateTypes+", prev bigint", len(cs), func(i int) []any { return append(chargeUpdateArgs(cs[i]), prev[i]) })...)
 	}
 	q := fmt.Sprintf(`WITH m AS (%s RETURNING 1), u AS (%s AND (SELECT count(*) FROM m) = $%d RETURNING 1)
@@ -178,9 +174,7 @@ func (postgresDialect) recordSettled(ctx context.Context, tx *sql.Tx, n int, row
 
 // deliveriesUpdateFrom writes outcomes from the rows of v (columns as
 // deliveryUpdateTypes): the FROM clause's source follows.
-const deliveriesUpdateFrom = `UPDATE deliveries AS d SET status = v.status, attempts = v.attempts,
-	next_attempt_at = v.next_attempt_at, lease_until = 0, last_status_code = v.last_status_code,
-	last_error = v.last_error, succeeded_at = v.succeeded_at FROM `
+var deliveriesUpdateFrom = `UPDATE deliveries AS d SET ` + setColumns(deliveryUpdateTypes, columnsOf("v")) + `, lease_until = 0 FROM `
 
 // updateDeliveries is one statement over arrays, or scalars for one.
 func (postgresDialect) updateDeliveries(ctx context.Context, tx *sql.Tx, outs []baixa.DeliveryOutcome) (int64, error) {
@@ -234,9 +228,8 @@ func (postgresDialect) recordRound(ctx context.Context, db *DB, endpointID strin
 			return append(deliveryUpdateArgs(outs[i]), attemptArgs(outs[i].Attempt)...)
 		})
 	}
-	q += fmt.Sprintf(`
-		SELECT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = $%d AND status = 'pending'
-			AND next_attempt_at <= $%d AND lease_until <= $%d)`, len(args)+1, len(args)+2, len(args)+2)
+	q += `
+		SELECT EXISTS (SELECT 1 FROM deliveries WHERE ` + dueOf(len(args)+1, len(args)+2) + `)`
 	err = db.W.QueryRowContext(ctx, q, planned(len(outs), append(args, endpointID, micros(now)))...).Scan(&more)
 	return more, true, err
 }
