@@ -122,12 +122,12 @@ func main() {
 	fmt.Fprint(w, "[") // a bufio.Writer keeps its error for Flush
 	for j := 0; j < *n; j++ {
 		if j > 0 {
-			fmt.Fprint(w, ",\n") // a bufio.Writer keeps its error for Flush
+			fmt.Fprint(w, ",\n")
 		}
 		fmt.Fprintf(w, `{"id": "pay-%d", "kind": "paid", "references": {"nosso_numero": "%010d"}, "paid_amount": "%d.%02d", "fee_amount": "1.70", "paid_on": "2026-11-20", "credited_on": "2026-11-21", "provider_code": "06"}`,
 			j, 1000000+j, 100+j%900, j%100)
 	}
-	fmt.Fprint(w, "]") // a bufio.Writer keeps its error for Flush
+	fmt.Fprint(w, "]")
 	must(w.Flush())
 	_, err = docFile.Seek(0, io.SeekStart)
 	must(err)
